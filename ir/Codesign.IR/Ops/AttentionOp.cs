@@ -1,0 +1,54 @@
+using Codesign.IR.Semantics;
+using Codesign.IR.Types;
+
+namespace Codesign.IR.Ops;
+
+/// <summary>
+/// <c>nn.attention(q: [S, H, D], k: [S, KV, D], v: [S, KV, D]) {layer, scale}</c>: causal attention with
+/// KV-cache semantics. The step's k and v are appended to the cache slot <c>layer</c>; query s sits at
+/// absolute position (cached tokens before this step) + s and attends to every position up to its own.
+/// The same op serves prefill (S tokens) and decode (S = 1). H must be a multiple of KV (GQA/MQA/MHA).
+/// </summary>
+public sealed class AttentionOp(long layer, double scale) : Op
+{
+    public long Layer { get; } = layer;
+    public double Scale { get; } = scale;
+
+    public override string Mnemonic => "nn.attention";
+    public override IEnumerable<KeyValuePair<string, object>> Attributes => [new("layer", Layer), new("scale", Scale)];
+
+    public static AttentionOp Create(AttributeSet attrs)
+    {
+        attrs.RejectUnknown("layer", "scale");
+        return new AttentionOp(attrs.Int("layer"), attrs.Float("scale"));
+    }
+
+    public override TensorType[] InferTypes(IReadOnlyList<TensorType> inputs)
+    {
+        RequireArity(inputs, 3);
+        var (q, k, v) = (inputs[0], inputs[1], inputs[2]);
+        foreach (var (t, name) in new[] { (q, "q"), (k, "k"), (v, "v") })
+        {
+            RequireFloat(t, name);
+            Require(t.Rank == 3, $"{name} must be [seq, heads, head_dim], found rank {t.Rank}");
+        }
+        RequireSameDim(q[0], k[0], "q and k disagree on the sequence length");
+        RequireSameDim(k[0], v[0], "k and v disagree on the sequence length");
+        RequireSameDim(k[1], v[1], "k and v disagree on the number of kv heads");
+        RequireSameDim(q[2], k[2], "q and k disagree on head_dim");
+        RequireSameDim(k[2], v[2], "k and v disagree on head_dim");
+        if (!q[1].IsSymbolic && !k[1].IsSymbolic)
+            Require(k[1].Size > 0 && q[1].Size % k[1].Size == 0, $"query heads ({q[1]}) must be a multiple of kv heads ({k[1]})");
+        Require(Layer >= 0, $"layer must not be negative, found {Layer}");
+        Require(Scale > 0, $"scale must be positive, found {Scale}");
+        return [q.WithDType(DType.F32)];
+    }
+
+    public override HostTensor[] Evaluate(IReadOnlyList<HostTensor> inputs, EvalContext context)
+    {
+        var (q, k, v) = (inputs[0], inputs[1], inputs[2]);
+        int tokens = q.Shape[0], heads = q.Shape[1], headDim = q.Shape[2], kvHeads = k.Shape[1];
+        var y = AttentionKernel.Run(q.Floats, k.Span, v.Span, context.KvCache.Layer(Layer), tokens, heads, kvHeads, headDim, Scale);
+        return [HostTensor.F32(q.Shape, y)];
+    }
+}

@@ -1,0 +1,40 @@
+using Codesign.IR.Semantics;
+using Codesign.IR.Types;
+
+namespace Codesign.IR.Ops;
+
+/// <summary>
+/// <c>nn.matmul(x: [..., K], w: [N, K]) -> [..., N]</c>: y = x · wᵀ, the linear layer with the weight
+/// in the [out, in] layout checkpoints store (so quantization groups run along K, contiguous in memory).
+/// </summary>
+public sealed class MatMulOp : Op
+{
+    public override string Mnemonic => "nn.matmul";
+
+    public static MatMulOp Create(AttributeSet attrs)
+    {
+        attrs.RejectUnknown();
+        return new MatMulOp();
+    }
+
+    public override TensorType[] InferTypes(IReadOnlyList<TensorType> inputs)
+    {
+        RequireArity(inputs, 2);
+        var (x, w) = (inputs[0], inputs[1]);
+        RequireFloat(x, "x");
+        RequireFloat(w, "w");
+        Require(x.Rank >= 1, "x must have at least one dimension");
+        Require(w.Rank == 2, $"w must be [N, K], found rank {w.Rank}");
+        RequireSameDim(x[-1], w[1], "inner dimensions differ (x[..., K] vs w[N, K])");
+        return [TensorType.Of(DType.F32, [.. x.Shape.Take(x.Rank - 1), w[0]])];
+    }
+
+    public override HostTensor[] Evaluate(IReadOnlyList<HostTensor> inputs, EvalContext context)
+    {
+        var (x, w) = (inputs[0], inputs[1]);
+        int k = x.Shape[^1], n = w.Shape[0];
+        int m = ShapeMath.Rows(x.Shape);
+        var y = MatMulKernel.Linear(x.Floats, w.Floats, m, n, k);
+        return [HostTensor.F32([.. x.Shape[..^1], n], y)];
+    }
+}

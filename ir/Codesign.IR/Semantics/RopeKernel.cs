@@ -1,0 +1,38 @@
+namespace Codesign.IR.Semantics;
+
+/// <summary>
+/// Rotary position embedding in the Hugging Face LLaMA layout ("rotate half"): dim i pairs with
+/// i + d/2, angle = position · θ^(−2i/d), computed in f32 as transformers does.
+/// </summary>
+public static class RopeKernel
+{
+    public static float[] Apply(ReadOnlySpan<float> x, ReadOnlySpan<int> positions, int tokens, int heads, int headDim, double theta)
+    {
+        int half = headDim / 2;
+        var invFreq = new float[half];
+        for (int i = 0; i < half; i++) invFreq[i] = (float)(1.0 / Math.Pow(theta, (float)(2 * i) / headDim));
+        var y = new float[x.Length];
+        var cos = new float[half];
+        var sin = new float[half];
+        for (int s = 0; s < tokens; s++)
+        {
+            for (int i = 0; i < half; i++)
+            {
+                float angle = positions[s] * invFreq[i];
+                cos[i] = MathF.Cos(angle);
+                sin[i] = MathF.Sin(angle);
+            }
+            for (int h = 0; h < heads; h++)
+            {
+                int o = (s * heads + h) * headDim;
+                for (int i = 0; i < half; i++)
+                {
+                    float a = x[o + i], b = x[o + half + i];
+                    y[o + i] = a * cos[i] - b * sin[i];
+                    y[o + half + i] = b * cos[i] + a * sin[i];
+                }
+            }
+        }
+        return y;
+    }
+}
