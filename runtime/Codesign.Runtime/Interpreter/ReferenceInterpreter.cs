@@ -1,0 +1,89 @@
+using Codesign.IR.Analysis;
+using Codesign.IR.Diagnostics;
+using Codesign.IR.Graphs;
+using Codesign.IR.Semantics;
+using Codesign.IR.Types;
+using Codesign.IR.Values;
+using Codesign.IR.Weights;
+
+namespace Codesign.Runtime.Interpreter;
+
+/// <summary>
+/// The golden model: runs any verified graph op by op with each op's reference semantics, in f32.
+/// Weights are read through the store once (f32 weights as views of the mapped file, others converted)
+/// and intermediate values are dropped after their last use.
+/// </summary>
+public sealed class ReferenceInterpreter
+{
+    private readonly IReadOnlyList<Node> _order;
+    private readonly IReadOnlyDictionary<Node, List<Value>> _lastUses;
+    private readonly Dictionary<Value, HostTensor> _weights = [];
+
+    public ReferenceInterpreter(Graph graph, IWeightStore weights)
+    {
+        Verifier.Verify(graph);
+        Graph = graph;
+        _order = GraphAnalysis.TopologicalOrder(graph);
+        _lastUses = GraphAnalysis.LastUses(graph, _order);
+        foreach (var w in graph.Weights) _weights[w] = LoadWeight(w, weights);
+    }
+
+    public Graph Graph { get; }
+
+    /// <summary>Runs the graph once. Inputs are matched by name; symbolic dims are bound from their shapes.</summary>
+    public IReadOnlyDictionary<string, HostTensor> Run(IReadOnlyDictionary<string, HostTensor> inputs, KvCache kvCache)
+    {
+        var env = new Dictionary<Value, HostTensor>(_weights);
+        var symbols = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var input in Graph.Inputs)
+        {
+            if (!inputs.TryGetValue(input.Name, out var t))
+                throw new CodesignException($"graph @{Graph.Name}: input %{input.Name} was not given");
+            Bind(input, t, symbols);
+            env[input] = t;
+        }
+        var context = new EvalContext(symbols, kvCache);
+        foreach (var node in _order)
+        {
+            var args = new HostTensor[node.Inputs.Count];
+            for (int i = 0; i < args.Length; i++) args[i] = env[node.Inputs[i]];
+            var results = node.Op.Evaluate(args, context);
+            for (int i = 0; i < results.Length; i++) env[node.Outputs[i]] = results[i];
+            foreach (var dead in _lastUses[node]) env.Remove(dead);
+        }
+        return Graph.Outputs.ToDictionary(v => v.Name, v => env[v]);
+    }
+
+    private void Bind(Value input, HostTensor t, Dictionary<string, long> symbols)
+    {
+        var type = input.Type;
+        bool dtypeOk = type.DType == DType.I32 ? t.Ints is not null : type.DType.IsFloat && t.Ints is null;
+        if (!dtypeOk || t.Shape.Length != type.Rank)
+            throw new CodesignException($"graph @{Graph.Name}: input %{input.Name} must be {type}, got {t}");
+        for (int a = 0; a < type.Rank; a++)
+        {
+            var d = type.Shape[a];
+            if (!d.IsSymbolic)
+            {
+                if (d.Size != t.Shape[a])
+                    throw new CodesignException($"graph @{Graph.Name}: input %{input.Name} axis {a} must be {d.Size}, got {t.Shape[a]}");
+            }
+            else if (symbols.TryGetValue(d.Symbol!, out long bound) && bound != t.Shape[a])
+            {
+                throw new CodesignException($"graph @{Graph.Name}: input %{input.Name} axis {a} is '{d.Symbol}' = {bound} elsewhere, got {t.Shape[a]}");
+            }
+            else
+            {
+                symbols[d.Symbol!] = t.Shape[a];
+            }
+        }
+    }
+
+    private static HostTensor LoadWeight(Value w, IWeightStore store)
+    {
+        var t = store.Get(w.WeightKey!);
+        if (!t.Shape.SequenceEqual(w.Type.Shape.Select(d => d.Size)) || t.DType != w.Type.DType)
+            throw new CodesignException($"weight %{w.Name}: the store holds {t.DType} [{string.Join(", ", t.Shape)}] under '{t.Key}', the graph declares {w.Type}");
+        return HostTensor.F32(t.Shape.Select(d => checked((int)d)).ToArray(), FloatConversion.ToFloat32(t));
+    }
+}
