@@ -4,24 +4,32 @@ using Microsoft.ML.Tokenizers;
 namespace Codesign.Runtime.Text;
 
 /// <summary>
-/// A SentencePiece model (tokenizer.model) as LLaMA uses it, through Microsoft.ML.Tokenizers.
+/// A SentencePiece model (tokenizer.model) as LLaMA uses it: Microsoft.ML.Tokenizers' LlamaTokenizer for
+/// the vocabulary, special ids and decoding; <see cref="SentencePieceBpeEncoder"/> for encoding, because it
+/// reproduces SentencePiece's merge order where LlamaTokenizer's differs.
 /// <see cref="EncodePrompt"/> adds BOS the way LLaMA tokenizers do; <see cref="Encode"/> does not.
 /// </summary>
 public sealed class SentencePieceTokenizer
 {
     private readonly LlamaTokenizer _tokenizer;
+    private readonly SentencePieceBpeEncoder _encoder;
 
-    private SentencePieceTokenizer(LlamaTokenizer tokenizer) => _tokenizer = tokenizer;
+    private SentencePieceTokenizer(LlamaTokenizer tokenizer, SentencePieceBpeEncoder encoder)
+    {
+        _tokenizer = tokenizer;
+        _encoder = encoder;
+    }
 
     public static SentencePieceTokenizer Load(string path)
     {
         try
         {
-            using var stream = File.OpenRead(path);
-            return new SentencePieceTokenizer(LlamaTokenizer.Create(stream, addBeginOfSentence: false, addEndOfSentence: false));
+            var bytes = File.ReadAllBytes(path);
+            var llama = LlamaTokenizer.Create(new MemoryStream(bytes), addBeginOfSentence: false, addEndOfSentence: false);
+            return new SentencePieceTokenizer(llama, new SentencePieceBpeEncoder(SentencePieceModel.Parse(bytes)));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException or FormatException
-            or Google.Protobuf.InvalidProtocolBufferException)
+            or NotSupportedException or Google.Protobuf.InvalidProtocolBufferException)
         {
             throw new ModelFormatException(path, $"not a readable SentencePiece model: {e.Message}", inner: e);
         }
@@ -32,7 +40,7 @@ public sealed class SentencePieceTokenizer
     public int VocabSize => _tokenizer.Vocabulary.Count;
 
     /// <summary>Token ids of the text, without BOS.</summary>
-    public IReadOnlyList<int> Encode(string text) => _tokenizer.EncodeToIds(text);
+    public IReadOnlyList<int> Encode(string text) => _encoder.Encode(text);
 
     /// <summary>BOS followed by the text's ids: what a LLaMA prompt looks like.</summary>
     public IReadOnlyList<int> EncodePrompt(string text) => [BosId, .. Encode(text)];

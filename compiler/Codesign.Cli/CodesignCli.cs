@@ -1,0 +1,34 @@
+using System.CommandLine;
+using Codesign.Cli.Commands;
+using Codesign.IR.Diagnostics;
+
+namespace Codesign.Cli;
+
+/// <summary>The <c>codesign</c> command tree. Errors of ours print as one line naming what is wrong; exit code 1.</summary>
+public static class CodesignCli
+{
+    public static int Run(string[] args, TextWriter output, TextWriter error)
+    {
+        var root = new RootCommand("Codesign: compile compressed transformer language models for FPGA, CPU and GPU, and run them.")
+        {
+            InspectCommand.Create(output),
+            RunCommand.Create(output, error),
+            EvalCommand.Create(output, error),
+            IrCommand.Create(output),
+        };
+        try
+        {
+            return root.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+        }
+        catch (CodesignException e)
+        {
+            error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+        catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException or OperationCanceledException)
+        {
+            error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+    }
+}

@@ -1,0 +1,64 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using Codesign.Compiler.Frontends;
+using Codesign.Compiler.Frontends.Safetensors;
+using Codesign.IR.Diagnostics;
+using Codesign.Runtime.Evaluation;
+using Codesign.Runtime.Interpreter;
+
+namespace Codesign.Cli.Commands;
+
+/// <summary><c>codesign eval MODEL --ids FILE.safetensors:TENSOR | --text FILE [--window 256]</c>: perplexity.</summary>
+internal static class EvalCommand
+{
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var model = ModelArguments.Model();
+        var ids = new Option<string?>("--ids") { Description = "Token ids to score: FILE.safetensors:TENSOR (an integer tensor)." };
+        var text = new Option<string?>("--text") { Description = "A text file to tokenize (BOS first) and score." };
+        var window = new Option<int>("--window") { Description = "Tokens per non-overlapping window; each scores tokens 1..W-1.", DefaultValueFactory = _ => 256 };
+        var command = new Command("eval", "Compute perplexity over token ids or a text file.") { model, ids, text, window };
+        command.SetAction(parse =>
+        {
+            string? idsSpec = parse.GetValue(ids), textPath = parse.GetValue(text);
+            if ((idsSpec is null) == (textPath is null))
+                throw new CodesignException("give exactly one of --ids FILE.safetensors:TENSOR or --text FILE");
+            using var m = ModelLoader.Load(parse.GetValue(model)!);
+            var tokens = idsSpec is not null ? ReadIds(idsSpec) : ModelArguments.Tokenizer(m).EncodePrompt(ReadText(textPath!));
+            var session = new InterpreterSession(new ReferenceInterpreter(m.Graph, m.Weights));
+            var clock = Stopwatch.StartNew();
+            var result = PerplexityEvaluator.Evaluate(session, tokens, parse.GetValue(window));
+            clock.Stop();
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"tokens: {tokens.Count}, windows: {result.Windows}, scored: {result.ScoredTokens}, mean nll: {result.MeanNll:F6}, time: {clock.Elapsed.TotalSeconds:F2} s"));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"perplexity: {result.Perplexity:F4}"));
+            return 0;
+        });
+        return command;
+    }
+
+    private static string ReadText(string path) =>
+        File.Exists(path) ? File.ReadAllText(path) : throw new CodesignException($"{path}: no such text file");
+
+    /// <summary>Reads FILE.safetensors:TENSOR as token ids (I64 or I32).</summary>
+    internal static IReadOnlyList<int> ReadIds(string spec)
+    {
+        int colon = spec.LastIndexOf(':');
+        if (colon <= 0 || colon == spec.Length - 1)
+            throw new CodesignException($"--ids '{spec}': expected FILE.safetensors:TENSOR");
+        string path = spec[..colon], name = spec[(colon + 1)..];
+        using var file = SafetensorsFile.Open(path);
+        var entry = file.Entry(name);
+        var bytes = file.Bytes(name).Span;
+        int[] result = entry.DType switch
+        {
+            "I64" => System.Runtime.InteropServices.MemoryMarshal.Cast<byte, long>(bytes).ToArray().Select(v => v is >= 0 and <= int.MaxValue
+                ? (int)v
+                : throw new ModelFormatException(path, $"token id {v} is out of range", name)).ToArray(),
+            "I32" => System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>(bytes).ToArray(),
+            _ => throw new ModelFormatException(path, $"token ids must be I64 or I32, found {entry.DType}", name),
+        };
+        return result;
+    }
+}

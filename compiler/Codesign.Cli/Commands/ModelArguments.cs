@@ -1,0 +1,20 @@
+using System.CommandLine;
+using Codesign.Compiler.Frontends;
+using Codesign.IR.Diagnostics;
+using Codesign.Runtime.Text;
+
+namespace Codesign.Cli.Commands;
+
+/// <summary>Arguments and loading steps shared by the commands that take a model.</summary>
+internal static class ModelArguments
+{
+    public static Argument<string> Model() => new("model")
+    {
+        Description = "A Hugging Face checkpoint directory (config.json, *.safetensors, tokenizer.model).",
+    };
+
+    public static SentencePieceTokenizer Tokenizer(ImportedModel model) =>
+        model.TokenizerPath is { } path
+            ? SentencePieceTokenizer.Load(path)
+            : throw new CodesignException($"{model.Source}: no tokenizer.model beside the checkpoint; pass token ids instead of text");
+}

@@ -1,0 +1,52 @@
+using System.CommandLine;
+using Codesign.Compiler.Frontends;
+using Codesign.IR.Diagnostics;
+using Codesign.Runtime.Generation;
+using Codesign.Runtime.Interpreter;
+
+namespace Codesign.Cli.Commands;
+
+/// <summary><c>codesign run MODEL --prompt TEXT</c>: generate, streaming the text as it comes.</summary>
+internal static class RunCommand
+{
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var model = ModelArguments.Model();
+        var prompt = new Option<string>("--prompt") { Description = "Prompt text; BOS is prepended as LLaMA tokenizers do.", Required = true };
+        var maxTokens = new Option<int>("--max-tokens") { Description = "How many tokens to generate at most.", DefaultValueFactory = _ => 64 };
+        var greedy = new Option<bool>("--greedy") { Description = "Always take the most likely token (the default unless --temperature is given)." };
+        var temperature = new Option<double?>("--temperature") { Description = "Sample with this temperature (> 0)." };
+        var topK = new Option<int>("--top-k") { Description = "Sample among the K most likely tokens (0: all)." };
+        var topP = new Option<double>("--top-p") { Description = "Sample among the smallest set reaching probability P.", DefaultValueFactory = _ => 1.0 };
+        var seed = new Option<int>("--seed") { Description = "Seed of the sampler.", DefaultValueFactory = _ => 0 };
+        var ids = new Option<bool>("--ids") { Description = "After the text, print the generated token ids space-separated as the last line." };
+        var ignoreEos = new Option<bool>("--ignore-eos") { Description = "Keep generating after the end-of-sequence token (as the fixture's reference continuations do)." };
+        var command = new Command("run", "Generate text from a prompt.") { model, prompt, maxTokens, greedy, temperature, topK, topP, seed, ids, ignoreEos };
+        command.SetAction(parse =>
+        {
+            double? t = parse.GetValue(temperature);
+            if (parse.GetValue(greedy) && t is not null)
+                throw new CodesignException("--greedy and --temperature exclude each other");
+            var options = t is null
+                ? SamplingOptions.GreedyDecoding
+                : new SamplingOptions { Greedy = false, Temperature = t.Value, TopK = parse.GetValue(topK), TopP = parse.GetValue(topP), Seed = parse.GetValue(seed) };
+            int limit = parse.GetValue(maxTokens);
+            if (limit < 0) throw new CodesignException($"--max-tokens must not be negative, got {limit}");
+
+            using var m = ModelLoader.Load(parse.GetValue(model)!);
+            var tokenizer = ModelArguments.Tokenizer(m);
+            var promptIds = tokenizer.EncodePrompt(parse.GetValue(prompt)!);
+            var session = new InterpreterSession(new ReferenceInterpreter(m.Graph, m.Weights));
+            var stream = new IncrementalDetokenizer(tokenizer);
+            var generated = TextGenerator.Generate(session, promptIds, limit, options, parse.GetValue(ignoreEos) ? null : tokenizer.EosId, token =>
+            {
+                output.Write(stream.Push(token));
+                output.Flush();
+            });
+            output.WriteLine(stream.Flush());
+            if (parse.GetValue(ids)) output.WriteLine(string.Join(' ', generated));
+            return 0;
+        });
+        return command;
+    }
+}

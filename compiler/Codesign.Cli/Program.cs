@@ -1,0 +1,3 @@
+using Codesign.Cli;
+
+return CodesignCli.Run(args, Console.Out, Console.Error);
