@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs what Codesign needs on Debian 12 with the .NET 10 SDK: Java (runs the ANTLR tool),
+# Node.js + npm (fetch the ANTLR tool jar), the Cake build tool, NuGet packages; then builds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v java >/dev/null 2>&1 || need+=(default-jre-headless)
+command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
+if [ ${#need[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends "${need[@]}"
+fi
+command -v dotnet >/dev/null 2>&1 || { echo "error: the .NET 10 SDK (dotnet) is not on PATH" >&2; exit 1; }
+
+npm ci --no-audit --no-fund
+dotnet tool restore
+dotnet build Codesign.sln -c Release
