@@ -1,0 +1,85 @@
+using System.Diagnostics;
+using Codesign.Compiler.Frontends;
+using Codesign.Compiler.Frontends.Safetensors;
+using Codesign.IR.Semantics;
+using Codesign.Runtime.Evaluation;
+using Codesign.Runtime.Interpreter;
+
+// Reference-interpreter throughput, each figure beside a baseline measured in the same run.
+// Usage: dotnet run -c Release --project benchmarks/Codesign.Benchmarks [-- MODEL_DIR]
+string model = args.Length > 0 ? args[0] : Path.Combine(FindRoot(), "examples", "tiny-llama-a");
+Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}, Vector<float>.Count = {System.Numerics.Vector<float>.Count}");
+Console.WriteLine();
+Console.WriteLine("| kernel | shape (M x N x K) | ours (ms, median) | plain loop (ms) | speed-up | GFLOP/s |");
+Console.WriteLine("|---|---|---:|---:|---:|---:|");
+foreach (var (m, n, k) in new[] { (1, 4096, 4096), (1, 11008, 4096), (16, 2048, 256), (256, 704, 256) })
+{
+    var rnd = new Random(1);
+    var x = Enumerable.Range(0, m * k).Select(_ => (float)rnd.NextDouble()).ToArray();
+    var w = Enumerable.Range(0, n * k).Select(_ => (float)rnd.NextDouble()).ToArray();
+    double ours = Median(7, () => MatMulKernel.Linear(x, w, m, n, k));
+    double plain = Median(3, () => PlainLinear(x, w, m, n, k));
+    double gflops = 2.0 * m * n * k / (ours / 1e3) / 1e9;
+    Console.WriteLine($"| matmul | {m} x {n} x {k} | {ours:F3} | {plain:F3} | {plain / ours:F1}x | {gflops:F1} |");
+}
+
+using var imported = ModelLoader.Load(model);
+var interpreter = new ReferenceInterpreter(imported.Graph, imported.Weights);
+var session = new InterpreterSession(interpreter);
+var prompt = Enumerable.Range(0, 128).Select(i => 3 + i % 1000).ToArray();
+double prefill = Median(5, () => { session.Reset(); session.Forward(prompt); });
+double decode = Median(5, () =>
+{
+    session.Reset();
+    session.Forward(prompt[..1]);
+    for (int i = 1; i < 65; i++) session.Forward([prompt[i]]);
+}) / 64;
+Console.WriteLine();
+Console.WriteLine($"| model | prefill 128 tokens (ms) | prefill tokens/s | decode (ms/token) | decode tokens/s |");
+Console.WriteLine("|---|---:|---:|---:|---:|");
+Console.WriteLine($"| {imported.Graph.Name} | {prefill:F1} | {128 / (prefill / 1e3):F0} | {decode:F2} | {1e3 / decode:F0} |");
+
+string reference = Path.Combine(model, "reference.safetensors");
+if (File.Exists(reference))
+{
+    using var f = SafetensorsFile.Open(reference);
+    var ids = f.ReadInt64("eval.ids").Select(v => (int)v).ToArray();
+    var clock = Stopwatch.StartNew();
+    var result = PerplexityEvaluator.Evaluate(session, ids, 256);
+    Console.WriteLine();
+    Console.WriteLine($"eval: {ids.Length} tokens, window 256, perplexity {result.Perplexity:F4}, {clock.Elapsed.TotalSeconds:F2} s ({ids.Length / clock.Elapsed.TotalSeconds:F0} tokens/s)");
+}
+
+static double Median(int runs, Action action)
+{
+    action();
+    var times = new double[runs];
+    for (int i = 0; i < runs; i++)
+    {
+        var sw = Stopwatch.StartNew();
+        action();
+        times[i] = sw.Elapsed.TotalMilliseconds;
+    }
+    Array.Sort(times);
+    return times[runs / 2];
+}
+
+static float[] PlainLinear(float[] x, float[] w, int m, int n, int k)
+{
+    var y = new float[m * n];
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++)
+        {
+            float s = 0;
+            for (int t = 0; t < k; t++) s += x[i * k + t] * w[j * k + t];
+            y[i * n + j] = s;
+        }
+    return y;
+}
+
+static string FindRoot()
+{
+    var dir = new DirectoryInfo(AppContext.BaseDirectory);
+    while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Codesign.sln"))) dir = dir.Parent;
+    return dir?.FullName ?? Directory.GetCurrentDirectory();
+}
