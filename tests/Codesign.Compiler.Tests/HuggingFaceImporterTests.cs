@@ -7,28 +7,19 @@ using Codesign.Testing;
 
 namespace Codesign.Compiler.Tests;
 
-public class HuggingFaceImporterTests
+public class HuggingFaceImporterTests : ScratchDirectoryTest
 {
-    private string _dir = "";
-
-    [SetUp]
-    public void CreateScratch() => _dir = TestPaths.NewScratchDirectory("import");
-
-    [TearDown]
-    public void RemoveScratch() => Directory.Delete(_dir, recursive: true);
-
-    /// <summary>A copy of the fixture checkpoint with the config edited and tensors dropped or replaced.</summary>
-    private string CopyFixture(Action<JsonObject>? editConfig = null, Func<SafetensorsEntry, SafetensorsTensor?>? editTensor = null)
+    /// <summary>A copy of the fixture checkpoint with the config edited and only the tensors <paramref name="keep"/> accepts.</summary>
+    private string CopyFixture(Action<JsonObject>? editConfig = null, Func<string, bool>? keep = null)
     {
         var config = JsonNode.Parse(File.ReadAllText(Path.Combine(TestPaths.TinyLlama, "config.json")))!.AsObject();
         editConfig?.Invoke(config);
-        File.WriteAllText(Path.Combine(_dir, "config.json"), config.ToJsonString());
+        File.WriteAllText(Path.Combine(Scratch, "config.json"), config.ToJsonString());
         using var source = SafetensorsFile.Open(Path.Combine(TestPaths.TinyLlama, "model.safetensors"));
-        var tensors = source.Entries.OrderBy(e => e.Begin).Select(e =>
-            editTensor is null ? new SafetensorsTensor(e.Name, e.DType, e.Shape, source.Bytes(e.Name).ToArray()) : editTensor(e) is { } t ? t : null)
-            .Where(t => t is not null).Select(t => t!).ToList();
-        SafetensorsWriter.Write(Path.Combine(_dir, "model.safetensors"), tensors);
-        return _dir;
+        var tensors = source.Entries.OrderBy(e => e.Begin).Where(e => keep?.Invoke(e.Name) ?? true)
+            .Select(e => new SafetensorsTensor(e.Name, e.DType, e.Shape, source.Bytes(e.Name).ToArray())).ToList();
+        SafetensorsWriter.Write(Path.Combine(Scratch, "model.safetensors"), tensors);
+        return Scratch;
     }
 
     [Test]
@@ -48,7 +39,7 @@ public class HuggingFaceImporterTests
     public void Tied_embeddings_need_no_lm_head_and_reuse_the_embedding()
     {
         string dir = CopyFixture(c => c["tie_word_embeddings"] = true,
-            e => e.Name == "lm_head.weight" ? null : Keep(e));
+            name => name != "lm_head.weight");
         using var model = HuggingFaceImporter.Import(dir);
         var logits = model.Graph.Outputs[0].Producer!;
         Assert.That(logits.Inputs[1].WeightKey, Is.EqualTo("model.embed_tokens.weight"));
@@ -58,7 +49,7 @@ public class HuggingFaceImporterTests
     [Test]
     public void A_missing_tensor_is_named_with_its_expected_shape()
     {
-        string dir = CopyFixture(editTensor: e => e.Name == "model.layers.2.mlp.up_proj.weight" ? null : Keep(e));
+        string dir = CopyFixture(keep: name => name != "model.layers.2.mlp.up_proj.weight");
         var e = Assert.Throws<ModelFormatException>(() => HuggingFaceImporter.Import(dir))!;
         Assert.That(e.Tensor, Is.EqualTo("model.layers.2.mlp.up_proj.weight"));
         Assert.That(e.Message, Does.Contain("[704, 256]"));
@@ -74,34 +65,28 @@ public class HuggingFaceImporterTests
     }
 
     [Test]
-    public void A_directory_without_weights_or_config_is_reported()
+    public void AScratchectory_without_weights_or_config_is_reported()
     {
-        Assert.That(() => ModelLoader.Load(_dir), Throws.TypeOf<ModelFormatException>().With.Message.Contain("no config.json"));
-        File.Copy(Path.Combine(TestPaths.TinyLlama, "config.json"), Path.Combine(_dir, "config.json"));
-        Assert.That(() => ModelLoader.Load(_dir), Throws.TypeOf<ModelFormatException>().With.Message.Contain("no model.safetensors"));
+        Assert.That(() => ModelLoader.Load(Scratch), Throws.TypeOf<ModelFormatException>().With.Message.Contain("no config.json"));
+        File.Copy(Path.Combine(TestPaths.TinyLlama, "config.json"), Path.Combine(Scratch, "config.json"));
+        Assert.That(() => ModelLoader.Load(Scratch), Throws.TypeOf<ModelFormatException>().With.Message.Contain("no model.safetensors"));
     }
 
     [Test]
-    public void A_shard_index_pointing_outside_the_directory_is_refused()
+    public void A_shard_index_pointing_outside_theScratchectory_is_refused()
     {
-        File.Copy(Path.Combine(TestPaths.TinyLlama, "config.json"), Path.Combine(_dir, "config.json"));
-        File.WriteAllText(Path.Combine(_dir, "model.safetensors.index.json"), "{\"weight_map\": {\"lm_head.weight\": \"../../etc/passwd\"}}");
-        Assert.That(() => ModelLoader.Load(_dir), Throws.TypeOf<ModelFormatException>().With.Message.Contain("not a file name"));
+        File.Copy(Path.Combine(TestPaths.TinyLlama, "config.json"), Path.Combine(Scratch, "config.json"));
+        File.WriteAllText(Path.Combine(Scratch, "model.safetensors.index.json"), "{\"weight_map\": {\"lm_head.weight\": \"../../etc/passwd\"}}");
+        Assert.That(() => ModelLoader.Load(Scratch), Throws.TypeOf<ModelFormatException>().With.Message.Contain("not a file name"));
     }
 
     [Test]
     public void A_shard_missing_a_listed_tensor_is_reported()
     {
-        File.Copy(Path.Combine(TestPaths.TinyLlama, "config.json"), Path.Combine(_dir, "config.json"));
-        SafetensorsWriter.Write(Path.Combine(_dir, "a.safetensors"), [SafetensorsWriter.Float32("x", [1], [0f])]);
-        File.WriteAllText(Path.Combine(_dir, "model.safetensors.index.json"), "{\"weight_map\": {\"lm_head.weight\": \"a.safetensors\"}}");
-        var e = Assert.Throws<ModelFormatException>(() => ModelLoader.Load(_dir))!;
+        File.Copy(Path.Combine(TestPaths.TinyLlama, "config.json"), Path.Combine(Scratch, "config.json"));
+        SafetensorsWriter.Write(Path.Combine(Scratch, "a.safetensors"), [SafetensorsWriter.Float32("x", [1], [0f])]);
+        File.WriteAllText(Path.Combine(Scratch, "model.safetensors.index.json"), "{\"weight_map\": {\"lm_head.weight\": \"a.safetensors\"}}");
+        var e = Assert.Throws<ModelFormatException>(() => ModelLoader.Load(Scratch))!;
         Assert.That(e.Tensor, Is.EqualTo("lm_head.weight"));
-    }
-
-    private static SafetensorsTensor? Keep(SafetensorsEntry e)
-    {
-        using var source = SafetensorsFile.Open(Path.Combine(TestPaths.TinyLlama, "model.safetensors"));
-        return new SafetensorsTensor(e.Name, e.DType, e.Shape, source.Bytes(e.Name).ToArray());
     }
 }

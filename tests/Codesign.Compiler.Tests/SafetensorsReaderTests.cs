@@ -7,19 +7,11 @@ using Codesign.Testing;
 
 namespace Codesign.Compiler.Tests;
 
-public class SafetensorsReaderTests
+public class SafetensorsReaderTests : ScratchDirectoryTest
 {
-    private string _dir = "";
-
-    [SetUp]
-    public void CreateScratch() => _dir = TestPaths.NewScratchDirectory("safetensors");
-
-    [TearDown]
-    public void RemoveScratch() => Directory.Delete(_dir, recursive: true);
-
     private string WriteRaw(string header, int dataBytes, ulong? claimedHeaderLength = null)
     {
-        string path = Path.Combine(_dir, $"{Guid.NewGuid():N}.safetensors");
+        string path = Path.Combine(Scratch, $"{Guid.NewGuid():N}.safetensors");
         var h = Encoding.UTF8.GetBytes(header);
         var bytes = new byte[8 + h.Length + dataBytes];
         BinaryPrimitives.WriteUInt64LittleEndian(bytes, claimedHeaderLength ?? (ulong)h.Length);
@@ -31,7 +23,7 @@ public class SafetensorsReaderTests
     [Test]
     public void Writer_output_reads_back_with_dtypes_shapes_and_values()
     {
-        string path = Path.Combine(_dir, "ok.safetensors");
+        string path = Path.Combine(Scratch, "ok.safetensors");
         var a = new float[] { 1.5f, -2, 3, 4, 5, 6 };
         SafetensorsWriter.Write(path, [
             SafetensorsWriter.Float32("a", [2, 3], a),
@@ -50,7 +42,7 @@ public class SafetensorsReaderTests
     [Test]
     public void A_file_shorter_than_the_length_prefix_is_truncated()
     {
-        string path = Path.Combine(_dir, "short.safetensors");
+        string path = Path.Combine(Scratch, "short.safetensors");
         File.WriteAllBytes(path, [1, 2, 3]);
         var e = Assert.Throws<ModelFormatException>(() => SafetensorsFile.Open(path))!;
         Assert.That(e.Message, Does.Contain("truncated").And.Contain(path));
@@ -67,10 +59,10 @@ public class SafetensorsReaderTests
     [Test]
     public void A_file_cut_inside_the_data_names_the_tensor()
     {
-        string good = Path.Combine(_dir, "good.safetensors");
+        string good = Path.Combine(Scratch, "good.safetensors");
         SafetensorsWriter.Write(good, [SafetensorsWriter.Float32("weight.a", [4, 4], new float[16])]);
         var bytes = File.ReadAllBytes(good);
-        string cut = Path.Combine(_dir, "cut.safetensors");
+        string cut = Path.Combine(Scratch, "cut.safetensors");
         File.WriteAllBytes(cut, bytes[..^10]);
         var e = Assert.Throws<ModelFormatException>(() => SafetensorsFile.Open(cut))!;
         Assert.That(e.Tensor, Is.EqualTo("weight.a"));
@@ -122,7 +114,7 @@ public class SafetensorsReaderTests
     [Test]
     public void A_missing_file_is_a_model_format_error()
     {
-        var e = Assert.Throws<ModelFormatException>(() => SafetensorsFile.Open(Path.Combine(_dir, "absent.safetensors")))!;
+        var e = Assert.Throws<ModelFormatException>(() => SafetensorsFile.Open(Path.Combine(Scratch, "absent.safetensors")))!;
         Assert.That(e.File, Does.EndWith("absent.safetensors"));
     }
 }

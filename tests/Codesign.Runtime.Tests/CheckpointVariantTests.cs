@@ -8,16 +8,8 @@ using Codesign.Testing;
 namespace Codesign.Runtime.Tests;
 
 /// <summary>Checkpoints other than the fixture as shipped: converted dtypes, tied embeddings, shards, other shapes.</summary>
-public class CheckpointVariantTests
+public class CheckpointVariantTests : ScratchDirectoryTest
 {
-    private string _dir = "";
-
-    [SetUp]
-    public void CreateScratch() => _dir = TestPaths.NewScratchDirectory("variants");
-
-    [TearDown]
-    public void RemoveScratch() => Directory.Delete(_dir, recursive: true);
-
     private static Dictionary<string, (long[] Shape, float[] Values)> FixtureWeights()
     {
         using var f = SafetensorsFile.Open(Path.Combine(TestPaths.TinyLlama, "model.safetensors"));
@@ -33,7 +25,7 @@ public class CheckpointVariantTests
         return new InterpreterSession(new ReferenceInterpreter(model.Graph, model.Weights)).Forward(ids);
     }
 
-    private string Subdir(string name) => Directory.CreateDirectory(Path.Combine(_dir, name)).FullName;
+    private string Subdir(string name) => Directory.CreateDirectory(Path.Combine(Scratch, name)).FullName;
 
     /// <summary>
     /// A half-precision copy must compute exactly what f32 computes on the rounded weights (the only
