@@ -12,20 +12,15 @@ public static class CodesignCli
         var root = new RootCommand("Codesign: compile compressed transformer language models for FPGA, CPU and GPU, and run them.")
         {
             InspectCommand.Create(output),
-            RunCommand.Create(output, error),
-            EvalCommand.Create(output, error),
+            RunCommand.Create(output),
+            EvalCommand.Create(output),
             IrCommand.Create(output),
         };
         try
         {
             return root.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
         }
-        catch (CodesignException e)
-        {
-            error.WriteLine($"error: {e.Message}");
-            return 1;
-        }
-        catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException or OperationCanceledException)
+        catch (Exception e) when (e is CodesignException or ArgumentException or IOException or UnauthorizedAccessException or OperationCanceledException)
         {
             error.WriteLine($"error: {e.Message}");
             return 1;

@@ -48,7 +48,6 @@ internal static class NaiveReference
     /// <summary>Causal attention of s new queries over total = past + s keys (all given here).</summary>
     public static double[] Attention(float[] q, float[] k, float[] v, int s, int past, int h, int kvh, int d, double scale)
     {
-        int total = past + s;
         var y = new double[s * h * d];
         for (int t = 0; t < s; t++)
             for (int head = 0; head < h; head++)
@@ -70,7 +69,6 @@ internal static class NaiveReference
                     for (int i = 0; i < d; i++) y[(t * h + head) * d + i] += p * v[(j * kvh + g) * d + i];
                 }
             }
-        _ = total;
         return y;
     }
 

@@ -12,7 +12,7 @@ namespace Codesign.Cli.Commands;
 /// <summary><c>codesign eval MODEL --ids FILE.safetensors:TENSOR | --text FILE [--window 256]</c>: perplexity.</summary>
 internal static class EvalCommand
 {
-    public static Command Create(TextWriter output, TextWriter error)
+    public static Command Create(TextWriter output)
     {
         var model = ModelArguments.Model();
         var ids = new Option<string?>("--ids") { Description = "Token ids to score: FILE.safetensors:TENSOR (an integer tensor)." };
@@ -50,15 +50,13 @@ internal static class EvalCommand
         string path = spec[..colon], name = spec[(colon + 1)..];
         using var file = SafetensorsFile.Open(path);
         var entry = file.Entry(name);
-        var bytes = file.Bytes(name).Span;
-        int[] result = entry.DType switch
+        return entry.DType switch
         {
-            "I64" => System.Runtime.InteropServices.MemoryMarshal.Cast<byte, long>(bytes).ToArray().Select(v => v is >= 0 and <= int.MaxValue
+            "I64" => file.ReadInt64(name).Select(v => v is >= 0 and <= int.MaxValue
                 ? (int)v
                 : throw new ModelFormatException(path, $"token id {v} is out of range", name)).ToArray(),
-            "I32" => System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>(bytes).ToArray(),
+            "I32" => System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>(file.Bytes(name).Span).ToArray(),
             _ => throw new ModelFormatException(path, $"token ids must be I64 or I32, found {entry.DType}", name),
         };
-        return result;
     }
 }

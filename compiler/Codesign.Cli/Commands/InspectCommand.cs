@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Codesign.Compiler.Frontends;
-using Codesign.IR.Values;
 using Spectre.Console;
 
 namespace Codesign.Cli.Commands;
@@ -44,8 +43,8 @@ internal static class InspectCommand
         var ops = new Table().Title("ops").AddColumn("op").AddColumn("count");
         foreach (var group in g.Nodes.GroupBy(n => n.Op.Mnemonic).OrderBy(x => x.Key, StringComparer.Ordinal))
             ops.AddRow(group.Key, group.Count().ToString());
-        ops.AddRow("inputs", string.Join(", ", g.Inputs.Select(v => $"%{v.Name}: {v.Type}")).Replace("[", "[[").Replace("]", "]]"));
-        ops.AddRow("outputs", string.Join(", ", g.Outputs.Select(v => $"%{v.Name}: {v.Type}")).Replace("[", "[[").Replace("]", "]]"));
+        ops.AddRow("inputs", Markup.Escape(string.Join(", ", g.Inputs.Select(v => $"%{v.Name}: {v.Type}"))));
+        ops.AddRow("outputs", Markup.Escape(string.Join(", ", g.Outputs.Select(v => $"%{v.Name}: {v.Type}"))));
         console.Write(ops);
     }
 }

@@ -9,7 +9,7 @@ namespace Codesign.Cli.Commands;
 /// <summary><c>codesign run MODEL --prompt TEXT</c>: generate, streaming the text as it comes.</summary>
 internal static class RunCommand
 {
-    public static Command Create(TextWriter output, TextWriter error)
+    public static Command Create(TextWriter output)
     {
         var model = ModelArguments.Model();
         var prompt = new Option<string>("--prompt") { Description = "Prompt text; BOS is prepended as LLaMA tokenizers do.", Required = true };

@@ -112,7 +112,8 @@ public sealed record LlamaConfig
         }
         if (root.TryGetProperty("rope_scaling", out var rs) && rs.ValueKind == JsonValueKind.Object)
         {
-            string type = new Reader(rs, path, "rope_scaling.").OptionalString("rope_type") ?? new Reader(rs, path, "rope_scaling.").OptionalString("type") ?? "default";
+            var scaling = new Reader(rs, path, "rope_scaling.");
+            string type = scaling.OptionalString("rope_type") ?? scaling.OptionalString("type") ?? "default";
             if (type != "default")
                 throw new ModelFormatException(path, $"rope_scaling type '{type}' is not supported (only 'default')");
         }
