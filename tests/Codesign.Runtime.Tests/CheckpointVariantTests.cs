@@ -1,3 +1,4 @@
+using Codesign.IR.Semantics;
 using System.Text.Json.Nodes;
 using Codesign.Compiler.Frontends;
 using Codesign.Compiler.Frontends.Safetensors;

@@ -1,3 +1,4 @@
+using Codesign.IR.Semantics;
 using Codesign.Runtime.Evaluation;
 using Codesign.Runtime.Generation;
 using Codesign.Runtime.Interpreter;

@@ -1,3 +1,4 @@
+using Codesign.IR.Semantics;
 using Codesign.Compiler.Frontends;
 using Codesign.Compiler.Frontends.Safetensors;
 using Codesign.Runtime.Interpreter;

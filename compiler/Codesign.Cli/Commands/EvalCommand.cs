@@ -1,3 +1,4 @@
+using Codesign.IR.Semantics;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;

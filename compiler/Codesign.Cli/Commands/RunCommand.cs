@@ -1,3 +1,4 @@
+using Codesign.IR.Semantics;
 using System.CommandLine;
 using Codesign.Compiler.Frontends;
 using Codesign.IR.Diagnostics;

@@ -8,20 +8,34 @@ namespace Codesign.IR.Ops;
 /// KV-cache semantics. The step's k and v are appended to the cache slot <c>layer</c>; query s sits at
 /// absolute position (cached tokens before this step) + s and attends to every position up to its own.
 /// The same op serves prefill (S tokens) and decode (S = 1). H must be a multiple of KV (GQA/MQA/MHA).
+/// <c>kv_bits = 8 | 4</c> stores the cache quantized: each token's key (and value) row of each kv head is
+/// quantized by <see cref="ActivationQuantizer"/> on append, so attention reads code · scale.
 /// </summary>
-public sealed class AttentionOp(long layer, double scale) : Op
+public sealed class AttentionOp(long layer, double scale, long kvBits = 0) : Op
 {
     public long Layer { get; } = layer;
     public double Scale { get; } = scale;
+    public long KvBits { get; } = kvBits;
 
     public override string Mnemonic => "nn.attention";
-    public override IEnumerable<KeyValuePair<string, object>> Attributes => [new("layer", Layer), new("scale", Scale)];
+
+    public override IEnumerable<KeyValuePair<string, object>> Attributes
+    {
+        get
+        {
+            yield return new("layer", Layer);
+            yield return new("scale", Scale);
+            if (KvBits != 0) yield return new("kv_bits", KvBits);
+        }
+    }
 
     public static AttentionOp Create(AttributeSet attrs)
     {
-        attrs.RejectUnknown("layer", "scale");
-        return new AttentionOp(attrs.Int("layer"), attrs.Float("scale"));
+        attrs.RejectUnknown("layer", "scale", "kv_bits");
+        return new AttentionOp(attrs.Int("layer"), attrs.Float("scale"), attrs.Int("kv_bits", 0));
     }
+
+    public AttentionOp WithKvBits(long bits) => new(Layer, Scale, bits);
 
     public override TensorType[] InferTypes(IReadOnlyList<TensorType> inputs)
     {
@@ -41,6 +55,7 @@ public sealed class AttentionOp(long layer, double scale) : Op
             Require(k[1].Size > 0 && q[1].Size % k[1].Size == 0, $"query heads ({q[1]}) must be a multiple of kv heads ({k[1]})");
         Require(Layer >= 0, $"layer must not be negative, found {Layer}");
         Require(Scale > 0, $"scale must be positive, found {Scale}");
+        Require(KvBits is 0 or 4 or 8, $"kv_bits is 0 (f32 cache), 4 or 8, not {KvBits}");
         return [q.WithDType(DType.F32)];
     }
 
@@ -48,7 +63,17 @@ public sealed class AttentionOp(long layer, double scale) : Op
     {
         var (q, k, v) = (inputs[0], inputs[1], inputs[2]);
         int tokens = q.Shape[0], heads = q.Shape[1], headDim = q.Shape[2], kvHeads = k.Shape[1];
-        var y = AttentionKernel.Run(q.Floats, k.Span, v.Span, context.KvCache.Layer(Layer), tokens, heads, kvHeads, headDim, Scale);
+        ReadOnlySpan<float> keys = k.Span, values = v.Span;
+        if (KvBits != 0)
+        {
+            var kq = keys.ToArray();
+            var vq = values.ToArray();
+            ActivationQuantizer.FakeQuantizeRows(kq, headDim, (int)KvBits);
+            ActivationQuantizer.FakeQuantizeRows(vq, headDim, (int)KvBits);
+            keys = kq;
+            values = vq;
+        }
+        var y = AttentionKernel.Run(q.Floats, keys, values, context.KvCache.Layer(Layer), tokens, heads, kvHeads, headDim, Scale);
         return [HostTensor.F32(q.Shape, y)];
     }
 }

@@ -70,6 +70,7 @@ public sealed class AttributeSet
     public long Int(string name, long fallback) => _values.ContainsKey(name) ? Int(name) : fallback;
     public double Float(string name) => _values.TryGetValue(name, out var v) && v is long l ? l : Get<double>(name, "a number");
     public string String(string name) => Get<string>(name, "a string");
+    public string String(string name, string fallback) => _values.ContainsKey(name) ? String(name) : fallback;
     public Dim[] Dims(string name) => Get<Dim[]>(name, "a list");
 
     public void RejectUnknown(params string[] known)

@@ -9,6 +9,8 @@ public static class OpRegistry
     {
         ["nn.embedding"] = EmbeddingOp.Create,
         ["nn.matmul"] = MatMulOp.Create,
+        ["quant.qmatmul"] = QMatMulOp.Create,
+        ["sparse.spmatmul"] = SpMatMulOp.Create,
         ["nn.rms_norm"] = RmsNormOp.Create,
         ["nn.rope"] = RopeOp.Create,
         ["nn.attention"] = AttentionOp.Create,

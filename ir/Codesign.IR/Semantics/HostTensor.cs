@@ -1,20 +1,35 @@
+using Codesign.IR.Quantization;
 using Codesign.IR.Types;
 
 namespace Codesign.IR.Semantics;
 
 /// <summary>
 /// A concrete tensor on the host: static shape, row-major, f32 data (activations and weights as the
-/// interpreter sees them) or i32 data (token ids, positions).
+/// interpreter sees them), i32 data (token ids, positions), or a decoded packed weight (quantized or
+/// sparse) whose dense f32 values are computed once, on first use.
 /// </summary>
 public sealed class HostTensor
 {
-    private HostTensor(int[] shape, DType dtype, ReadOnlyMemory<float> floats, int[]? ints)
+    private readonly Lazy<float[]>? _dense;
+
+    private HostTensor(int[] shape, DType dtype, ReadOnlyMemory<float> floats, int[]? ints, IPackedMatrix? packed = null)
     {
         Shape = shape;
         DType = dtype;
         Floats = floats;
         Ints = ints;
+        Packed = packed;
+        if (packed is not null) _dense = new Lazy<float[]>(packed.ToDense);
     }
+
+    /// <summary>The decoded packed weight, for ops that compute on codes (group-wise accumulation, integer paths).</summary>
+    public IPackedMatrix? Packed { get; }
+
+    /// <summary>f32 values: the data of a float tensor, or the exact dequantized values of a packed weight.</summary>
+    public ReadOnlyMemory<float> DenseFloats => _dense is not null ? _dense.Value : Floats;
+
+    public static HostTensor PackedWeight(DType dtype, IPackedMatrix matrix) =>
+        dtype.IsPacked ? new([matrix.Rows, matrix.Cols], dtype, ReadOnlyMemory<float>.Empty, null, matrix) : throw new ArgumentException($"{dtype} is not a packed dtype");
 
     public int[] Shape { get; }
     public DType DType { get; }

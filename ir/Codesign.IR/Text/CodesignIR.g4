@@ -24,10 +24,10 @@ attrValue   : INT | FLOAT | STRING | TRUE | FALSE | dimList ;
 tensorType  : 'tensor' '<' dimList ',' dtype '>' ;
 dimList     : '[' (dim (',' dim)*)? ']' ;
 dim         : INT | ident ;
-dtype       : ident | 'quant' '<' ident (',' ident)* '>' ;
+dtype       : ident | 'quant' '<' ident (',' ident)* '>' | 'sparse' '<' ident ',' dtype '>' ;
 
 // Keywords are reserved only where the grammar expects them; elsewhere they are plain identifiers.
-ident       : IDENT | 'graph' | 'attributes' | 'input' | 'weight' | 'return' | 'tensor' | 'quant' | TRUE | FALSE ;
+ident       : IDENT | 'graph' | 'attributes' | 'input' | 'weight' | 'return' | 'tensor' | 'quant' | 'sparse' | TRUE | FALSE ;
 
 TRUE        : 'true' ;
 FALSE       : 'false' ;

@@ -102,6 +102,8 @@ public static class GraphParser
 
     private static DType DTypeOf(CodesignIRParser.DtypeContext d)
     {
+        if (d.dtype() is { } element)
+            return DType.Sparse(SparseFormat.FromToken(d.ident(0).GetText()), DTypeOf(element));
         var idents = d.ident().Select(i => i.GetText()).ToArray();
         return d.ChildCount == 1 ? DType.Parse(idents[0]) : DType.Quantized(QuantScheme.FromTokens(idents));
     }

@@ -1,17 +1,24 @@
 namespace Codesign.IR.Types;
 
-public enum DTypeKind { F32, F16, BF16, I8, I32, I64, Quantized }
+public enum DTypeKind { F32, F16, BF16, I8, I32, I64, Quantized, Sparse }
 
-/// <summary>Element type of a tensor. Quantized types carry their <see cref="QuantScheme"/>.</summary>
+/// <summary>
+/// Element type of a tensor. Quantized types carry their <see cref="QuantScheme"/>; sparse types carry
+/// their <see cref="SparseFormat"/> and the type of the stored (non-zero) elements, itself float or quantized.
+/// </summary>
 public sealed record DType
 {
     public DTypeKind Kind { get; }
     public QuantScheme? Scheme { get; }
+    public SparseFormat? Sparsity { get; }
+    public DType? Element { get; }
 
-    private DType(DTypeKind kind, QuantScheme? scheme)
+    private DType(DTypeKind kind, QuantScheme? scheme, SparseFormat? sparsity = null, DType? element = null)
     {
         Kind = kind;
         Scheme = scheme;
+        Sparsity = sparsity;
+        Element = element;
     }
 
     public static readonly DType F32 = new(DTypeKind.F32, null);
@@ -26,6 +33,18 @@ public sealed record DType
         scheme.Validate();
         return new DType(DTypeKind.Quantized, scheme);
     }
+
+    /// <summary>Sparse weights whose stored elements are <paramref name="element"/> (f32, f16, bf16 or quantized).</summary>
+    public static DType Sparse(SparseFormat format, DType element)
+    {
+        format.Validate();
+        if (!(element.IsFloat || element.Kind == DTypeKind.Quantized))
+            throw new ArgumentException($"sparse weights store float or quantized elements, not {element}");
+        return new DType(DTypeKind.Sparse, null, format, element);
+    }
+
+    /// <summary>Packed weight storage (quantized or sparse): read through its codec, not element by element.</summary>
+    public bool IsPacked => Kind is DTypeKind.Quantized or DTypeKind.Sparse;
 
     public bool IsFloat => Kind is DTypeKind.F32 or DTypeKind.F16 or DTypeKind.BF16;
     public bool IsInteger => Kind is DTypeKind.I8 or DTypeKind.I32 or DTypeKind.I64;
@@ -48,7 +67,8 @@ public sealed record DType
         DTypeKind.I8 => "i8",
         DTypeKind.I32 => "i32",
         DTypeKind.I64 => "i64",
-        _ => $"quant<{string.Join(", ", Scheme!.ToTokens())}>",
+        DTypeKind.Sparse => $"sparse<{Sparsity!.ToToken()}, {Element!.Name}>",
+        _ => Scheme!.ToString(),
     };
 
     /// <summary>Parses a plain dtype name; quantized types are parsed from their tokens.</summary>

@@ -23,8 +23,8 @@ public sealed record QuantScheme(int Bits, int GroupSize, bool Symmetric, DType 
 
     public void Validate()
     {
-        if (Ternary && Bits != 2)
-            throw new ArgumentException("a ternary scheme stores each weight in 2 bits");
+        if (Ternary && (Bits != 2 || !Symmetric))
+            throw new ArgumentException("a ternary scheme is symmetric and stores each weight in 2 bits");
         if (Bits is < 1 or > 8)
             throw new ArgumentException($"quantized weights take 1 to 8 bits, not {Bits}");
         if (GroupSize < 0)
@@ -32,6 +32,18 @@ public sealed record QuantScheme(int Bits, int GroupSize, bool Symmetric, DType 
         if (ScaleType != DType.F32 && ScaleType != DType.F16 && ScaleType != DType.BF16)
             throw new ArgumentException($"scales are f32, f16 or bf16, not {ScaleType}");
     }
+
+    /// <summary>Largest stored code: codes run 0..MaxCode (ternary uses 0, 1, 2 for -1, 0, +1).</summary>
+    public int MaxCode => Ternary ? 2 : (1 << Bits) - 1;
+
+    /// <summary>The code that means zero when it is implied by the scheme (symmetric and ternary); asymmetric schemes store one per group.</summary>
+    public int ImplicitZero => Ternary ? 1 : Symmetric ? 1 << (Bits - 1) : throw new InvalidOperationException("an asymmetric scheme stores its zero points");
+
+    /// <summary>Weights per group for a row of <paramref name="k"/> (per-channel: the whole row).</summary>
+    public int GroupLength(int k) => GroupSize == 0 ? Math.Max(k, 1) : GroupSize;
+
+    /// <summary>Groups per row of <paramref name="k"/> weights; the last one may be short.</summary>
+    public int GroupCount(int k) => (k + GroupLength(k) - 1) / GroupLength(k);
 
     /// <summary>Text form tokens, e.g. <c>int4, g128, sym, f16, lsb</c>.</summary>
     public IEnumerable<string> ToTokens()
@@ -42,6 +54,8 @@ public sealed record QuantScheme(int Bits, int GroupSize, bool Symmetric, DType 
         yield return ScaleType.Name;
         yield return Packing switch { QuantPacking.LsbFirst => "lsb", _ => throw new InvalidOperationException() };
     }
+
+    public override string ToString() => $"quant<{string.Join(", ", ToTokens())}>";
 
     public static QuantScheme FromTokens(IReadOnlyList<string> tokens)
     {

@@ -1,12 +1,12 @@
 using Codesign.IR.Analysis;
 using Codesign.IR.Diagnostics;
 using Codesign.IR.Graphs;
-using Codesign.IR.Semantics;
+using Codesign.IR.Quantization;
 using Codesign.IR.Types;
 using Codesign.IR.Values;
 using Codesign.IR.Weights;
 
-namespace Codesign.Runtime.Interpreter;
+namespace Codesign.IR.Semantics;
 
 /// <summary>
 /// The golden model: runs any verified graph op by op with each op's reference semantics, in f32.
@@ -84,6 +84,17 @@ public sealed class ReferenceInterpreter
         var t = store.Get(w.WeightKey!);
         if (!t.Shape.SequenceEqual(w.Type.Shape.Select(d => d.Size)) || t.DType != w.Type.DType)
             throw new CodesignException($"weight %{w.Name}: the store holds {t.DType} [{string.Join(", ", t.Shape)}] under '{t.Key}', the graph declares {w.Type}");
+        if (t.DType.IsPacked)
+        {
+            try
+            {
+                return HostTensor.PackedWeight(t.DType, PackedWeightCodec.Decode(t));
+            }
+            catch (Exception e) when (e is CodesignException or ArgumentException)
+            {
+                throw new CodesignException($"weight %{w.Name} ('{t.Key}'): {e.Message}");
+            }
+        }
         return HostTensor.F32(t.Shape.Select(d => checked((int)d)).ToArray(), FloatConversion.ToFloat32(t));
     }
 }
