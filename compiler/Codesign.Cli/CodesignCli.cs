@@ -15,6 +15,7 @@ public static class CodesignCli
             RunCommand.Create(output),
             EvalCommand.Create(output),
             IrCommand.Create(output),
+            CompileCommand.Create(output),
         };
         try
         {

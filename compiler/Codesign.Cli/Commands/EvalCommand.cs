@@ -4,6 +4,10 @@ using System.Diagnostics;
 using System.Globalization;
 using Codesign.Compiler.Frontends;
 using Codesign.Compiler.Frontends.Safetensors;
+using Codesign.Compiler.Recipes;
+using Codesign.IR.Graphs;
+using Codesign.IR.Weights;
+using Codesign.Runtime.Compression;
 using Codesign.IR.Diagnostics;
 using Codesign.Runtime.Evaluation;
 using Codesign.Runtime.Interpreter;
@@ -19,7 +23,8 @@ internal static class EvalCommand
         var ids = new Option<string?>("--ids") { Description = "Token ids to score: FILE.safetensors:TENSOR (an integer tensor)." };
         var text = new Option<string?>("--text") { Description = "A text file to tokenize (BOS first) and score." };
         var window = new Option<int>("--window") { Description = "Tokens per non-overlapping window; each scores tokens 1..W-1.", DefaultValueFactory = _ => 256 };
-        var command = new Command("eval", "Compute perplexity over token ids or a text file.") { model, ids, text, window };
+        var recipe = new Option<string?>("--recipe") { Description = "Compress with this recipe (JSON) first, in memory; report the change against f32 and the weight footprint." };
+        var command = new Command("eval", "Compute perplexity over token ids or a text file.") { model, ids, text, window, recipe };
         command.SetAction(parse =>
         {
             string? idsSpec = parse.GetValue(ids), textPath = parse.GetValue(text);
@@ -27,17 +32,40 @@ internal static class EvalCommand
                 throw new CodesignException("give exactly one of --ids FILE.safetensors:TENSOR or --text FILE");
             using var m = ModelLoader.Load(parse.GetValue(model)!);
             var tokens = idsSpec is not null ? ReadIds(idsSpec) : ModelArguments.Tokenizer(m).EncodePrompt(ReadText(textPath!));
-            var session = new InterpreterSession(new ReferenceInterpreter(m.Graph, m.Weights));
+            int w = parse.GetValue(window);
+            if (parse.GetValue(recipe) is not { } recipePath)
+            {
+                var result = Evaluate(m.Graph, m.Weights, tokens, w, output);
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"perplexity: {result.Perplexity:F4}"));
+                return 0;
+            }
+            var baseline = PerplexityEvaluator.Evaluate(new InterpreterSession(new ReferenceInterpreter(m.Graph, m.Weights)), tokens, w);
+            var f32 = WeightFootprint.Of(m.Graph, m.Weights);
             var clock = Stopwatch.StartNew();
-            var result = PerplexityEvaluator.Evaluate(session, tokens, parse.GetValue(window));
-            clock.Stop();
+            var store = RecipeRunner.Apply(m, recipePath);
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"recipe: {recipePath} applied in {clock.Elapsed.TotalSeconds:F2} s"));
+            var compressed = Evaluate(m.Graph, store, tokens, w, output);
+            var footprint = WeightFootprint.Of(m.Graph, store);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"tokens: {tokens.Count}, windows: {result.Windows}, scored: {result.ScoredTokens}, mean nll: {result.MeanNll:F6}, time: {clock.Elapsed.TotalSeconds:F2} s"));
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"perplexity: {result.Perplexity:F4}"));
+                $"perplexity: {compressed.Perplexity:F4} (f32 {baseline.Perplexity:F4}, change {Signed(100 * (compressed.Perplexity / baseline.Perplexity - 1))}%)"));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"weights: {footprint.TotalBytes} bytes (f32 {f32.TotalBytes}), linear layers {footprint.LinearBytes} bytes at {footprint.LinearBitsPerWeight:F3} bits/weight, compressed layers at {footprint.CompressedBitsPerWeight:F3} bits/weight"));
             return 0;
         });
         return command;
     }
+
+    private static PerplexityResult Evaluate(Graph graph, IWeightStore weights, IReadOnlyList<int> tokens, int window, TextWriter output)
+    {
+        var session = new InterpreterSession(new ReferenceInterpreter(graph, weights));
+        var clock = Stopwatch.StartNew();
+        var result = PerplexityEvaluator.Evaluate(session, tokens, window);
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"tokens: {tokens.Count}, windows: {result.Windows}, scored: {result.ScoredTokens}, mean nll: {result.MeanNll:F6}, time: {clock.Elapsed.TotalSeconds:F2} s"));
+        return result;
+    }
+
+    private static string Signed(double v) => (v >= 0 ? "+" : "") + v.ToString("F2", CultureInfo.InvariantCulture);
 
     private static string ReadText(string path) =>
         File.Exists(path) ? File.ReadAllText(path) : throw new CodesignException($"{path}: no such text file");

@@ -75,6 +75,57 @@ public sealed class Graph
         return node;
     }
 
+    /// <summary>
+    /// Rewrites a node in place: a new op and operands producing results of the same types, so every
+    /// user of the results stays valid (e.g. nn.matmul → quant.qmatmul).
+    /// </summary>
+    public void ReplaceNode(Node node, Op op, IReadOnlyList<Value> inputs)
+    {
+        if (!_nodes.Contains(node)) throw new VerificationException($"{node.Op.Mnemonic}: the node does not belong to graph @{Name}");
+        foreach (var input in inputs)
+        {
+            if (!ReferenceEquals(FindValue(input.Name), input))
+                throw new VerificationException($"{op.Mnemonic}: operand %{input.Name} does not belong to graph @{Name}");
+        }
+        var types = op.InferTypes(inputs.Select(v => v.Type).ToArray());
+        if (!types.SequenceEqual(node.Outputs.Select(v => v.Type)))
+            throw new VerificationException($"{op.Mnemonic}: replacing {node.Op.Mnemonic} would change the result types to {string.Join(", ", types)}");
+        node.Op = op;
+        node.Inputs = inputs.ToArray();
+    }
+
+    /// <summary>Changes the dtype of a weight (its store entry changes with it); the verifier checks its users still accept it.</summary>
+    public void RetypeWeight(Value weight, DType dtype)
+    {
+        if (weight.Kind != ValueKind.Weight || !ReferenceEquals(FindValue(weight.Name), weight))
+            throw new VerificationException($"%{weight.Name} is not a weight of graph @{Name}");
+        weight.Type = weight.Type.WithDType(dtype);
+    }
+
+    /// <summary>Nodes that read <paramref name="value"/>, in program order.</summary>
+    public IEnumerable<Node> Users(Value value) => _nodes.Where(n => n.Inputs.Contains(value));
+
+    /// <summary>Drops weights no node reads (e.g. after a rewrite gave a node a new weight).</summary>
+    public int RemoveUnusedWeights()
+    {
+        var used = new HashSet<Value>(_nodes.SelectMany(n => n.Inputs).Concat(_outputs));
+        var dead = _weights.Where(w => !used.Contains(w)).ToList();
+        foreach (var w in dead)
+        {
+            _weights.Remove(w);
+            _values.Remove(w.Name);
+        }
+        return dead.Count;
+    }
+
+    /// <summary>A weight name not yet taken, derived from <paramref name="stem"/>.</summary>
+    public string FreshName(string stem)
+    {
+        if (!_values.ContainsKey(stem)) return stem;
+        for (int i = 1; ; i++)
+            if (!_values.ContainsKey($"{stem}.{i}")) return $"{stem}.{i}";
+    }
+
     public void SetOutputs(IEnumerable<Value> outputs)
     {
         _outputs.Clear();

@@ -12,7 +12,7 @@ public sealed class Node
         Inputs = inputs.ToArray();
     }
 
-    public Op Op { get; }
+    public Op Op { get; internal set; }
     public IReadOnlyList<Value> Inputs { get; internal set; }
     public IReadOnlyList<Value> Outputs { get; internal set; } = [];
 

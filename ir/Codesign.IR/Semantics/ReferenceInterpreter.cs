@@ -31,7 +31,8 @@ public sealed class ReferenceInterpreter
     public Graph Graph { get; }
 
     /// <summary>Runs the graph once. Inputs are matched by name; symbolic dims are bound from their shapes.</summary>
-    public IReadOnlyDictionary<string, HostTensor> Run(IReadOnlyDictionary<string, HostTensor> inputs, KvCache kvCache)
+    /// <param name="beforeNode">Called with each node and its operands before it runs (calibration collects activations here).</param>
+    public IReadOnlyDictionary<string, HostTensor> Run(IReadOnlyDictionary<string, HostTensor> inputs, KvCache kvCache, Action<Node, HostTensor[]>? beforeNode = null)
     {
         var env = new Dictionary<Value, HostTensor>(_weights);
         var symbols = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -47,6 +48,7 @@ public sealed class ReferenceInterpreter
         {
             var args = new HostTensor[node.Inputs.Count];
             for (int i = 0; i < args.Length; i++) args[i] = env[node.Inputs[i]];
+            beforeNode?.Invoke(node, args);
             var results = node.Op.Evaluate(args, context);
             for (int i = 0; i < results.Length; i++) env[node.Outputs[i]] = results[i];
             foreach (var dead in _lastUses[node]) env.Remove(dead);
