@@ -198,7 +198,8 @@ public sealed unsafe class GgufFile : IDisposable
             3 => (long)BinaryPrimitives.ReadInt16LittleEndian(Take(2, key)),
             4 => (long)U32(key),
             5 => (long)BinaryPrimitives.ReadInt32LittleEndian(Take(4, key)),
-            6 => (double)BinaryPrimitives.ReadSingleLittleEndian(Take(4, key)),
+            // f32 metadata (rms epsilon, rope base) reads as the shortest decimal that round-trips the float: 1e-5, not 9.99999974737875E-06.
+            6 => double.Parse(BinaryPrimitives.ReadSingleLittleEndian(Take(4, key)).ToString(System.Globalization.CultureInfo.InvariantCulture), System.Globalization.CultureInfo.InvariantCulture),
             7 => Take(1, key)[0] switch { 0 => false, 1 => true, var b => throw new ModelFormatException(path, $"'{key}': bool byte {b}") },
             8 => String(key),
             9 => Array(key, depth),
