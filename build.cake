@@ -65,4 +65,13 @@ Task("Bench")
         new DotNetRunSettings { Configuration = configuration, NoBuild = true });
 });
 
+Task("Accuracy")
+    .Description("Evaluates every recipe in examples/recipes on tiny-llama-a: the accuracy table of benchmarks/RESULTS.md.")
+    .IsDependentOn("Build")
+    .Does(() =>
+{
+    DotNetRun("./benchmarks/Codesign.Benchmarks/Codesign.Benchmarks.csproj", new ProcessArgumentBuilder().Append("accuracy"),
+        new DotNetRunSettings { Configuration = configuration, NoBuild = true });
+});
+
 RunTarget(target);

@@ -7,6 +7,15 @@ using Codesign.Runtime.Interpreter;
 
 // Reference-interpreter throughput, each figure beside a baseline measured in the same run.
 // Usage: dotnet run -c Release --project benchmarks/Codesign.Benchmarks [-- MODEL_DIR]
+//        dotnet run -c Release --project benchmarks/Codesign.Benchmarks -- accuracy [MODEL_DIR [RECIPE_DIR]]
+if (args.Length > 0 && args[0] == "accuracy")
+{
+    string dir = args.Length > 1 ? args[1] : Path.Combine(FindRoot(), "examples", "tiny-llama-a");
+    using var evalFile = SafetensorsFile.Open(Path.Combine(dir, "reference.safetensors"));
+    AccuracyTable.Run(dir, args.Length > 2 ? args[2] : Path.Combine(FindRoot(), "examples", "recipes"),
+        evalFile.ReadInt64("eval.ids").Select(v => checked((int)v)).ToArray());
+    return;
+}
 string model = args.Length > 0 ? args[0] : Path.Combine(FindRoot(), "examples", "tiny-llama-a");
 Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}, Vector<float>.Count = {System.Numerics.Vector<float>.Count}");
 Console.WriteLine();
