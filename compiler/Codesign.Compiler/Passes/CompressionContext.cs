@@ -12,12 +12,13 @@ namespace Codesign.Compiler.Passes;
 /// What the compression passes share: the graph they rewrite, the weight layer they write into, the
 /// recipe, calibration data, and the per-layer facts earlier passes hand to later ones.
 /// </summary>
-public sealed class CompressionContext(Graph graph, LayeredWeightStore weights, Recipe recipe, CalibrationSet? calibration = null)
+/// <param name="calibration">Loads the calibration set; called only when a planned layer needs it.</param>
+public sealed class CompressionContext(Graph graph, LayeredWeightStore weights, Recipe recipe, Func<CalibrationSet>? calibration = null)
 {
     public Graph Graph { get; } = graph;
     public LayeredWeightStore Weights { get; } = weights;
     public Recipe Recipe { get; } = recipe;
-    public CalibrationSet? Calibration { get; } = calibration;
+    public Lazy<CalibrationSet>? Calibration { get; } = calibration is null ? null : new(calibration);
     public Action<string>? Log { get; init; }
 
     /// <summary>The recipe rule each linear layer falls under.</summary>
@@ -39,7 +40,7 @@ public sealed class CompressionContext(Graph graph, LayeredWeightStore weights, 
     /// <summary>Replaces a float weight's values (stored as f32 from now on).</summary>
     public void WriteFloats(Value weight, float[] values)
     {
-        Weights.Set(WeightTensor.F32(weight.WeightKey!, weight.Type.Shape.Select(d => d.Size).ToArray(), values));
+        Weights.Set(WeightTensor.FromFloats(weight.WeightKey!, IR.Types.DType.F32, weight.Type.Shape.Select(d => d.Size).ToArray(), values));
         Graph.RetypeWeight(weight, IR.Types.DType.F32);
     }
 }

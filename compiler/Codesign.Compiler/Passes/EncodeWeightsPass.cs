@@ -31,9 +31,7 @@ public sealed class EncodeWeightsPass : IPass
                 var values = context.ReadFloats(weight);
                 var target = Target(context, node, weight, dtype);
                 long[] shape = [weight.Type[0].Size, weight.Type[1].Size];
-                context.Weights.Set(dtype == DType.F32 ? WeightTensor.F32(target.WeightKey!, shape, values)
-                    : dtype == DType.F16 ? WeightTensor.F16(target.WeightKey!, shape, values)
-                    : WeightTensor.BF16(target.WeightKey!, shape, values));
+                context.Weights.Set(WeightTensor.FromFloats(target.WeightKey!, dtype, shape, values));
                 context.Graph.ReplaceNode(node, new MatMulOp(), [node.Inputs[0], target]);
                 changed = true;
                 continue;

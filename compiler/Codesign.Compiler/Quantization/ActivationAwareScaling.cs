@@ -27,12 +27,12 @@ public static class ActivationAwareScaling
         {
             double alpha = (double)step / grid;
             var s = Candidate(stats, alpha);
+            var inverse = s.Select(v => 1 / v).ToArray();
             double loss = 0;
             for (int i = 0; i < layers.Count; i++)
             {
                 var l = layers[i];
                 var q = GroupwiseQuantizer.Quantize(ChannelScaleFolding.ScaleColumns(l.Weights, l.Rows, k, s), l.Rows, k, l.Scheme, l.Kept).ToDense();
-                var inverse = s.Select(v => 1 / v).ToArray();
                 var y = MatMulKernel.Linear(x, ChannelScaleFolding.ScaleColumns(q, l.Rows, k, inverse), m, l.Rows, k);
                 for (int j = 0; j < y.Length; j++)
                 {

@@ -18,7 +18,7 @@ public static class RecipePipeline
         .Add(new KvCacheQuantizationPass());
 
     /// <summary>Rewrites <paramref name="graph"/> in place; the new weights live in the returned store over <paramref name="weights"/>.</summary>
-    public static LayeredWeightStore Apply(Graph graph, IWeightStore weights, Recipe recipe, CalibrationSet? calibration, Action<string>? log = null)
+    public static LayeredWeightStore Apply(Graph graph, IWeightStore weights, Recipe recipe, Func<CalibrationSet>? calibration, Action<string>? log = null)
     {
         var store = new LayeredWeightStore(weights);
         var context = new CompressionContext(graph, store, recipe, calibration) { Log = log };

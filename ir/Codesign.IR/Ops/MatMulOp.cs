@@ -17,17 +17,8 @@ public sealed class MatMulOp : Op
         return new MatMulOp();
     }
 
-    public override TensorType[] InferTypes(IReadOnlyList<TensorType> inputs)
-    {
-        RequireArity(inputs, 2);
-        var (x, w) = (inputs[0], inputs[1]);
-        RequireFloat(x, "x");
-        RequireFloat(w, "w");
-        Require(x.Rank >= 1, "x must have at least one dimension");
-        Require(w.Rank == 2, $"w must be [N, K], found rank {w.Rank}");
-        RequireSameDim(x[-1], w[1], "inner dimensions differ (x[..., K] vs w[N, K])");
-        return [TensorType.Of(DType.F32, [.. x.Shape.Take(x.Rank - 1), w[0]])];
-    }
+    public override TensorType[] InferTypes(IReadOnlyList<TensorType> inputs) =>
+        InferLinearTypes(inputs, w => RequireFloat(w, "w"));
 
     public override HostTensor[] Evaluate(IReadOnlyList<HostTensor> inputs, EvalContext context)
     {

@@ -37,6 +37,22 @@ public abstract class Op
     protected void RequireFloat(TensorType t, string operand) =>
         Require(t.DType.IsFloat, $"{operand} must be a float tensor, found {t.DType}");
 
+    /// <summary>
+    /// The shape rule every linear-layer op shares: x [..., K] (float) times w [N, K] gives f32 [..., N].
+    /// <paramref name="checkWeight"/> states what the op accepts as w's dtype.
+    /// </summary>
+    protected TensorType[] InferLinearTypes(IReadOnlyList<TensorType> inputs, Action<TensorType> checkWeight)
+    {
+        RequireArity(inputs, 2);
+        var (x, w) = (inputs[0], inputs[1]);
+        RequireFloat(x, "x");
+        checkWeight(w);
+        Require(x.Rank >= 1, "x must have at least one dimension");
+        Require(w.Rank == 2, $"w must be [N, K], found rank {w.Rank}");
+        RequireSameDim(x[-1], w[1], "inner dimensions differ (x[..., K] vs w[N, K])");
+        return [TensorType.Of(DType.F32, [.. x.Shape.Take(x.Rank - 1), w[0]])];
+    }
+
     protected void RequireSameDim(Dim a, Dim b, string what) =>
         Require(a == b, $"{what}: {a} vs {b}");
 

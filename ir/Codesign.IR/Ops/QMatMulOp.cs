@@ -40,16 +40,10 @@ public sealed class QMatMulOp(string accumulate = QMatMulOp.WeightAccumulate, lo
 
     public override TensorType[] InferTypes(IReadOnlyList<TensorType> inputs)
     {
-        RequireArity(inputs, 2);
-        var (x, w) = (inputs[0], inputs[1]);
-        RequireFloat(x, "x");
-        Require(w.DType.Kind == DTypeKind.Quantized, $"w must be quantized, found {w.DType}");
-        Require(x.Rank >= 1, "x must have at least one dimension");
-        Require(w.Rank == 2, $"w must be [N, K], found rank {w.Rank}");
-        RequireSameDim(x[-1], w[1], "inner dimensions differ (x[..., K] vs w[N, K])");
+        var result = InferLinearTypes(inputs, w => Require(w.DType.Kind == DTypeKind.Quantized, $"w must be quantized, found {w.DType}"));
         Require(Accumulate is WeightAccumulate or GroupAccumulate, $"accumulate is \"weight\" or \"group\", not \"{Accumulate}\"");
         Require(ActBits is 0 or 4 or 8, $"act_bits is 0 (f32 activations), 4 or 8, not {ActBits}");
-        return [TensorType.Of(DType.F32, [.. x.Shape.Take(x.Rank - 1), w[0]])];
+        return result;
     }
 
     public override HostTensor[] Evaluate(IReadOnlyList<HostTensor> inputs, EvalContext context)

@@ -20,17 +20,12 @@ public sealed class SpMatMulOp : Op
 
     public override TensorType[] InferTypes(IReadOnlyList<TensorType> inputs)
     {
-        RequireArity(inputs, 2);
-        var (x, w) = (inputs[0], inputs[1]);
-        RequireFloat(x, "x");
-        Require(w.DType.Kind == DTypeKind.Sparse, $"w must be sparse, found {w.DType}");
-        Require(x.Rank >= 1, "x must have at least one dimension");
-        Require(w.Rank == 2, $"w must be [N, K], found rank {w.Rank}");
-        RequireSameDim(x[-1], w[1], "inner dimensions differ (x[..., K] vs w[N, K])");
+        var result = InferLinearTypes(inputs, w => Require(w.DType.Kind == DTypeKind.Sparse, $"w must be sparse, found {w.DType}"));
+        var w = inputs[1];
         var format = w.DType.Sparsity!;
         if (format.Kind == SparseKind.NOfM && !w[1].IsSymbolic)
             Require(w[1].Size % format.M == 0, $"{format} sparsity needs K ({w[1]}) to be a multiple of {format.M}");
-        return [TensorType.Of(DType.F32, [.. x.Shape.Take(x.Rank - 1), w[0]])];
+        return result;
     }
 
     public override HostTensor[] Evaluate(IReadOnlyList<HostTensor> inputs, EvalContext context)

@@ -18,9 +18,8 @@ public static class QMatMulKernel
         int n = w.Rows, k = w.Cols, g = w.GroupLength, groups = w.Groups;
         var centered = w.CenteredCodes();
         var y = new float[(long)m * n];
-        Parallel.For(0, n, () => new float[k], (col, _, xs) =>
+        Parallel.For(0, n, () => new float[k], (col, _, codes) =>
         {
-            var codes = new float[k];
             for (int c = 0; c < k; c++) codes[c] = (float)centered[(long)col * k + c];
             for (int row = 0; row < m; row++)
             {
@@ -35,7 +34,7 @@ public static class QMatMulKernel
                 }
                 y[(long)row * n + col] = acc;
             }
-            return xs;
+            return codes;
         }, _ => { });
         return y;
     }

@@ -7,22 +7,12 @@ public sealed record WeightTensor(string Key, DType DType, long[] Shape, ReadOnl
 {
     public long ElementCount => Shape.Aggregate(1L, (a, d) => checked(a * d));
 
-    public static WeightTensor F32(string key, long[] shape, float[] values) =>
-        new(key, DType.F32, shape, System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).ToArray());
-
-    public static WeightTensor F16(string key, long[] shape, ReadOnlySpan<float> values)
+    /// <summary>A tensor of f32 values stored as <paramref name="dtype"/> (f32, f16 or bf16, rounded to nearest even).</summary>
+    public static WeightTensor FromFloats(string key, DType dtype, long[] shape, ReadOnlySpan<float> values)
     {
-        var halves = new Half[values.Length];
-        for (int i = 0; i < halves.Length; i++) halves[i] = (Half)values[i];
-        return new(key, DType.F16, shape, System.Runtime.InteropServices.MemoryMarshal.AsBytes(halves.AsSpan()).ToArray());
-    }
-
-    public static WeightTensor BF16(string key, long[] shape, ReadOnlySpan<float> values)
-    {
-        var bytes = new byte[values.Length * 2];
-        for (int i = 0; i < values.Length; i++)
-            System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(2 * i), FloatConversion.SingleToBFloat16(values[i]));
-        return new(key, DType.BF16, shape, bytes);
+        var bytes = new byte[(long)values.Length * dtype.ByteSize];
+        Quantization.FloatStorage.Write(bytes, values, dtype);
+        return new(key, dtype, shape, bytes);
     }
 }
 

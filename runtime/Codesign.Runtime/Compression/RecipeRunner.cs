@@ -1,6 +1,5 @@
 using Codesign.Compiler.Calibration;
 using Codesign.Compiler.Frontends;
-using Codesign.Compiler.Passes;
 using Codesign.Compiler.Recipes;
 using Codesign.IR.Weights;
 using Codesign.Runtime.Text;
@@ -17,18 +16,8 @@ public static class RecipeRunner
     public static LayeredWeightStore Apply(ImportedModel model, string recipePath, Action<string>? log = null) =>
         Apply(model, RecipeLoader.Load(recipePath), Path.GetDirectoryName(Path.GetFullPath(recipePath))!, recipePath, log);
 
-    public static LayeredWeightStore Apply(ImportedModel model, Recipe recipe, string recipeDirectory, string recipeSource, Action<string>? log = null)
-    {
-        var calibration = NeedsCalibration(model, recipe) ? LoadCalibration(model, recipe, recipeDirectory, recipeSource) : null;
-        return RecipePipeline.Apply(model.Graph, model.Weights, recipe, calibration, log);
-    }
-
-    private static bool NeedsCalibration(ImportedModel model, Recipe recipe)
-    {
-        var context = new CompressionContext(model.Graph, new LayeredWeightStore(model.Weights), recipe);
-        new PlanLayersPass().Run(context);
-        return context.Plans.Values.Any(CalibratePass.NeedsCalibration);
-    }
+    public static LayeredWeightStore Apply(ImportedModel model, Recipe recipe, string recipeDirectory, string recipeSource, Action<string>? log = null) =>
+        RecipePipeline.Apply(model.Graph, model.Weights, recipe, () => LoadCalibration(model, recipe, recipeDirectory, recipeSource), log);
 
     private static CalibrationSet LoadCalibration(ImportedModel model, Recipe recipe, string recipeDirectory, string recipeSource)
     {

@@ -63,15 +63,7 @@ public static class GgufExporter
             string name = GgufLlamaNames.ToGguf(key) ?? throw new ModelFormatException(path, "has no llama.cpp tensor name", key);
             var (type, data) = Encode(weights.Get(key), fallbackF32, path);
             int rows = w.Type.Rank == 2 ? (int)w.Type[0].Size : 1;
-            int[]? order = GgufLlamaNames.IsQuery(key) ? GgufLlamaNames.RopeRowOrder(rows, heads)
-                : GgufLlamaNames.IsKey(key) ? GgufLlamaNames.RopeRowOrder(rows, kvHeads) : null;
-            if (order is not null)
-            {
-                int rowBytes = data.Length / rows;
-                var permuted = new byte[data.Length];
-                for (int r = 0; r < rows; r++) data.AsSpan(order[r] * rowBytes, rowBytes).CopyTo(permuted.AsSpan(r * rowBytes));
-                data = permuted;
-            }
+            data = GgufLlamaNames.ReorderRopeRows(key, data, rows, heads, kvHeads, toHuggingFace: false);
             tensors.Add(new GgufTensor(name, w.Type.Shape.Select(d => d.Size).Reverse().ToArray(), type, data));
             if (w.Type.Rank == 2) types.Add(type);
         }
@@ -79,13 +71,13 @@ public static class GgufExporter
         GgufWriter.Write(path, metadata, tensors);
     }
 
-    private static (GgmlType, byte[]) Encode(WeightTensor t, bool fallbackF32, string path)
+    private static (GgmlType, ReadOnlyMemory<byte>) Encode(WeightTensor t, bool fallbackF32, string path)
     {
         switch (t.DType.Kind)
         {
-            case DTypeKind.F32: return (GgmlType.F32, t.Data.ToArray());
-            case DTypeKind.F16: return (GgmlType.F16, t.Data.ToArray());
-            case DTypeKind.BF16: return (GgmlType.BF16, t.Data.ToArray());
+            case DTypeKind.F32: return (GgmlType.F32, t.Data);
+            case DTypeKind.F16: return (GgmlType.F16, t.Data);
+            case DTypeKind.BF16: return (GgmlType.BF16, t.Data);
         }
         var matrix = PackedWeightCodec.Decode(t);
         if (matrix is QuantizedMatrix q && GgmlBlockCodec.TypeOf(q.Scheme) is { } type && q.Cols % GgmlTypeInfo.Of(type).BlockSize == 0)

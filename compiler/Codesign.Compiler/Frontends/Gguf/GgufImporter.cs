@@ -95,20 +95,8 @@ public static class GgufImporter
     private static WeightTensor Convert(GgufFile file, GgufTensorInfo t, string key, LlamaConfig config)
     {
         long[] shape = t.Dims.Reverse().ToArray();
-        var data = file.Bytes(t);
-        int[]? order = GgufLlamaNames.IsQuery(key) ? GgufLlamaNames.RopeRowOrder((int)shape[0], config.NumHeads)
-            : GgufLlamaNames.IsKey(key) ? GgufLlamaNames.RopeRowOrder((int)shape[0], config.NumKvHeads)
-            : null;
         int rows = (int)(t.ElementCount / t.Dims[0]), cols = (int)t.Dims[0];
-        var rowBytes = GgmlTypeInfo.Of(t.Type).RowBytes(cols);
-        byte[]? permuted = null;
-        if (order is not null)
-        {
-            // Rows are whole blocks, so un-permuting moves bytes of any type.
-            permuted = new byte[data.Length];
-            for (int r = 0; r < rows; r++) data.Span.Slice((int)(r * rowBytes), (int)rowBytes).CopyTo(permuted.AsSpan((int)(order[r] * rowBytes)));
-        }
-        var bytes = permuted is null ? data : permuted;
+        var bytes = GgufLlamaNames.ReorderRopeRows(key, file.Bytes(t), rows, config.NumHeads, config.NumKvHeads, toHuggingFace: true);
         if (t.Type == GgmlType.F32) return new WeightTensor(key, DType.F32, shape, bytes);
         if (t.Type == GgmlType.F16) return new WeightTensor(key, DType.F16, shape, bytes);
         if (t.Type == GgmlType.BF16) return new WeightTensor(key, DType.BF16, shape, bytes);
@@ -124,6 +112,6 @@ public static class GgufImporter
         {
             throw new ModelFormatException(file.Path, $"{t.Type}: {e.Message} is not supported", t.Name);
         }
-        return WeightTensor.F32(key, shape, values);
+        return WeightTensor.FromFloats(key, DType.F32, shape, values);
     }
 }

@@ -59,8 +59,28 @@ public static partial class GgufLlamaNames
         return order;
     }
 
-    public static bool IsQuery(string hf) => hf.EndsWith(".self_attn.q_proj.weight", StringComparison.Ordinal);
-    public static bool IsKey(string hf) => hf.EndsWith(".self_attn.k_proj.weight", StringComparison.Ordinal);
+    /// <summary>
+    /// The tensor's bytes with q/k rows moved between the two RoPE orders (rows are whole ggml blocks, so
+    /// this works for every type); other tensors come back unchanged.
+    /// </summary>
+    public static ReadOnlyMemory<byte> ReorderRopeRows(string hfKey, ReadOnlyMemory<byte> data, int rows, int heads, int kvHeads, bool toHuggingFace)
+    {
+        int[]? order = IsQuery(hfKey) ? RopeRowOrder(rows, heads) : IsKey(hfKey) ? RopeRowOrder(rows, kvHeads) : null;
+        if (order is null) return data;
+        int rowBytes = data.Length / rows;
+        var src = data.Span;
+        var moved = new byte[data.Length];
+        for (int r = 0; r < rows; r++)
+        {
+            // GGUF row r is Hugging Face row order[r].
+            var (from, to) = toHuggingFace ? (r, order[r]) : (order[r], r);
+            src.Slice(from * rowBytes, rowBytes).CopyTo(moved.AsSpan(to * rowBytes));
+        }
+        return moved;
+    }
+
+    private static bool IsQuery(string hf) => hf.EndsWith(".self_attn.q_proj.weight", StringComparison.Ordinal);
+    private static bool IsKey(string hf) => hf.EndsWith(".self_attn.k_proj.weight", StringComparison.Ordinal);
     public static bool IsLinear(string hf) => hf.Contains("_proj.", StringComparison.Ordinal) || hf == "lm_head.weight";
 
     [GeneratedRegex(@"^blk\.(\d{1,6})\.([a-z_]+)\.weight$")]

@@ -3,7 +3,7 @@ using System.Text;
 namespace Codesign.Compiler.Frontends.Gguf;
 
 /// <summary>One tensor to write: GGUF name, ggml dims (ne[0] fastest), type and its encoded bytes.</summary>
-public sealed record GgufTensor(string Name, long[] Dims, GgmlType Type, byte[] Data);
+public sealed record GgufTensor(string Name, long[] Dims, GgmlType Type, ReadOnlyMemory<byte> Data);
 
 /// <summary>
 /// Writes GGUF version 3 (little-endian): header, metadata in the given order, tensor infos, then tensor
@@ -40,7 +40,7 @@ public static class GgufWriter
         long start = stream.Position;
         foreach (var t in tensors)
         {
-            w.Write(t.Data);
+            w.Write(t.Data.Span);
             Pad(w, alignment, start);
         }
     }
