@@ -87,4 +87,40 @@ public class GgufFileTests : ScratchDirectoryTest
             Assert.That(() => GgufFile.Open(truncated).Dispose(), Throws.TypeOf<ModelFormatException>(), $"cut at {cut}");
         }
     }
+
+    private GgufVocabulary? VocabularyOf(params KeyValuePair<string, object>[] metadata)
+    {
+        string path = Path.Combine(Scratch, $"vocab-{Guid.NewGuid():N}.gguf");
+        GgufWriter.Write(path, metadata, []);
+        using var file = GgufFile.Open(path);
+        return GgufVocabulary.Read(file);
+    }
+
+    [Test]
+    public void A_vocabulary_round_trips_through_its_metadata_keys()
+    {
+        var written = new GgufVocabulary(["<unk>", "<s>", "</s>", "\u2581a", "<0x41>"], [0, 0, 0, -1.5f, 0], [2, 3, 3, 1, 6], 0, 1, 2, AddSpacePrefix: false);
+        var metadata = new List<KeyValuePair<string, object>>();
+        written.WriteTo(metadata);
+        var read = VocabularyOf([.. metadata])!;
+        Assert.That((read.Tokens, read.Scores, read.TokenTypes), Is.EqualTo((written.Tokens, written.Scores, written.TokenTypes)));
+        Assert.That((read.UnknownId, read.BosId, read.EosId, read.AddSpacePrefix), Is.EqualTo((0, 1, 2, false)));
+        Assert.That(VocabularyOf(new KeyValuePair<string, object>("general.architecture", "llama")), Is.Null);
+    }
+
+    private static IEnumerable<TestCaseData> BadVocabularies()
+    {
+        KeyValuePair<string, object> Tokens(params string[] t) => new("tokenizer.ggml.tokens", t);
+        KeyValuePair<string, object> Model(string m) => new("tokenizer.ggml.model", m);
+        yield return new TestCaseData(new[] { Model("gpt2"), Tokens("a") }, "tokenizer.ggml.model 'gpt2'").SetName("A_BPE_vocabulary_of_another_family_is_refused");
+        yield return new TestCaseData(new[] { Model("llama") }, "tokenizer.ggml.tokens is missing").SetName("A_vocabulary_without_tokens_is_refused");
+        yield return new TestCaseData(new[] { Model("llama"), new("tokenizer.ggml.tokens", new[] { 1, 2 }) }, "tokenizer.ggml.tokens[0] has the wrong type").SetName("Tokens_that_are_not_strings_are_refused");
+        yield return new TestCaseData(new[] { Model("llama"), Tokens("a", "b"), new("tokenizer.ggml.scores", new[] { 0f }) }, "must match tokenizer.ggml.tokens (2)").SetName("Scores_of_another_length_are_refused");
+        yield return new TestCaseData(new[] { Model("llama"), Tokens("a", "b"), new("tokenizer.ggml.token_type", new[] { 1, 9 }) }, "tokenizer.ggml.token_type[1]").SetName("An_unknown_token_type_is_refused");
+        yield return new TestCaseData(new[] { Model("llama"), Tokens("a", "b"), new("tokenizer.ggml.bos_token_id", 7u) }, "tokenizer.ggml.bos_token_id 7 is not a token id below 2").SetName("A_special_id_outside_the_vocabulary_is_refused");
+    }
+
+    [TestCaseSource(nameof(BadVocabularies))]
+    public void Malformed_vocabularies_name_the_key(KeyValuePair<string, object>[] metadata, string expected) =>
+        Assert.That(() => VocabularyOf(metadata), Throws.TypeOf<ModelFormatException>().With.Message.Contain(expected));
 }

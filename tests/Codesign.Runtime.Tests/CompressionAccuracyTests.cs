@@ -5,6 +5,7 @@ using Codesign.IR.Text;
 using Codesign.Runtime.Compression;
 using Codesign.Runtime.Evaluation;
 using Codesign.Runtime.Interpreter;
+using Codesign.Runtime.Text;
 using Codesign.Testing;
 using Codesign.Compiler.Frontends.Gguf;
 
@@ -19,7 +20,7 @@ public class CompressionAccuracyTests : ScratchDirectoryTest
 
     private static IReadOnlyList<int> EvalIds => _evalIds ??= TinyLlamaFixture.Ids("eval.ids");
 
-    private static string Recipe(string name) => Path.Combine(TestPaths.RepoRoot, "examples", "recipes", name + ".json");
+    private static string Recipe(string name) => TestPaths.ExampleRecipe(name);
 
     private static double Perplexity(string? recipe)
     {

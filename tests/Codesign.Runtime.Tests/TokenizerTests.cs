@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Codesign.Compiler.Frontends;
+using Codesign.Compiler.Frontends.Gguf;
 using Codesign.Runtime.Text;
 using Codesign.Testing;
 
@@ -52,5 +54,55 @@ public class TokenizerTests
         string path = Path.Combine(TestPaths.NewScratchDirectory("tok"), "tokenizer.model");
         File.WriteAllBytes(path, [0xFF, 0xFF, 0xFF, 0x01]);
         Assert.That(() => SentencePieceTokenizer.Load(path), Throws.TypeOf<Compiler.Frontends.ModelFormatException>().With.Message.Contain(path));
+    }
+
+    [Test]
+    public void Decoding_matches_LlamaTokenizer_on_random_id_sequences()
+    {
+        var reference = Microsoft.ML.Tokenizers.LlamaTokenizer.Create(File.OpenRead(Path.Combine(TestPaths.TinyLlama, "tokenizer.model")), addBeginOfSentence: false, addEndOfSentence: false);
+        var random = new Random(TestContext.CurrentContext.Random.Next());
+        for (int trial = 0; trial < 200; trial++)
+        {
+            // Byte pieces (ids 3..258) only in runs that form valid UTF-8: LlamaTokenizer and SentencePiece differ on how to show broken bytes.
+            var ids = Enumerable.Range(0, random.Next(1, 40)).Select(_ => random.Next(259, Tokenizer.Value.VocabSize)).ToList();
+            if (random.Next(3) == 0) ids.InsertRange(random.Next(ids.Count + 1), Tokenizer.Value.Encode("é€😀"));
+            Assert.That(Tokenizer.Value.Decode(ids), Is.EqualTo(reference.Decode(ids)), string.Join(",", ids));
+        }
+    }
+
+    [Test]
+    public void Control_and_unknown_pieces_decode_as_SentencePiece_shows_them()
+    {
+        var t = Tokenizer.Value;
+        var hello = t.Encode("Hello world");
+        Assert.That(t.Decode([t.BosId, .. hello, t.EosId]), Is.EqualTo("Hello world"));
+        Assert.That(t.Decode([.. hello, 0]), Is.EqualTo("Hello world \u2047 "));
+        Assert.That(() => t.Decode([t.VocabSize]), Throws.TypeOf<ArgumentOutOfRangeException>());
+    }
+
+    private static readonly Lazy<SentencePieceTokenizer> GgufTokenizer = new(() =>
+    {
+        using var m = ModelLoader.Load(TestPaths.TinyLlama);
+        string path = Path.Combine(TestPaths.NewScratchDirectory("gguf-tok"), "model.gguf");
+        GgufExporter.Export(m.Graph, m.Weights, path, GgufVocabularies.Of(m));
+        using var back = ModelLoader.Load(path);
+        Assert.That(back.TokenizerPath, Is.Null);
+        return GgufVocabularies.TokenizerOf(back)!;
+    });
+
+    [Test]
+    public void A_tokenizer_rebuilt_from_a_GGUF_vocabulary_encodes_and_decodes_like_the_tokenizer_model()
+    {
+        var (fromGguf, fromFile) = (GgufTokenizer.Value, Tokenizer.Value);
+        Assert.That((fromGguf.BosId, fromGguf.EosId, fromGguf.VocabSize), Is.EqualTo((fromFile.BosId, fromFile.EosId, fromFile.VocabSize)));
+        foreach (var c in ReferenceJson.Value.RootElement.GetProperty("tokenizer_cases").EnumerateArray())
+            Assert.That(fromGguf.Encode(c.GetProperty("text").GetString()!), Is.EqualTo(c.GetProperty("ids").EnumerateArray().Select(e => e.GetInt32())), c.GetProperty("text").GetString());
+        for (int prompt = 0; prompt < 4; prompt++)
+        {
+            string text = ReferenceJson.Value.RootElement.GetProperty("prompts")[prompt].GetString()!;
+            Assert.That(fromGguf.EncodePrompt(text), Is.EqualTo(TinyLlamaFixture.Ids($"prompt{prompt}.ids")));
+            var greedy = TinyLlamaFixture.Ids($"prompt{prompt}.greedy");
+            Assert.That(fromGguf.Decode(greedy), Is.EqualTo(fromFile.Decode(greedy)));
+        }
     }
 }

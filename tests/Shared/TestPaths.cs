@@ -17,6 +17,9 @@ internal static class TestPaths
 
     public static string TinyLlamaReference => Path.Combine(TinyLlama, "reference.safetensors");
 
+    /// <summary>A recipe from examples/recipes by name, without ".json".</summary>
+    public static string ExampleRecipe(string name) => Path.Combine(RepoRoot, "examples", "recipes", name + ".json");
+
     /// <summary>A fresh empty directory under the test run's temp folder.</summary>
     public static string NewScratchDirectory(string label)
     {

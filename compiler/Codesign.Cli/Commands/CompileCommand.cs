@@ -6,6 +6,7 @@ using Codesign.Compiler.Recipes;
 using Codesign.IR.Diagnostics;
 using Codesign.IR.Text;
 using Codesign.Runtime.Compression;
+using Codesign.Runtime.Text;
 
 namespace Codesign.Cli.Commands;
 
@@ -28,10 +29,7 @@ internal static class CompileCommand
             var store = parse.GetValue(recipe) is { } r ? RecipeRunner.Apply(m, r, line => output.WriteLine(line)) : new IR.Weights.LayeredWeightStore(m.Weights);
             string path = parse.GetValue(outPath)!;
             if (path.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase))
-            {
-                var vocabulary = m.TokenizerPath is { } t ? GgufVocabularies.FromSentencePiece(t) : null;
-                GgufExporter.Export(m.Graph, store, path, vocabulary, parse.GetValue(fallback));
-            }
+                GgufExporter.Export(m.Graph, store, path, GgufVocabularies.Of(m), parse.GetValue(fallback));
             else if (path.EndsWith(".cir", StringComparison.OrdinalIgnoreCase))
                 File.WriteAllText(path, GraphPrinter.Print(m.Graph));
             else

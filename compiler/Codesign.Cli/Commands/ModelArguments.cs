@@ -10,11 +10,10 @@ internal static class ModelArguments
 {
     public static Argument<string> Model() => new("model")
     {
-        Description = "A Hugging Face checkpoint directory (config.json, *.safetensors, tokenizer.model).",
+        Description = "A Hugging Face checkpoint directory (config.json, *.safetensors, tokenizer.model) or a LLaMA .gguf file.",
     };
 
     public static SentencePieceTokenizer Tokenizer(ImportedModel model) =>
-        model.TokenizerPath is { } path
-            ? SentencePieceTokenizer.Load(path)
-            : throw new CodesignException($"{model.Source}: no tokenizer.model beside the checkpoint; pass token ids instead of text");
+        GgufVocabularies.TokenizerOf(model)
+            ?? throw new CodesignException($"{model.Source}: no tokenizer.model beside the checkpoint and no vocabulary in the file; pass token ids instead of text");
 }

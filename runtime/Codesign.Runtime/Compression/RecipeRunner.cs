@@ -22,12 +22,12 @@ public static class RecipeRunner
     private static CalibrationSet LoadCalibration(ImportedModel model, Recipe recipe, string recipeDirectory, string recipeSource)
     {
         var spec = recipe.Calibration ?? new CalibrationSpec();
-        string path = spec.Text is { } t ? Path.Combine(recipeDirectory, t) : Path.Combine(model.Source, "calibration.txt");
+        string modelDirectory = File.Exists(model.Source) ? Path.GetDirectoryName(Path.GetFullPath(model.Source))! : model.Source;
+        string path = spec.Text is { } t ? Path.Combine(recipeDirectory, t) : Path.Combine(modelDirectory, "calibration.txt");
         if (!File.Exists(path))
             throw new RecipeException(recipeSource, $"calibration text {path} does not exist (set calibration.text in the recipe)");
-        if (model.TokenizerPath is null)
-            throw new RecipeException(recipeSource, $"{model.Source} has no tokenizer.model to tokenize the calibration text with");
-        var tokenizer = SentencePieceTokenizer.Load(model.TokenizerPath);
+        var tokenizer = GgufVocabularies.TokenizerOf(model)
+            ?? throw new RecipeException(recipeSource, $"{model.Source} has no tokenizer (tokenizer.model or a GGUF vocabulary) to tokenize the calibration text with");
         return CalibrationSet.FromTokens(tokenizer.Encode(File.ReadAllText(path)), spec.Sequences, spec.Length, tokenizer.BosId);
     }
 }

@@ -32,8 +32,8 @@ public sealed class SentencePieceBpeEncoder
             var p = model.Pieces[id];
             bool mergeable = p.Type is PieceType.Normal or PieceType.UserDefined or PieceType.Unused;
             (mergeable ? _mergeable : _reserved).TryAdd(p.Piece, id);
-            if (p.Type == PieceType.Byte && p.Piece.Length == 6 && p.Piece.StartsWith("<0x", StringComparison.Ordinal))
-                _byteIds[Convert.ToInt32(p.Piece.Substring(3, 2), 16)] = id;
+            if (p.Type == PieceType.Byte && SentencePieceModel.TryParseBytePiece(p.Piece, out byte b))
+                _byteIds[b] = id;
         }
     }
 

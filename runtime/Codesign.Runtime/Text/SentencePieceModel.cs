@@ -19,16 +19,26 @@ public sealed class SentencePieceModel
     public int ModelType { get; init; } = 1;
     public bool ByteFallback { get; init; }
     public int UnkId { get; init; }
+    public int BosId { get; init; } = 1;
+    public int EosId { get; init; } = 2;
     public bool AddDummyPrefix { get; init; } = true;
     public bool RemoveExtraWhitespaces { get; init; } = true;
     public bool EscapeWhitespaces { get; init; } = true;
     public bool TreatWhitespaceAsSuffix { get; init; }
     public int PrecompiledCharsMapLength { get; init; }
 
+    /// <summary>Reads a byte piece's value: "&lt;0x41&gt;" is 0x41.</summary>
+    public static bool TryParseBytePiece(string piece, out byte value)
+    {
+        value = 0;
+        return piece.Length == 6 && piece.StartsWith("<0x", StringComparison.Ordinal) && piece[5] == '>'
+            && byte.TryParse(piece.AsSpan(3, 2), System.Globalization.NumberStyles.HexNumber, null, out value);
+    }
+
     public static SentencePieceModel Parse(byte[] bytes)
     {
         var pieces = new List<SentencePiece>();
-        int modelType = 1, unkId = 0, charsMap = 0;
+        int modelType = 1, unkId = 0, bosId = 1, eosId = 2, charsMap = 0;
         bool byteFallback = false, dummyPrefix = true, removeExtra = true, escape = true, suffix = false;
         var top = new CodedInputStream(bytes);
         uint tag;
@@ -48,6 +58,8 @@ public sealed class SentencePieceModel
                             case 24: suffix = s.ReadBool(); break;
                             case 35: byteFallback = s.ReadBool(); break;
                             case 40: unkId = s.ReadInt32(); break;
+                            case 41: bosId = s.ReadInt32(); break;
+                            case 42: eosId = s.ReadInt32(); break;
                             default: s.SkipLastField(); break;
                         }
                     });
@@ -72,7 +84,7 @@ public sealed class SentencePieceModel
         }
         return new SentencePieceModel
         {
-            Pieces = pieces, ModelType = modelType, ByteFallback = byteFallback, UnkId = unkId,
+            Pieces = pieces, ModelType = modelType, ByteFallback = byteFallback, UnkId = unkId, BosId = bosId, EosId = eosId,
             AddDummyPrefix = dummyPrefix, RemoveExtraWhitespaces = removeExtra, EscapeWhitespaces = escape,
             TreatWhitespaceAsSuffix = suffix, PrecompiledCharsMapLength = charsMap,
         };

@@ -6,9 +6,6 @@ using Codesign.IR.Weights;
 
 namespace Codesign.Compiler.Frontends.Gguf;
 
-/// <summary>A SentencePiece vocabulary as llama.cpp's tokenizer.ggml.* keys hold it (token types as SentencePiece numbers them).</summary>
-public sealed record GgufVocabulary(string[] Tokens, float[] Scores, int[] TokenTypes, int UnknownId);
-
 /// <summary>
 /// Writes a LLaMA graph and its weights as a GGUF v3 file llama.cpp loads: llama.* hyperparameters, the
 /// tokenizer.ggml.* vocabulary, llama.cpp tensor names with q/k rows in its RoPE order, and each weight in the
@@ -43,18 +40,7 @@ public static class GgufExporter
             new("llama.rope.freq_base", (float)rope.Theta),
             new("llama.vocab_size", (uint)Attr("vocab_size")),
         };
-        if (vocabulary is not null)
-        {
-            metadata.Add(new("tokenizer.ggml.model", "llama"));
-            metadata.Add(new("tokenizer.ggml.tokens", vocabulary.Tokens));
-            metadata.Add(new("tokenizer.ggml.scores", vocabulary.Scores));
-            metadata.Add(new("tokenizer.ggml.token_type", vocabulary.TokenTypes));
-            if (graph.GetAttribute("bos_token_id") is long bos) metadata.Add(new("tokenizer.ggml.bos_token_id", (uint)bos));
-            if (graph.GetAttribute("eos_token_id") is long eos) metadata.Add(new("tokenizer.ggml.eos_token_id", (uint)eos));
-            metadata.Add(new("tokenizer.ggml.unknown_token_id", (uint)vocabulary.UnknownId));
-            metadata.Add(new("tokenizer.ggml.add_bos_token", true));
-            metadata.Add(new("tokenizer.ggml.add_eos_token", false));
-        }
+        vocabulary?.WriteTo(metadata);
         var tensors = new List<GgufTensor>();
         var types = new List<GgmlType>();
         foreach (var w in graph.Weights)

@@ -9,7 +9,8 @@ namespace Codesign.Compiler.Frontends.Gguf;
 /// Imports a LLaMA GGUF file: the llama.* metadata becomes a <see cref="LlamaConfig"/>, tensors get their
 /// Hugging Face keys and [N, K] shapes, q/k rows are put back in Hugging Face's RoPE order, linear layers in
 /// Q8_0/Q4_0/Q5_0/TQ1_0/TQ2_0 stay quantized (their codes re-packed into our layout, values unchanged), and
-/// every other tensor is dequantized to f32 exactly as ggml does. The vocabulary is kept as metadata.
+/// every other tensor is dequantized to f32 exactly as ggml does. The tokenizer.ggml.* vocabulary comes along
+/// as <see cref="ImportedModel.Vocabulary"/>.
 /// </summary>
 public static class GgufImporter
 {
@@ -36,7 +37,7 @@ public static class GgufImporter
                 store.Set(Convert(file, t, key, config));
             }
             var graph = LlamaGraphBuilder.Build(GraphName(file), config with { TieWordEmbeddings = !store.Contains("lm_head.weight") }, store, path);
-            return new ImportedModel(graph, store, path, null, file);
+            return new ImportedModel(graph, store, path, null, file) { Vocabulary = GgufVocabulary.Read(file) };
         }
         catch
         {
