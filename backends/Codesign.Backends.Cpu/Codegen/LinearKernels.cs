@@ -1,0 +1,91 @@
+using Codesign.Backends.Cpu.Llvm;
+using Codesign.IR.Types;
+
+namespace Codesign.Backends.Cpu.Codegen;
+
+/// <summary>
+/// y[M, N] = x[M, K] · w[N, K]ᵀ with f32 weights. Slots: x, w, y, M, N. Work items: output columns
+/// (weight rows), so each thread streams its own slice of the weights once whatever M is.
+/// </summary>
+public sealed record DenseLinearSpec(int K) : IKernelSpec
+{
+    public string Name => $"linear_f32_k{K}";
+
+    public void Emit(LlvmModule module, int lanes) => KernelAbi.Define(module, Name, (b, slots, begin, end) =>
+    {
+        var t = b.T;
+        LValue x = b.PointerSlot(slots, 0), w = b.PointerSlot(slots, 1), y = b.PointerSlot(slots, 2);
+        LValue m = b.Slot(slots, 3), n = b.Slot(slots, 4);
+        var k = t.I64Const(K);
+        b.For(begin, end, 1, j =>
+        {
+            var wRow = b.Gep(t.F32, w, b.Mul(j, k));
+            b.For(t.I64Const(0), m, 1, r =>
+            {
+                var xRow = b.Gep(t.F32, x, b.Mul(r, k));
+                var dot = DotProduct.OfFloats(b, xRow, wRow, lanes).Emit(b, lanes, K, K - K % lanes);
+                b.Store(dot, b.Gep(t.F32, y, b.Add(b.Mul(r, n), j)), 4);
+            });
+        });
+    });
+}
+
+/// <summary>
+/// y = x · wᵀ for a group-wise quantized w, dequantizing in registers (quant.qmatmul, weight accumulation):
+/// each weight is scale · (code − zero) in f32 as the interpreter defines it. Slots: x, codes, scales (f32
+/// [N, groups]), zeros (u8 [N, groups] or 0), y, M, N. For M = 1 (decode) the codes are decoded straight into
+/// the FMAs; for M &gt; 1 a row is decoded once into a stack buffer and reused for every token.
+/// </summary>
+public sealed record QuantizedLinearSpec(int Bits, int K, int GroupLength, int Groups, bool StoredZeros, int ImplicitZero) : IKernelSpec
+{
+    public static QuantizedLinearSpec For(QuantScheme scheme, int k) =>
+        new(scheme.Bits, k, scheme.GroupLength(k), scheme.GroupCount(k), !scheme.Symmetric, scheme.Symmetric ? scheme.ImplicitZero : 0);
+
+    public int RowBytes => (K * Bits + 7) / 8;
+
+    public string Name => $"qlinear_b{Bits}_k{K}_g{GroupLength}_{(StoredZeros ? "z" : $"s{ImplicitZero}")}";
+
+    public void Emit(LlvmModule module, int lanes) => KernelAbi.Define(module, Name, (b, slots, begin, end) =>
+    {
+        var t = b.T;
+        LValue x = b.PointerSlot(slots, 0), codes = b.PointerSlot(slots, 1), scales = b.PointerSlot(slots, 2), zeros = b.PointerSlot(slots, 3);
+        LValue y = b.PointerSlot(slots, 4), m = b.Slot(slots, 5), n = b.Slot(slots, 6);
+        var decoder = new QuantizedRowDecoder(b, Bits, GroupLength, ImplicitZero, StoredZeros, RowBytes);
+        // Decoding works in 8-code steps; the dot runs 8 lanes wide to match.
+        const int stepLanes = QuantizedRowDecoder.CodesPerStep;
+        long vectorEnd = QuantizedRowDecoder.Vectorizable(GroupLength, K) ? K - K % stepLanes : 0;
+        var buffer = b.StackArray(t.F32, t.I64Const(K));
+        b.For(begin, end, 1, j =>
+        {
+            var rowCodes = b.Gep(t.I8, codes, b.Mul(j, t.I64Const(RowBytes)));
+            var rowScales = b.Gep(t.F32, scales, b.Mul(j, t.I64Const(Groups)));
+            var rowZeros = StoredZeros ? b.Gep(t.I8, zeros, b.Mul(j, t.I64Const(Groups))) : zeros;
+            var vt = t.Vector(t.F32, stepLanes);
+            var single = b.IEqual(m, t.I64Const(1));
+            b.If(single, () =>
+            {
+                var dot = new DotProduct
+                {
+                    XVector = i => b.Load(vt, b.Gep(t.F32, x, i), 4),
+                    WVector = i => decoder.Vector8(rowCodes, rowScales, rowZeros, i),
+                    XScalar = i => b.Load(t.F32, b.Gep(t.F32, x, i), 4),
+                    WScalar = i => decoder.Scalar(rowCodes, rowScales, rowZeros, i),
+                }.Emit(b, stepLanes, K, vectorEnd);
+                b.Store(dot, b.Gep(t.F32, y, j), 4);
+            });
+            b.If(b.ILess(t.I64Const(1), m), () =>
+            {
+                if (vectorEnd > 0)
+                    b.For(t.I64Const(0), t.I64Const(vectorEnd), stepLanes, i => b.Store(decoder.Vector8(rowCodes, rowScales, rowZeros, i), b.Gep(t.F32, buffer, i), 4));
+                if (K > vectorEnd)
+                    b.For(t.I64Const(vectorEnd), t.I64Const(K), 1, i => b.Store(decoder.Scalar(rowCodes, rowScales, rowZeros, i), b.Gep(t.F32, buffer, i), 4));
+                b.For(t.I64Const(0), m, 1, r =>
+                {
+                    var xRow = b.Gep(t.F32, x, b.Mul(r, t.I64Const(K)));
+                    var dot = DotProduct.OfFloats(b, xRow, buffer, lanes).Emit(b, lanes, K, K - K % lanes);
+                    b.Store(dot, b.Gep(t.F32, y, b.Add(b.Mul(r, n), j)), 4);
+                });
+            });
+        });
+    });
+}

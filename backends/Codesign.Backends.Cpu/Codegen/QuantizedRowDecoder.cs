@@ -1,0 +1,68 @@
+using Codesign.Backends.Cpu.Llvm;
+
+namespace Codesign.Backends.Cpu.Codegen;
+
+/// <summary>
+/// Emits the dequantization of one row of a group-wise quantized matrix in our packed layout
+/// (docs/weight-formats.md: codes LSB first, each row starting on a byte): w = scale · (code − zero) in f32,
+/// exactly the interpreter's value. Eight codes at a time occupy <c>bits</c> whole bytes, so a vector step
+/// loads one small integer, shifts each lane by its code's bit offset and masks.
+/// </summary>
+internal sealed class QuantizedRowDecoder(IrBuilder b, int bits, int groupLength, int implicitZero, bool storedZeros, int rowBytes)
+{
+    public const int CodesPerStep = 8;
+
+    /// <summary>Whether 8-code steps never straddle a group: then each step has one scale and zero.</summary>
+    public static bool Vectorizable(int groupLength, int k) => groupLength % CodesPerStep == 0 || groupLength >= k;
+
+    private LlvmTypes T => b.T;
+
+    /// <summary>The 8 weights starting at column <paramref name="c"/> (a multiple of 8) as &lt;8 x float&gt;.</summary>
+    public LValue Vector8(LValue codes, LValue scales, LValue zeros, LValue c)
+    {
+        var v8i32 = T.Vector(T.I32, 8);
+        var bytePtr = b.Gep(T.I8, codes, b.Mul(b.LShr(c, T.I64Const(3)), T.I64Const(bits)));
+        LValue lanes;
+        if (bits == 8)
+        {
+            lanes = b.ZExt(b.Load(T.Vector(T.I8, 8), bytePtr), v8i32);
+        }
+        else
+        {
+            bool wide = 8 * bits > 32;
+            var laneType = wide ? T.I64 : T.I32;
+            var word = b.ZExt(b.Load(T.Int(8 * bits), bytePtr), laneType);
+            var shifts = T.ConstVector(Enumerable.Range(0, 8).Select(j => T.Const(laneType, j * bits)).ToArray());
+            var shifted = b.LShr(b.Splat(word, 8), shifts);
+            if (wide) shifted = b.Trunc(shifted, v8i32);
+            lanes = b.And(shifted, b.Splat(T.I32Const((1 << bits) - 1), 8));
+        }
+        var (scale, zero) = GroupParameters(scales, zeros, c);
+        var centered = b.SIToFP(b.Sub(lanes, b.Splat(zero, 8)), T.Vector(T.F32, 8));
+        return b.FMul(b.Splat(scale, 8), centered);
+    }
+
+    /// <summary>The weight at column <paramref name="c"/>, for tails and group sizes that are not multiples of 8.</summary>
+    public LValue Scalar(LValue codes, LValue scales, LValue zeros, LValue c)
+    {
+        var bit = b.Mul(c, T.I64Const(bits));
+        var index = b.LShr(bit, T.I64Const(3));
+        var lo = b.ZExt(b.Load(T.I8, b.Gep(T.I8, codes, index)), T.I32);
+        // The next byte only matters when the code straddles; clamping keeps the read inside the row.
+        var next = b.IMin(b.Add(index, T.I64Const(1)), T.I64Const(rowBytes - 1));
+        var hi = b.ZExt(b.Load(T.I8, b.Gep(T.I8, codes, next)), T.I32);
+        var word = b.Or(lo, b.Shl(hi, T.I32Const(8)));
+        var shift = b.Trunc(b.And(bit, T.I64Const(7)), T.I32);
+        var code = b.And(b.LShr(word, shift), T.I32Const((1 << bits) - 1));
+        var (scale, zero) = GroupParameters(scales, zeros, c);
+        return b.FMul(scale, b.SIToFP(b.Sub(code, zero), T.F32));
+    }
+
+    private (LValue Scale, LValue Zero) GroupParameters(LValue scales, LValue zeros, LValue c)
+    {
+        var group = b.SDiv(c, T.I64Const(groupLength));
+        var scale = b.Load(T.F32, b.Gep(T.F32, scales, group), 4);
+        var zero = storedZeros ? b.ZExt(b.Load(T.I8, b.Gep(T.I8, zeros, group)), T.I32) : T.I32Const(implicitZero);
+        return (scale, zero);
+    }
+}

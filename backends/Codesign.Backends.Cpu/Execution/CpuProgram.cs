@@ -1,0 +1,100 @@
+using Codesign.Backends.Cpu.Codegen;
+using Codesign.IR.Analysis;
+using Codesign.IR.Diagnostics;
+using Codesign.IR.Graphs;
+using Codesign.IR.Values;
+using Codesign.IR.Weights;
+
+namespace Codesign.Backends.Cpu.Execution;
+
+/// <summary>
+/// A graph compiled for the cpu: one LLVM kernel per distinct (op, shape, scheme), JIT-compiled for this CPU,
+/// run node by node in topological order with each kernel's work split across <see cref="Threads"/> cores.
+/// Intermediate tensors are dropped after their last use.
+/// </summary>
+public sealed class CpuProgram : IDisposable
+{
+    private readonly PreparedWeights _weights;
+    private readonly IKernelLibrary _kernels;
+    private readonly IReadOnlyList<CpuStep> _steps;
+    private readonly IReadOnlyDictionary<Node, List<Value>> _lastUses;
+    private readonly KernelLauncher _launcher;
+
+    private CpuProgram(Graph graph, PreparedWeights weights, IReadOnlyList<CpuStep> steps, IKernelLibrary kernels, IReadOnlyDictionary<Node, List<Value>> lastUses, int threads)
+    {
+        Graph = graph;
+        _weights = weights;
+        _steps = steps;
+        _kernels = kernels;
+        _lastUses = lastUses;
+        _launcher = new KernelLauncher(threads);
+        foreach (var step in steps)
+            if (step.Kernel is { } k) step.Address = kernels.Address(k.Name);
+    }
+
+    public Graph Graph { get; }
+    public int Threads => _launcher.Threads;
+    public IEnumerable<IKernelSpec> Kernels => _steps.Select(s => s.Kernel).OfType<IKernelSpec>().DistinctBy(k => k.Name);
+    public string? LlvmIr => (_kernels as JitKernelLibrary)?.LlvmIr;
+
+    public static CpuProgram Compile(Graph graph, IWeightStore weights, int threads = 0, bool keepIr = false)
+    {
+        Verifier.Verify(graph);
+        var order = GraphAnalysis.TopologicalOrder(graph);
+        var prepared = new PreparedWeights(graph.Weights, weights);
+        try
+        {
+            var steps = order.Select(n => NodeLowering.Lower(n, prepared)).ToArray();
+            var library = new JitKernelLibrary(steps.Select(s => s.Kernel).OfType<IKernelSpec>(), keepIr);
+            return new CpuProgram(graph, prepared, steps, library, GraphAnalysis.LastUses(graph, order), threads > 0 ? threads : Environment.ProcessorCount);
+        }
+        catch
+        {
+            prepared.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Runs the graph once; inputs by name (i32 ids/positions or f32), outputs by name.</summary>
+    public IReadOnlyDictionary<string, CpuTensor> Run(IReadOnlyDictionary<string, CpuTensor> inputs, CpuKvCache cache)
+    {
+        var env = new Dictionary<Value, CpuTensor>();
+        var symbols = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var input in Graph.Inputs)
+        {
+            if (!inputs.TryGetValue(input.Name, out var t))
+                throw new CodesignException($"graph @{Graph.Name}: input %{input.Name} was not given");
+            Bind(input, t, symbols);
+            env[input] = t;
+        }
+        var state = new CpuRunState(env, symbols, cache, _launcher);
+        foreach (var step in _steps)
+        {
+            step.Run(state);
+            foreach (var dead in _lastUses[step.Node]) env.Remove(dead);
+        }
+        return Graph.Outputs.ToDictionary(v => v.Name, v => env[v]);
+    }
+
+    private void Bind(Value input, CpuTensor t, Dictionary<string, long> symbols)
+    {
+        var type = input.Type;
+        bool ints = type.DType == IR.Types.DType.I32;
+        if ((ints ? t.Ints : (object?)t.Floats) is null || t.Shape.Length != type.Rank)
+            throw new CodesignException($"graph @{Graph.Name}: input %{input.Name} must be {type}, got [{string.Join(", ", t.Shape)}] {(t.Ints is null ? "f32" : "i32")}");
+        for (int a = 0; a < type.Rank; a++)
+        {
+            var d = type.Shape[a];
+            long bound = d.IsSymbolic && symbols.TryGetValue(d.Symbol!, out long b) ? b : d.IsSymbolic ? -1 : d.Size;
+            if (bound >= 0 && bound != t.Shape[a])
+                throw new CodesignException($"graph @{Graph.Name}: input %{input.Name} axis {a} must be {bound}, got {t.Shape[a]}");
+            if (d.IsSymbolic) symbols[d.Symbol!] = t.Shape[a];
+        }
+    }
+
+    public void Dispose()
+    {
+        _kernels.Dispose();
+        _weights.Dispose();
+    }
+}

@@ -1,0 +1,155 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Codesign.Backends.Cpu.Codegen;
+using Codesign.IR.Diagnostics;
+using Codesign.IR.Graphs;
+using Codesign.IR.Ops;
+using Codesign.IR.Semantics;
+
+namespace Codesign.Backends.Cpu.Execution;
+
+/// <summary>
+/// Chooses the kernel for each node and how its operands become slots. A node the cpu backend cannot run is
+/// reported with the op and the reason, never skipped.
+/// </summary>
+internal static unsafe class NodeLowering
+{
+    public static CpuStep Lower(Node node, PreparedWeights weights)
+    {
+        var op = node.Op;
+        var output = node.Outputs[0];
+        return op switch
+        {
+            EmbeddingOp => Embedding(node, weights),
+            RmsNormOp norm => new CpuStep(node, new RmsNormSpec(LastDim(node), norm.Eps), (s, k) =>
+            {
+                var x = s.Env[node.Inputs[0]];
+                var y = Output(s, node);
+                int d = LastDim(node);
+                s.Launcher.Launch(k, [x.Pointer, Dense(weights, node, 1), y.Pointer], x.ElementCount / d, d);
+            }),
+            MatMulOp => DenseLinear(node, weights),
+            QMatMulOp q => QuantizedLinear(node, q, weights),
+            ReshapeOp => new CpuStep(node, null, (s, _) => s.Env[output] = s.Env[node.Inputs[0]].Reshaped(s.Resolve(output.Type))),
+            RopeOp rope => new CpuStep(node, new RopeSpec(Dim(node, 0, 1), Dim(node, 0, 2), rope.Theta), (s, k) =>
+            {
+                var x = s.Env[node.Inputs[0]];
+                var y = Output(s, node);
+                s.Launcher.Launch(k, [x.Pointer, s.Env[node.Inputs[1]].Pointer, y.Pointer], x.Shape[0], x.ElementCount / x.Shape[0]);
+            }),
+            AttentionOp attention => Attention(node, attention),
+            AddOp => Elementwise(node, ElementwiseKind.Add),
+            MulOp => Elementwise(node, ElementwiseKind.Mul),
+            SiluOp => Elementwise(node, ElementwiseKind.Silu),
+            SoftmaxOp => new CpuStep(node, new SoftmaxSpec(LastDim(node)), (s, k) =>
+            {
+                var x = s.Env[node.Inputs[0]];
+                var y = Output(s, node);
+                s.Launcher.Launch(k, [x.Pointer, y.Pointer], x.ElementCount / LastDim(node), LastDim(node));
+            }),
+            _ => throw Unsupported(node, "no cpu kernel for this op yet"),
+        };
+    }
+
+    private static CodesignException Unsupported(Node node, string why) =>
+        new($"cpu backend: cannot run %{node.Outputs[0].Name} = {node.Op.Mnemonic}: {why}");
+
+    private static int LastDim(Node node) => checked((int)node.Inputs[0].Type[-1].Size);
+    private static int Dim(Node node, int input, int axis) => checked((int)node.Inputs[input].Type[axis].Size);
+
+    private static CpuTensor Output(CpuRunState s, Node node)
+    {
+        var y = CpuTensor.NewF32(s.Resolve(node.Outputs[0].Type));
+        s.Env[node.Outputs[0]] = y;
+        return y;
+    }
+
+    private static nint Dense(PreparedWeights weights, Node node, int input) =>
+        node.Inputs[input].WeightKey is not null && weights[node.Inputs[input]] is DenseWeight d ? d.Data
+            : throw Unsupported(node, $"operand {input} must be a dense f32/f16/bf16 weight");
+
+    private static CpuStep Embedding(Node node, PreparedWeights weights)
+    {
+        long vocab = node.Inputs[1].Type[0].Size;
+        int d = checked((int)node.Inputs[1].Type[1].Size);
+        nint table = Dense(weights, node, 1);
+        return new CpuStep(node, new EmbeddingSpec(d), (s, k) =>
+        {
+            var ids = s.Env[node.Inputs[0]];
+            foreach (int id in ids.Ints!)
+                if (id < 0 || id >= vocab)
+                    throw new CodesignException($"{node.Op.Mnemonic} %{node.Outputs[0].Name}: token id {id} is outside the table of {vocab} rows");
+            var y = Output(s, node);
+            s.Launcher.Launch(k, [ids.Pointer, table, y.Pointer], ids.ElementCount, d);
+        });
+    }
+
+    private static CpuStep DenseLinear(Node node, PreparedWeights weights)
+    {
+        int n = Dim(node, 1, 0), k = Dim(node, 1, 1);
+        nint w = Dense(weights, node, 1);
+        return new CpuStep(node, new DenseLinearSpec(k), (s, kernel) =>
+        {
+            var x = s.Env[node.Inputs[0]];
+            var y = Output(s, node);
+            long m = x.ElementCount / k;
+            s.Launcher.Launch(kernel, [x.Pointer, w, y.Pointer, m, n], n, k * m);
+        });
+    }
+
+    private static CpuStep QuantizedLinear(Node node, QMatMulOp op, PreparedWeights weights)
+    {
+        if (op.ActBits != 0 || op.Accumulate != QMatMulOp.WeightAccumulate)
+            throw Unsupported(node, $"accumulate = \"{op.Accumulate}\", act_bits = {op.ActBits}: only weight accumulation with f32 activations has a cpu kernel yet");
+        if (weights[node.Inputs[1]] is not QuantizedWeight w)
+            throw Unsupported(node, "operand 1 must be a group-wise quantized weight");
+        int n = Dim(node, 1, 0), k = Dim(node, 1, 1);
+        return new CpuStep(node, QuantizedLinearSpec.For(w.Scheme, k), (s, kernel) =>
+        {
+            var x = s.Env[node.Inputs[0]];
+            var y = Output(s, node);
+            long m = x.ElementCount / k;
+            s.Launcher.Launch(kernel, [x.Pointer, w.Codes, w.Scales, w.Zeros, y.Pointer, m, n], n, k * m);
+        });
+    }
+
+    private static CpuStep Elementwise(Node node, ElementwiseKind kind) =>
+        new(node, new ElementwiseSpec(kind), (s, k) =>
+        {
+            var a = s.Env[node.Inputs[0]];
+            var b = kind == ElementwiseKind.Silu ? a : s.Env[node.Inputs[1]];
+            if (b.ElementCount != a.ElementCount)
+                throw new CodesignException($"{node.Op.Mnemonic} %{node.Outputs[0].Name}: operands have {a.ElementCount} and {b.ElementCount} elements");
+            var y = Output(s, node);
+            s.Launcher.Launch(k, [a.Pointer, b.Pointer, y.Pointer], a.ElementCount, kind == ElementwiseKind.Silu ? 16 : 1);
+        });
+
+    private static CpuStep Attention(Node node, AttentionOp op)
+    {
+        int heads = Dim(node, 0, 1), headDim = Dim(node, 0, 2), kvHeads = Dim(node, 1, 1);
+        return new CpuStep(node, new AttentionSpec(heads, kvHeads, headDim, op.Scale), (s, kernel) =>
+        {
+            var (q, k, v) = (s.Env[node.Inputs[0]], s.Env[node.Inputs[1]], s.Env[node.Inputs[2]]);
+            int tokens = q.Shape[0];
+            ReadOnlySpan<float> keys = k.Floats, values = v.Floats;
+            if (op.KvBits != 0)
+            {
+                // The cache holds what a KV-quantized cache would give back (the interpreter's rule, shared).
+                var kq = keys.ToArray();
+                var vq = values.ToArray();
+                ActivationQuantizer.FakeQuantizeRows(kq, headDim, (int)op.KvBits);
+                ActivationQuantizer.FakeQuantizeRows(vq, headDim, (int)op.KvBits);
+                keys = kq;
+                values = vq;
+            }
+            var layer = s.Cache.For(op.Layer);
+            int past = layer.Length;
+            layer.Append(keys, values, tokens, kvHeads * headDim);
+            var y = Output(s, node);
+            long[] slots = [q.Pointer, Address(layer.Keys), Address(layer.Values), y.Pointer, past, tokens];
+            s.Launcher.Launch(kernel, slots, (long)tokens * heads, (long)(past + tokens) * headDim);
+        });
+    }
+
+    private static nint Address(float[] pinned) => (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(pinned));
+}

@@ -1,0 +1,62 @@
+using Codesign.Backends.Cpu.Codegen;
+using Codesign.IR.Quantization;
+using Codesign.IR.Semantics;
+using Codesign.IR.Types;
+
+namespace Codesign.Backends.Cpu.Tests;
+
+public class LinearKernelTests
+{
+    private static Random Fresh() => new(TestContext.CurrentContext.Random.Next());
+
+    private static float[] RandomFloats(Random r, long n) => Enumerable.Range(0, (int)n).Select(_ => (float)(r.NextDouble() * 2 - 1)).ToArray();
+
+    internal static void AssertClose(float[] actual, float[] expected, double relative)
+    {
+        Assert.That(actual, Has.Length.EqualTo(expected.Length));
+        double scale = expected.Max(v => Math.Abs(v)) + 1e-30;
+        for (int i = 0; i < actual.Length; i++)
+            Assert.That(Math.Abs(actual[i] - expected[i]) / scale, Is.LessThanOrEqualTo(relative), $"element {i}: {actual[i]} vs {expected[i]}");
+    }
+
+    [TestCase(1, 37, 61), TestCase(1, 129, 200), TestCase(3, 70, 45), TestCase(5, 33, 263), TestCase(1, 8, 7)]
+    public void Dense_linear_matches_the_interpreter(int m, int n, int k)
+    {
+        var r = Fresh();
+        var (x, w) = (RandomFloats(r, (long)m * k), RandomFloats(r, (long)n * k));
+        var y = new float[m * n];
+        using var h = new KernelHarness(new DenseLinearSpec(k));
+        h.Run([h.Pin(x), h.Pin(w), h.Pin(y), m, n], n);
+        AssertClose(y, MatMulKernel.Linear(x, w, m, n, k), 1e-5);
+    }
+
+    private static IEnumerable<TestCaseData> QuantizedCases()
+    {
+        foreach (int bits in new[] { 2, 3, 4, 5, 8 })
+        foreach (bool symmetric in new[] { true, false })
+            yield return new TestCaseData(bits, 32, symmetric, false, 1, 45, 256 + 96).SetName($"W{bits}_g32_{(symmetric ? "sym" : "asym")}_gemv");
+        yield return new TestCaseData(4, 128, true, false, 1, 77, 300).SetName("W4_g128_short_last_group_and_scalar_tail");
+        yield return new TestCaseData(4, 0, false, false, 3, 31, 203).SetName("W4_per_channel_odd_K_prefill");
+        yield return new TestCaseData(3, 12, true, false, 2, 19, 60).SetName("W3_group_12_not_a_multiple_of_8");
+        yield return new TestCaseData(2, 64, true, true, 1, 53, 320).SetName("Ternary_g64_gemv");
+        yield return new TestCaseData(8, 32, true, false, 4, 29, 96).SetName("W8_g32_prefill");
+    }
+
+    [TestCaseSource(nameof(QuantizedCases))]
+    public void Quantized_linear_matches_the_interpreter(int bits, int group, bool symmetric, bool ternary, int m, int n, int k)
+    {
+        var r = Fresh();
+        var scheme = QuantScheme.Create(bits, group, symmetric || ternary, DType.F16, ternary: ternary);
+        int groups = scheme.GroupCount(k);
+        var codes = Enumerable.Range(0, n * k).Select(_ => (byte)r.Next(scheme.MaxCode + 1)).ToArray();
+        var scales = Enumerable.Range(0, n * groups).Select(_ => (float)(Half)(r.NextDouble() * 0.1 + 0.01)).ToArray();
+        var zeros = scheme.Symmetric ? null : Enumerable.Range(0, n * groups).Select(_ => (byte)r.Next(scheme.MaxCode + 1)).ToArray();
+        var matrix = new QuantizedMatrix(scheme, n, k, codes, scales, zeros);
+        var packed = matrix.Pack();
+        var x = RandomFloats(r, (long)m * k);
+        var y = new float[m * n];
+        using var h = new KernelHarness(QuantizedLinearSpec.For(scheme, k));
+        h.Run([h.Pin(x), h.Pin(packed), h.Pin(scales), zeros is null ? 0 : h.Pin(zeros), h.Pin(y), m, n], n);
+        AssertClose(y, MatMulKernel.Linear(x, matrix.ToDense(), m, n, k), 1e-5);
+    }
+}
