@@ -59,4 +59,11 @@ public class LinearKernelTests
         h.Run([h.Pin(x), h.Pin(packed), h.Pin(scales), zeros is null ? 0 : h.Pin(zeros), h.Pin(y), m, n], n);
         AssertClose(y, MatMulKernel.Linear(x, matrix.ToDense(), m, n, k), 1e-5);
     }
+
+    [Test]
+    public void The_quantized_gemv_is_vectorised_for_the_host()
+    {
+        using var h = new KernelHarness(QuantizedLinearSpec.For(QuantScheme.Create(4, 32, true, DType.F16), 256));
+        Assert.That(h.Ir, Does.Contain("<8 x float>").And.Contain("@llvm.fma.v8f32"));
+    }
 }

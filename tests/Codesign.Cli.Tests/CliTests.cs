@@ -48,6 +48,16 @@ public class CliTests
     }
 
     [Test]
+    public void Run_on_the_cpu_device_generates_the_reference_greedy_tokens()
+    {
+        var (exit, output, err) = Run("run", TestPaths.TinyLlama, "--prompt", Prompt(2), "--max-tokens", "32", "--greedy", "--ignore-eos", "--ids", "--device", "cpu", "--threads", "2");
+        Assert.That(exit, Is.Zero, err);
+        Assert.That(LastLine(output), Is.EqualTo(string.Join(' ', Reference("prompt2.greedy"))));
+        var unknown = Run("run", TestPaths.TinyLlama, "--prompt", "x", "--device", "tpu");
+        Assert.That((unknown.Exit, unknown.Err.Trim()), Is.EqualTo((1, "error: unknown device 'tpu' (one of interpreter, cpu)")));
+    }
+
+    [Test]
     public void Run_stops_at_end_of_sequence_unless_told_otherwise()
     {
         var (exit, output, _) = Run("run", TestPaths.TinyLlama, "--prompt", Prompt(0), "--max-tokens", "32", "--ids");

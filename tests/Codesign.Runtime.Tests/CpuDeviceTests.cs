@@ -50,4 +50,22 @@ public class CpuDeviceTests
         AssertLogitsClose(cpuLogits, interpreterLogits);
         Assert.That(cpu, Is.EqualTo(interpreter));
     }
+
+    [TestCase("sparse24-magnitude", "weight %model.layers.0.self_attn.q_proj.weight is sparse<nm_2_4, f32>"), TestCase("w4a8-kv4-gptq", "= quant.qmatmul: accumulate = \"group\", act_bits = 8")]
+    public void Weights_and_ops_without_a_cpu_kernel_are_named_at_compile_time(string recipe, string expected)
+    {
+        using var m = ModelLoader.Load(TestPaths.TinyLlama);
+        var store = RecipeRunner.Apply(m, TestPaths.ExampleRecipe(recipe));
+        Assert.That(() => CpuProgram.Compile(m.Graph, store),
+            Throws.TypeOf<IR.Diagnostics.CodesignException>().With.Message.Contain("cpu backend: ").And.Message.Contain(expected));
+    }
+
+    [Test]
+    public void A_token_id_outside_the_vocabulary_is_a_clear_error()
+    {
+        using var m = ModelLoader.Load(TestPaths.TinyLlama);
+        using var program = CpuProgram.Compile(m.Graph, m.Weights);
+        Assert.That(() => new CpuSession(program).Forward([1, 2048]),
+            Throws.TypeOf<IR.Diagnostics.CodesignException>().With.Message.Contain("token id 2048 is outside the table of 2048 rows"));
+    }
 }

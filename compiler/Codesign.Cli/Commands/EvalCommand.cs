@@ -1,4 +1,3 @@
-using Codesign.IR.Semantics;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
@@ -10,7 +9,8 @@ using Codesign.IR.Weights;
 using Codesign.Runtime.Compression;
 using Codesign.IR.Diagnostics;
 using Codesign.Runtime.Evaluation;
-using Codesign.Runtime.Interpreter;
+using Codesign.Runtime.Devices;
+using Codesign.Runtime.Generation;
 
 namespace Codesign.Cli.Commands;
 
@@ -24,7 +24,9 @@ internal static class EvalCommand
         var text = new Option<string?>("--text") { Description = "A text file to tokenize (BOS first) and score." };
         var window = new Option<int>("--window") { Description = "Tokens per non-overlapping window; each scores tokens 1..W-1.", DefaultValueFactory = _ => 256 };
         var recipe = new Option<string?>("--recipe") { Description = "Compress with this recipe (JSON) first, in memory; report the change against f32 and the weight footprint." };
-        var command = new Command("eval", "Compute perplexity over token ids or a text file.") { model, ids, text, window, recipe };
+        var device = ModelArguments.Device();
+        var threads = ModelArguments.Threads();
+        var command = new Command("eval", "Compute perplexity over token ids or a text file.") { model, ids, text, window, recipe, device, threads };
         command.SetAction(parse =>
         {
             string? idsSpec = parse.GetValue(ids), textPath = parse.GetValue(text);
@@ -33,18 +35,22 @@ internal static class EvalCommand
             using var m = ModelLoader.Load(parse.GetValue(model)!);
             var tokens = idsSpec is not null ? ReadIds(idsSpec) : ModelArguments.Tokenizer(m).EncodePrompt(ReadText(textPath!));
             int w = parse.GetValue(window);
+            ICausalLmSession Open(IWeightStore weights) => DeviceSessions.Open(parse.GetValue(device)!, m.Graph, weights, parse.GetValue(threads));
             if (parse.GetValue(recipe) is not { } recipePath)
             {
-                var result = Evaluate(m.Graph, m.Weights, tokens, w, output);
+                var result = Evaluate(Open(m.Weights), tokens, w, output);
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"perplexity: {result.Perplexity:F4}"));
                 return 0;
             }
-            var baseline = PerplexityEvaluator.Evaluate(new InterpreterSession(new ReferenceInterpreter(m.Graph, m.Weights)), tokens, w);
+            var f32Session = Open(m.Weights);
+            PerplexityResult baseline;
+            using (f32Session as IDisposable)
+                baseline = PerplexityEvaluator.Evaluate(f32Session, tokens, w);
             var f32 = WeightFootprint.Of(m.Graph, m.Weights);
             var clock = Stopwatch.StartNew();
             var store = RecipeRunner.Apply(m, recipePath);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"recipe: {recipePath} applied in {clock.Elapsed.TotalSeconds:F2} s"));
-            var compressed = Evaluate(m.Graph, store, tokens, w, output);
+            var compressed = Evaluate(Open(store), tokens, w, output);
             var footprint = WeightFootprint.Of(m.Graph, store);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"perplexity: {compressed.Perplexity:F4} (f32 {baseline.Perplexity:F4}, change {Signed(100 * (compressed.Perplexity / baseline.Perplexity - 1))}%)"));
@@ -55,9 +61,9 @@ internal static class EvalCommand
         return command;
     }
 
-    private static PerplexityResult Evaluate(Graph graph, IWeightStore weights, IReadOnlyList<int> tokens, int window, TextWriter output)
+    private static PerplexityResult Evaluate(ICausalLmSession session, IReadOnlyList<int> tokens, int window, TextWriter output)
     {
-        var session = new InterpreterSession(new ReferenceInterpreter(graph, weights));
+        using var owner = session as IDisposable;
         var clock = Stopwatch.StartNew();
         var result = PerplexityEvaluator.Evaluate(session, tokens, window);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,

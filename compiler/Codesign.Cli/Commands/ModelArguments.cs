@@ -13,6 +13,14 @@ internal static class ModelArguments
         Description = "A Hugging Face checkpoint directory (config.json, *.safetensors, tokenizer.model) or a LLaMA .gguf file.",
     };
 
+    public static Option<string> Device() => new("--device")
+    {
+        Description = "Where to run: interpreter (the reference) or cpu (kernels compiled by LLVM for this machine).",
+        DefaultValueFactory = _ => "interpreter",
+    };
+
+    public static Option<int> Threads() => new("--threads") { Description = "Cores for the cpu device (0: all).", DefaultValueFactory = _ => 0 };
+
     public static SentencePieceTokenizer Tokenizer(ImportedModel model) =>
         GgufVocabularies.TokenizerOf(model)
             ?? throw new CodesignException($"{model.Source}: no tokenizer.model beside the checkpoint and no vocabulary in the file; pass token ids instead of text");

@@ -1,9 +1,8 @@
-using Codesign.IR.Semantics;
 using System.CommandLine;
 using Codesign.Compiler.Frontends;
 using Codesign.IR.Diagnostics;
 using Codesign.Runtime.Generation;
-using Codesign.Runtime.Interpreter;
+using Codesign.Runtime.Devices;
 
 namespace Codesign.Cli.Commands;
 
@@ -22,7 +21,9 @@ internal static class RunCommand
         var seed = new Option<int>("--seed") { Description = "Seed of the sampler.", DefaultValueFactory = _ => 0 };
         var ids = new Option<bool>("--ids") { Description = "After the text, print the generated token ids space-separated as the last line." };
         var ignoreEos = new Option<bool>("--ignore-eos") { Description = "Keep generating after the end-of-sequence token (as the fixture's reference continuations do)." };
-        var command = new Command("run", "Generate text from a prompt.") { model, prompt, maxTokens, greedy, temperature, topK, topP, seed, ids, ignoreEos };
+        var device = ModelArguments.Device();
+        var threads = ModelArguments.Threads();
+        var command = new Command("run", "Generate text from a prompt.") { model, prompt, maxTokens, greedy, temperature, topK, topP, seed, ids, ignoreEos, device, threads };
         command.SetAction(parse =>
         {
             double? t = parse.GetValue(temperature);
@@ -37,7 +38,8 @@ internal static class RunCommand
             using var m = ModelLoader.Load(parse.GetValue(model)!);
             var tokenizer = ModelArguments.Tokenizer(m);
             var promptIds = tokenizer.EncodePrompt(parse.GetValue(prompt)!);
-            var session = new InterpreterSession(new ReferenceInterpreter(m.Graph, m.Weights));
+            var session = DeviceSessions.Open(parse.GetValue(device)!, m.Graph, m.Weights, parse.GetValue(threads));
+            using var owner = session as IDisposable;
             var stream = new IncrementalDetokenizer(tokenizer);
             var generated = TextGenerator.Generate(session, promptIds, limit, options, parse.GetValue(ignoreEos) ? null : tokenizer.EosId, token =>
             {

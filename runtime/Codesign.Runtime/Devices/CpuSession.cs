@@ -5,7 +5,7 @@ using Codesign.Runtime.Generation;
 namespace Codesign.Runtime.Devices;
 
 /// <summary>A causal-LM session on the cpu backend's compiled kernels; the KV cache lives in pinned host arrays.</summary>
-public sealed class CpuSession(CpuProgram program) : ICausalLmSession
+public sealed class CpuSession(CpuProgram program, bool ownsProgram = false) : ICausalLmSession, IDisposable
 {
     private readonly CausalLmGraph _signature = CausalLmGraph.Of(program.Graph);
     private readonly CpuKvCache _cache = new();
@@ -24,6 +24,11 @@ public sealed class CpuSession(CpuProgram program) : ICausalLmSession
         }, _cache);
         Position += tokens.Length;
         return outputs[LlamaGraphBuilder.LogitsOutput].Floats!;
+    }
+
+    public void Dispose()
+    {
+        if (ownsProgram) program.Dispose();
     }
 
     public void Reset()

@@ -1,0 +1,23 @@
+using Codesign.Backends.Cpu.Execution;
+using Codesign.IR.Diagnostics;
+using Codesign.IR.Graphs;
+using Codesign.IR.Semantics;
+using Codesign.IR.Weights;
+using Codesign.Runtime.Generation;
+using Codesign.Runtime.Interpreter;
+
+namespace Codesign.Runtime.Devices;
+
+/// <summary>Opens a causal-LM session on a named device: "interpreter" (the golden model) or "cpu" (LLVM-compiled kernels).</summary>
+public static class DeviceSessions
+{
+    public static readonly string[] Names = ["interpreter", "cpu"];
+
+    /// <summary>The session; dispose it when it is <see cref="IDisposable"/> (the cpu device holds compiled code).</summary>
+    public static ICausalLmSession Open(string device, Graph graph, IWeightStore weights, int threads = 0) => device switch
+    {
+        "interpreter" => new InterpreterSession(new ReferenceInterpreter(graph, weights)),
+        "cpu" => new CpuSession(CpuProgram.Compile(graph, weights, threads), ownsProgram: true),
+        _ => throw new CodesignException($"unknown device '{device}' (one of {string.Join(", ", Names)})"),
+    };
+}
