@@ -8,6 +8,19 @@ using Codesign.Runtime.Interpreter;
 // Reference-interpreter throughput, each figure beside a baseline measured in the same run.
 // Usage: dotnet run -c Release --project benchmarks/Codesign.Benchmarks [-- MODEL_DIR]
 //        dotnet run -c Release --project benchmarks/Codesign.Benchmarks -- accuracy [MODEL_DIR [RECIPE_DIR]]
+//        dotnet run -c Release --project benchmarks/Codesign.Benchmarks -- cpu-gemv
+//        dotnet run -c Release --project benchmarks/Codesign.Benchmarks -- cpu-decode [MODEL_DIR [RECIPE_DIR]]
+if (args.Length > 0 && args[0] == "cpu-gemv")
+{
+    CpuGemvBenchmark.Run();
+    return;
+}
+if (args.Length > 0 && args[0] == "cpu-decode")
+{
+    CpuDecodeBenchmark.Run(args.Length > 1 ? args[1] : Path.Combine(FindRoot(), "examples", "tiny-llama-a"),
+        args.Length > 2 ? args[2] : Path.Combine(FindRoot(), "examples", "recipes"));
+    return;
+}
 if (args.Length > 0 && args[0] == "accuracy")
 {
     string dir = args.Length > 1 ? args[1] : Path.Combine(FindRoot(), "examples", "tiny-llama-a");
@@ -26,8 +39,8 @@ foreach (var (m, n, k) in new[] { (1, 4096, 4096), (1, 11008, 4096), (16, 2048, 
     var rnd = new Random(1);
     var x = Enumerable.Range(0, m * k).Select(_ => (float)rnd.NextDouble()).ToArray();
     var w = Enumerable.Range(0, n * k).Select(_ => (float)rnd.NextDouble()).ToArray();
-    double ours = Median(7, () => MatMulKernel.Linear(x, w, m, n, k));
-    double plain = Median(3, () => PlainLinear(x, w, m, n, k));
+    double ours = Timing.MedianMs(7, () => MatMulKernel.Linear(x, w, m, n, k));
+    double plain = Timing.MedianMs(3, () => PlainLinear(x, w, m, n, k));
     double gflops = 2.0 * m * n * k / (ours / 1e3) / 1e9;
     Console.WriteLine($"| matmul | {m} x {n} x {k} | {ours:F3} | {plain:F3} | {plain / ours:F1}x | {gflops:F1} |");
 }
@@ -36,8 +49,8 @@ using var imported = ModelLoader.Load(model);
 var interpreter = new ReferenceInterpreter(imported.Graph, imported.Weights);
 var session = new InterpreterSession(interpreter);
 var prompt = Enumerable.Range(0, 128).Select(i => 3 + i % 1000).ToArray();
-double prefill = Median(5, () => { session.Reset(); session.Forward(prompt); });
-double decode = Median(5, () =>
+double prefill = Timing.MedianMs(5, () => { session.Reset(); session.Forward(prompt); });
+double decode = Timing.MedianMs(5, () =>
 {
     session.Reset();
     session.Forward(prompt[..1]);
@@ -57,20 +70,6 @@ if (File.Exists(reference))
     var result = PerplexityEvaluator.Evaluate(session, ids, 256);
     Console.WriteLine();
     Console.WriteLine($"eval: {ids.Length} tokens, window 256, perplexity {result.Perplexity:F4}, {clock.Elapsed.TotalSeconds:F2} s ({ids.Length / clock.Elapsed.TotalSeconds:F0} tokens/s)");
-}
-
-static double Median(int runs, Action action)
-{
-    action();
-    var times = new double[runs];
-    for (int i = 0; i < runs; i++)
-    {
-        var sw = Stopwatch.StartNew();
-        action();
-        times[i] = sw.Elapsed.TotalMilliseconds;
-    }
-    Array.Sort(times);
-    return times[runs / 2];
 }
 
 static float[] PlainLinear(float[] x, float[] w, int m, int n, int k)

@@ -1,0 +1,134 @@
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Codesign.Backends.Cpu.Codegen;
+using Codesign.Backends.Cpu.Execution;
+using Codesign.IR.Quantization;
+using Codesign.IR.Types;
+
+/// <summary>
+/// The cpu backend's GEMV kernels on LLaMA-7B shapes with random weights, against this machine's memory read
+/// bandwidth measured in the same run at the same thread count. Weights are cycled through copies totalling
+/// over 8x the L3 cache, so every GEMV streams from DRAM as decode does.
+/// </summary>
+internal static unsafe class CpuGemvBenchmark
+{
+    private const long StreamBytes = 320L << 20;
+
+    private sealed record Format(string Name, QuantScheme? Scheme);
+
+    public static void Run()
+    {
+        var formats = new[]
+        {
+            new Format("f32", null),
+            new Format("W8 g32 sym", QuantScheme.Create(8, 32, true, DType.F16)),
+            new Format("W4 g32 sym (Q4_0)", QuantScheme.Create(4, 32, true, DType.F16)),
+            new Format("W4 g128 asym", QuantScheme.Create(4, 128, false, DType.F16)),
+            new Format("W2 g32 asym", QuantScheme.Create(2, 32, false, DType.F16)),
+        };
+        var shapes = new[] { (4096, 4096), (11008, 4096), (4096, 11008) };
+        int maxThreads = Math.Min(2, Environment.ProcessorCount);
+        var bandwidth = Enumerable.Range(1, maxThreads).ToDictionary(t => t, ReadBandwidth);
+        Console.WriteLine($"memory read bandwidth (sum over {StreamBytes >> 20} MiB, median of 7): " +
+            string.Join(", ", bandwidth.Select(kv => $"{kv.Key} thread(s) {kv.Value:F1} GB/s")));
+        using var target = new Codesign.Backends.Cpu.Llvm.HostTarget();
+        Console.WriteLine($"LLVM target: {target.CpuName}, {target.FloatLanes} f32 lanes");
+        Console.WriteLine();
+        Console.WriteLine("| weights | N x K | threads | ms / GEMV (median) | weight bytes | effective GB/s | of read bandwidth |");
+        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|");
+        foreach (var format in formats)
+        foreach (var (n, k) in shapes)
+        {
+            var (spec, copies, bytes) = Build(format, n, k);
+            using var library = new JitKernelLibrary([spec]);
+            nint xp = Pinned(RandomFloats(new Random(7), k)), yp = Pinned(new float[n]);
+            {
+                foreach (int threads in Enumerable.Range(1, maxThreads))
+                {
+                    var launcher = new KernelLauncher(threads);
+                    nint kernel = library.Address(spec.Name);
+                    int next = 0;
+                    void Once()
+                    {
+                        var c = copies[next++ % copies.Length];
+                        long[] slots = format.Scheme is null ? [xp, c.Codes, yp, 1, n] : [xp, c.Codes, c.Scales, c.Zeros, yp, 1, n];
+                        launcher.Launch(kernel, slots, n, k);
+                    }
+                    for (int i = 0; i < copies.Length; i++) Once();
+                    double ms = Timing.MedianMs(Math.Max(15, 2 * copies.Length), Once);
+                    double gbs = bytes / (ms / 1e3) / 1e9;
+                    Console.WriteLine($"| {format.Name} | {n} x {k} | {threads} | {ms:F3} | {bytes / 1e6:F1} MB | {gbs:F1} | {gbs / bandwidth[threads]:P0} |");
+                }
+            }
+        }
+    }
+
+    private sealed record Copy(nint Codes, nint Scales, nint Zeros);
+
+    private static (IKernelSpec Spec, Copy[] Copies, long Bytes) Build(Format format, int n, int k)
+    {
+        var r = new Random(n ^ k);
+        if (format.Scheme is null)
+        {
+            long bytes = 4L * n * k;
+            var copies = Enumerable.Range(0, Copies(bytes)).Select(_ => new Copy(Pinned(RandomFloats(r, (long)n * k)), 0, 0)).ToArray();
+            return (new DenseLinearSpec(k), copies, bytes);
+        }
+        var s = format.Scheme;
+        var spec = QuantizedLinearSpec.For(s, k);
+        int groups = s.GroupCount(k);
+        long weightBytes = (long)n * spec.RowBytes + 2L * n * groups + (s.Symmetric ? 0 : (long)n * groups);
+        var list = new List<Copy>();
+        for (int c = 0; c < Copies(weightBytes); c++)
+        {
+            var codes = new byte[(long)n * spec.RowBytes];
+            r.NextBytes(codes);
+            var scales = RandomFloats(r, (long)n * groups).Select(v => (float)(Half)(v * 0.01f)).ToArray();
+            var zeros = s.Symmetric ? null : Enumerable.Range(0, n * groups).Select(_ => (byte)r.Next(s.MaxCode + 1)).ToArray();
+            list.Add(new Copy(Pinned(codes), Pinned(scales), zeros is null ? 0 : Pinned(zeros)));
+        }
+        // Counted as stored: packed codes, f16 scales, u8 zero points.
+        return (spec, list.ToArray(), weightBytes);
+    }
+
+    private static int Copies(long bytes) => (int)Math.Max(2, (StreamBytes + bytes - 1) / bytes);
+
+    private static nint Pinned<T>(T[] data) where T : unmanaged
+    {
+        var copy = GC.AllocateUninitializedArray<T>(data.Length, pinned: true);
+        data.CopyTo(copy, 0);
+        Keep.Add(copy);
+        return (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(copy));
+    }
+
+    private static readonly List<object> Keep = [];
+
+    /// <summary>GB/s reading a buffer far larger than the caches, split into one contiguous range per thread.</summary>
+    private static double ReadBandwidth(int threads)
+    {
+        var data = GC.AllocateArray<float>((int)(StreamBytes / 4), pinned: true);
+        new Random(1).NextBytes(MemoryMarshal.AsBytes(data.AsSpan()));
+        for (int i = 0; i < data.Length; i += 1024) data[i] = 1;
+        double sink = 0;
+        double ms = Timing.MedianMs(7, () =>
+        {
+            var partial = new double[threads];
+            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+            {
+                long begin = data.LongLength * t / threads, end = data.LongLength * (t + 1) / threads;
+                partial[t] = TensorPrimitives.Sum<float>(data.AsSpan((int)begin, (int)(end - begin)));
+            });
+            sink += partial.Sum();
+        });
+        GC.KeepAlive(sink);
+        return StreamBytes / (ms / 1e3) / 1e9;
+    }
+
+    private static float[] RandomFloats(Random r, long n)
+    {
+        var v = new float[n];
+        for (long i = 0; i < n; i++) v[i] = (float)(r.NextDouble() * 2 - 1);
+        return v;
+    }
+}
