@@ -19,15 +19,6 @@ public static class LlvmLibrary
     /// <summary>Loads the library now; throws <see cref="CodesignException"/> naming what to install when it is missing.</summary>
     public static void EnsureLoaded() => _ = Handle.Value;
 
-    public static bool IsAvailable
-    {
-        get
-        {
-            try { EnsureLoaded(); return true; }
-            catch (CodesignException) { return false; }
-        }
-    }
-
     private static nint Resolve(string name, Assembly assembly, DllImportSearchPath? path) =>
         name == Name ? Handle.Value : 0;
 

@@ -45,7 +45,6 @@ public sealed class IrBuilder : IDisposable
 
     public LValue ILess(LValue a, LValue b) => new(LlvmNative.LLVMBuildICmp(_b, 40 /* SLT */, a.Handle, b.Handle, ""));
     public LValue IEqual(LValue a, LValue b) => new(LlvmNative.LLVMBuildICmp(_b, 32 /* EQ */, a.Handle, b.Handle, ""));
-    public LValue FGreater(LValue a, LValue b) => new(LlvmNative.LLVMBuildFCmp(_b, 2 /* OGT */, a.Handle, b.Handle, ""));
     public LValue Select(LValue condition, LValue then, LValue otherwise) => new(LlvmNative.LLVMBuildSelect(_b, condition.Handle, then.Handle, otherwise.Handle, ""));
     public LValue IMin(LValue a, LValue b) => Select(ILess(a, b), a, b);
 
@@ -57,7 +56,6 @@ public sealed class IrBuilder : IDisposable
     public LValue FPTrunc(LValue v, LType to) => Cast(37, v, to);
     public LValue FPExt(LValue v, LType to) => Cast(38, v, to);
     public LValue IntToPtr(LValue v) => Cast(40, v, T.Ptr);
-    public LValue Bitcast(LValue v, LType to) => Cast(41, v, to);
     private LValue Cast(int opcode, LValue v, LType to) => new(LlvmNative.LLVMBuildCast(_b, opcode, v.Handle, to.Handle, ""));
 
     // --- memory
