@@ -34,4 +34,19 @@ internal sealed class KernelHarness : IDisposable
         foreach (var h in _pins) h.Free();
         _library.Dispose();
     }
+
+    /// <summary>A generator seeded afresh each run (NUnit reports the seed on failure).</summary>
+    public static Random Fresh() => new(TestContext.CurrentContext.Random.Next());
+
+    /// <summary>Uniform in [−spread/2, spread/2).</summary>
+    public static float[] RandomFloats(Random r, long n, double spread = 2) => Enumerable.Range(0, (int)n).Select(_ => (float)((r.NextDouble() - 0.5) * spread)).ToArray();
+
+    /// <summary>Every element within <paramref name="relative"/> of the largest expected magnitude.</summary>
+    public static void AssertClose(float[] actual, float[] expected, double relative)
+    {
+        Assert.That(actual, Has.Length.EqualTo(expected.Length));
+        double scale = expected.Max(v => Math.Abs(v)) + 1e-30;
+        for (int i = 0; i < actual.Length; i++)
+            Assert.That(Math.Abs(actual[i] - expected[i]) / scale, Is.LessThanOrEqualTo(relative), $"element {i}: {actual[i]} vs {expected[i]}");
+    }
 }

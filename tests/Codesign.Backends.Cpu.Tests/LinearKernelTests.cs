@@ -2,23 +2,12 @@ using Codesign.Backends.Cpu.Codegen;
 using Codesign.IR.Quantization;
 using Codesign.IR.Semantics;
 using Codesign.IR.Types;
+using static Codesign.Backends.Cpu.Tests.KernelHarness;
 
 namespace Codesign.Backends.Cpu.Tests;
 
 public class LinearKernelTests
 {
-    private static Random Fresh() => new(TestContext.CurrentContext.Random.Next());
-
-    private static float[] RandomFloats(Random r, long n) => Enumerable.Range(0, (int)n).Select(_ => (float)(r.NextDouble() * 2 - 1)).ToArray();
-
-    internal static void AssertClose(float[] actual, float[] expected, double relative)
-    {
-        Assert.That(actual, Has.Length.EqualTo(expected.Length));
-        double scale = expected.Max(v => Math.Abs(v)) + 1e-30;
-        for (int i = 0; i < actual.Length; i++)
-            Assert.That(Math.Abs(actual[i] - expected[i]) / scale, Is.LessThanOrEqualTo(relative), $"element {i}: {actual[i]} vs {expected[i]}");
-    }
-
     [TestCase(1, 37, 61), TestCase(1, 129, 200), TestCase(3, 70, 45), TestCase(5, 33, 263), TestCase(1, 8, 7)]
     public void Dense_linear_matches_the_interpreter(int m, int n, int k)
     {

@@ -1,15 +1,12 @@
 using Codesign.Backends.Cpu.Codegen;
-using Codesign.Backends.Cpu.Execution;
 using Codesign.IR.Semantics;
+using static Codesign.Backends.Cpu.Tests.KernelHarness;
 
 namespace Codesign.Backends.Cpu.Tests;
 
 /// <summary>The non-matmul kernels against the interpreter's kernels on random inputs of odd sizes.</summary>
 public class OpKernelTests
 {
-    private static Random Fresh() => new(TestContext.CurrentContext.Random.Next());
-    private static float[] RandomFloats(Random r, long n, double spread = 2) => Enumerable.Range(0, (int)n).Select(_ => (float)((r.NextDouble() - 0.5) * spread)).ToArray();
-
     [TestCase(ElementwiseKind.Add), TestCase(ElementwiseKind.Mul), TestCase(ElementwiseKind.Silu)]
     public void Elementwise_matches_the_interpreter(ElementwiseKind kind)
     {
@@ -25,7 +22,7 @@ public class OpKernelTests
             ElementwiseKind.Mul => ElementwiseKernels.Mul(a, b),
             _ => ElementwiseKernels.Silu(a),
         };
-        if (kind == ElementwiseKind.Silu) LinearKernelTests.AssertClose(y, expected, 1e-6);
+        if (kind == ElementwiseKind.Silu) AssertClose(y, expected, 1e-6);
         else Assert.That(y, Is.EqualTo(expected), "exact: one IEEE operation per element");
     }
 
@@ -38,7 +35,7 @@ public class OpKernelTests
         var y = new float[rows * d];
         using var h = new KernelHarness(new RmsNormSpec(d, 1e-6));
         h.Run([h.Pin(x), h.Pin(w), h.Pin(y)], rows);
-        LinearKernelTests.AssertClose(y, NormKernels.RmsNorm(x, w, rows, d, 1e-6), 1e-6);
+        AssertClose(y, NormKernels.RmsNorm(x, w, rows, d, 1e-6), 1e-6);
     }
 
     [Test]
@@ -50,7 +47,7 @@ public class OpKernelTests
         var y = new float[rows * d];
         using var h = new KernelHarness(new SoftmaxSpec(d));
         h.Run([h.Pin(x), h.Pin(y)], rows);
-        LinearKernelTests.AssertClose(y, NormKernels.Softmax(x, rows, d), 1e-5);
+        AssertClose(y, NormKernels.Softmax(x, rows, d), 1e-5);
     }
 
     [Test]
@@ -73,7 +70,7 @@ public class OpKernelTests
         int heads = 6, kvHeads = 2, headDim = 20;
         int row = kvHeads * headDim;
         var reference = new KvLayerCache();
-        var cache = new CpuKvCache().For(0);
+        var cache = new KvLayerCache();
         if (past > 0)
         {
             var (pk, pv) = (RandomFloats(r, past * row), RandomFloats(r, past * row));
@@ -85,8 +82,8 @@ public class OpKernelTests
         cache.Append(k, v, tokens, row);
         var y = new float[expected.Length];
         using var h = new KernelHarness(new AttentionSpec(heads, kvHeads, headDim, 1 / Math.Sqrt(headDim)));
-        h.Run([h.Pin(q), h.Pin(cache.Keys), h.Pin(cache.Values), h.Pin(y), past, tokens], tokens * heads);
-        LinearKernelTests.AssertClose(y, expected, 1e-5);
+        h.Run([h.Pin(q), h.Pin(cache.Keys.ToArray()), h.Pin(cache.Values.ToArray()), h.Pin(y), past, tokens], tokens * heads);
+        AssertClose(y, expected, 1e-5);
     }
 
     [Test]

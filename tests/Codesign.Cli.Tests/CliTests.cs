@@ -1,35 +1,14 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
-using Codesign.Cli;
-using Codesign.Compiler.Frontends.Safetensors;
 using Codesign.IR.Text;
 using Codesign.Testing;
+using static Codesign.Cli.Tests.CliRunner;
 
 namespace Codesign.Cli.Tests;
 
 /// <summary>The commands as documented in the README, run in-process on the fixture model.</summary>
 public class CliTests
 {
-    private static (int Exit, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int exit = CodesignCli.Run(args, output, error);
-        return (exit, output.ToString(), error.ToString());
-    }
-
-    private static string LastLine(string text) => text.TrimEnd().Split('\n')[^1].Trim();
-
-    private static string Prompt(int i) =>
-        JsonDocument.Parse(File.ReadAllText(Path.Combine(TestPaths.TinyLlama, "reference.json"))).RootElement.GetProperty("prompts")[i].GetString()!;
-
-    private static long[] Reference(string tensor)
-    {
-        using var f = SafetensorsFile.Open(TestPaths.TinyLlamaReference);
-        return f.ReadInt64(tensor);
-    }
-
     [Test]
     public void Inspect_prints_architecture_parameters_dtypes_and_ops()
     {

@@ -1,35 +1,15 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using Codesign.Cli;
 using Codesign.Compiler.Frontends.Gguf;
-using Codesign.Compiler.Frontends.Safetensors;
 using Codesign.IR.Text;
 using Codesign.Testing;
+using static Codesign.Cli.Tests.CliRunner;
 
 namespace Codesign.Cli.Tests;
 
 /// <summary>eval/ir/compile with recipes, and GGUF files used as models, as the README shows them.</summary>
 public partial class CompressionCliTests : ScratchDirectoryTest
 {
-    private static (int Exit, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int exit = CodesignCli.Run(args, output, error);
-        return (exit, output.ToString(), error.ToString());
-    }
-
-    private static string LastLine(string text) => text.TrimEnd().Split('\n')[^1].Trim();
-
-    private static string ReferenceGreedy(int prompt)
-    {
-        using var f = SafetensorsFile.Open(TestPaths.TinyLlamaReference);
-        return string.Join(' ', f.ReadInt64($"prompt{prompt}.greedy"));
-    }
-
-    private static readonly string Prompt0 = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(TestPaths.TinyLlama, "reference.json")))
-        .RootElement.GetProperty("prompts")[0].GetString()!;
-
     [GeneratedRegex(@"perplexity: (?<ppl>[\d.]+) \(f32 (?<f32>[\d.]+), change (?<change>[+-][\d.]+)%\)")]
     private static partial Regex PerplexityLine();
 
@@ -84,12 +64,12 @@ public partial class CompressionCliTests : ScratchDirectoryTest
         // Only the .gguf: no tokenizer.model or config.json beside it.
         Assert.That(Directory.GetFiles(Scratch).Select(Path.GetFileName), Is.EqualTo(new[] { "f32.gguf" }));
 
-        var (exit, output, err) = Run("run", path, "--prompt", Prompt0, "--max-tokens", "32", "--greedy", "--ignore-eos", "--ids");
+        var (exit, output, err) = Run("run", path, "--prompt", Prompt(0), "--max-tokens", "32", "--greedy", "--ignore-eos", "--ids");
         Assert.That(exit, Is.Zero, err);
-        Assert.That(LastLine(output), Is.EqualTo(ReferenceGreedy(0)));
+        Assert.That(LastLine(output), Is.EqualTo(string.Join(' ', Reference("prompt0.greedy"))));
 
-        var text = Run("run", path, "--prompt", Prompt0, "--max-tokens", "8", "--greedy", "--ignore-eos");
-        var fromCheckpoint = Run("run", TestPaths.TinyLlama, "--prompt", Prompt0, "--max-tokens", "8", "--greedy", "--ignore-eos");
+        var text = Run("run", path, "--prompt", Prompt(0), "--max-tokens", "8", "--greedy", "--ignore-eos");
+        var fromCheckpoint = Run("run", TestPaths.TinyLlama, "--prompt", Prompt(0), "--max-tokens", "8", "--greedy", "--ignore-eos");
         Assert.That(text.Exit, Is.Zero, text.Err);
         Assert.That(text.Out, Is.EqualTo(fromCheckpoint.Out));
     }

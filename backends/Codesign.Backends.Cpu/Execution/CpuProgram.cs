@@ -2,6 +2,7 @@ using Codesign.Backends.Cpu.Codegen;
 using Codesign.IR.Analysis;
 using Codesign.IR.Diagnostics;
 using Codesign.IR.Graphs;
+using Codesign.IR.Semantics;
 using Codesign.IR.Values;
 using Codesign.IR.Weights;
 
@@ -56,7 +57,7 @@ public sealed class CpuProgram : IDisposable
     }
 
     /// <summary>Runs the graph once; inputs by name (i32 ids/positions or f32), outputs by name.</summary>
-    public IReadOnlyDictionary<string, CpuTensor> Run(IReadOnlyDictionary<string, CpuTensor> inputs, CpuKvCache cache)
+    public IReadOnlyDictionary<string, CpuTensor> Run(IReadOnlyDictionary<string, CpuTensor> inputs, KvCache cache)
     {
         var env = new Dictionary<Value, CpuTensor>();
         var symbols = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -64,7 +65,7 @@ public sealed class CpuProgram : IDisposable
         {
             if (!inputs.TryGetValue(input.Name, out var t))
                 throw new CodesignException($"graph @{Graph.Name}: input %{input.Name} was not given");
-            Bind(input, t, symbols);
+            GraphBinding.BindInput(Graph, input, t.Ints is not null, t.Shape, symbols, $"[{string.Join(", ", t.Shape)}] {(t.Ints is null ? "f32" : "i32")}");
             env[input] = t;
         }
         var state = new CpuRunState(env, symbols, cache, _launcher);
@@ -74,22 +75,6 @@ public sealed class CpuProgram : IDisposable
             foreach (var dead in _lastUses[step.Node]) env.Remove(dead);
         }
         return Graph.Outputs.ToDictionary(v => v.Name, v => env[v]);
-    }
-
-    private void Bind(Value input, CpuTensor t, Dictionary<string, long> symbols)
-    {
-        var type = input.Type;
-        bool ints = type.DType == IR.Types.DType.I32;
-        if ((ints ? t.Ints : (object?)t.Floats) is null || t.Shape.Length != type.Rank)
-            throw new CodesignException($"graph @{Graph.Name}: input %{input.Name} must be {type}, got [{string.Join(", ", t.Shape)}] {(t.Ints is null ? "f32" : "i32")}");
-        for (int a = 0; a < type.Rank; a++)
-        {
-            var d = type.Shape[a];
-            long bound = d.IsSymbolic && symbols.TryGetValue(d.Symbol!, out long b) ? b : d.IsSymbolic ? -1 : d.Size;
-            if (bound >= 0 && bound != t.Shape[a])
-                throw new CodesignException($"graph @{Graph.Name}: input %{input.Name} axis {a} must be {bound}, got {t.Shape[a]}");
-            if (d.IsSymbolic) symbols[d.Symbol!] = t.Shape[a];
-        }
     }
 
     public void Dispose()

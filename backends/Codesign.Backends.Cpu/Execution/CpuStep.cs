@@ -1,15 +1,16 @@
 using Codesign.Backends.Cpu.Codegen;
 using Codesign.IR.Graphs;
+using Codesign.IR.Semantics;
 using Codesign.IR.Types;
 using Codesign.IR.Values;
 
 namespace Codesign.Backends.Cpu.Execution;
 
 /// <summary>What one forward call's steps share: live tensors, bound dimension symbols, the KV cache, the launcher.</summary>
-public sealed class CpuRunState(Dictionary<Value, CpuTensor> env, Dictionary<string, long> symbols, CpuKvCache cache, KernelLauncher launcher)
+public sealed class CpuRunState(Dictionary<Value, CpuTensor> env, Dictionary<string, long> symbols, KvCache cache, KernelLauncher launcher)
 {
     public Dictionary<Value, CpuTensor> Env { get; } = env;
-    public CpuKvCache Cache { get; } = cache;
+    public KvCache Cache { get; } = cache;
     public KernelLauncher Launcher { get; } = launcher;
 
     public int[] Resolve(TensorType type) => type.Shape.Select(d => checked((int)(d.IsSymbolic ? symbols[d.Symbol!] : d.Size))).ToArray();

@@ -1,5 +1,3 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using Codesign.Backends.Cpu.Codegen;
 using Codesign.IR.Diagnostics;
 using Codesign.IR.Graphs;
@@ -131,25 +129,13 @@ internal static unsafe class NodeLowering
         {
             var (q, k, v) = (s.Env[node.Inputs[0]], s.Env[node.Inputs[1]], s.Env[node.Inputs[2]]);
             int tokens = q.Shape[0];
-            ReadOnlySpan<float> keys = k.Floats, values = v.Floats;
-            if (op.KvBits != 0)
-            {
-                // The cache holds what a KV-quantized cache would give back (the interpreter's rule, shared).
-                var kq = keys.ToArray();
-                var vq = values.ToArray();
-                ActivationQuantizer.FakeQuantizeRows(kq, headDim, (int)op.KvBits);
-                ActivationQuantizer.FakeQuantizeRows(vq, headDim, (int)op.KvBits);
-                keys = kq;
-                values = vq;
-            }
-            var layer = s.Cache.For(op.Layer);
+            var layer = s.Cache.Layer(op.Layer);
             int past = layer.Length;
-            layer.Append(keys, values, tokens, kvHeads * headDim);
+            layer.Append(op.CachedRows(k.Floats, headDim), op.CachedRows(v.Floats, headDim), tokens, kvHeads * headDim);
             var y = Output(s, node);
-            long[] slots = [q.Pointer, Address(layer.Keys), Address(layer.Values), y.Pointer, past, tokens];
-            s.Launcher.Launch(kernel, slots, (long)tokens * heads, (long)(past + tokens) * headDim);
+            // The cache may move when it grows: fixed for the launch, which is synchronous.
+            fixed (float* keys = layer.Keys, values = layer.Values)
+                s.Launcher.Launch(kernel, [q.Pointer, (nint)keys, (nint)values, y.Pointer, past, tokens], (long)tokens * heads, (long)(past + tokens) * headDim);
         });
     }
-
-    private static nint Address(float[] pinned) => (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(pinned));
 }

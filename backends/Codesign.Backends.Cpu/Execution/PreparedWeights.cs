@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Codesign.IR.Diagnostics;
 using Codesign.IR.Quantization;
+using Codesign.IR.Semantics;
 using Codesign.IR.Types;
 using Codesign.IR.Values;
 using Codesign.IR.Weights;
@@ -29,15 +30,13 @@ public sealed unsafe class PreparedWeights : IDisposable
 
     public PreparedWeights(IEnumerable<Value> weights, IWeightStore store)
     {
-        foreach (var w in weights) _weights[w] = Prepare(w, store.Get(w.WeightKey!));
+        foreach (var w in weights) _weights[w] = Prepare(w, GraphBinding.Weight(w, store));
     }
 
     public PreparedWeight this[Value weight] => _weights[weight];
 
     private PreparedWeight Prepare(Value value, WeightTensor t)
     {
-        if (!t.Shape.SequenceEqual(value.Type.Shape.Select(d => d.Size)) || t.DType != value.Type.DType)
-            throw new CodesignException($"weight %{value.Name}: the store holds {t.DType} [{string.Join(", ", t.Shape)}] under '{t.Key}', the graph declares {value.Type}");
         switch (t.DType.Kind)
         {
             case DTypeKind.F32 or DTypeKind.F16 or DTypeKind.BF16:

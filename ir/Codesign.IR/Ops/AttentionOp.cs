@@ -63,17 +63,19 @@ public sealed class AttentionOp(long layer, double scale, long kvBits = 0) : Op
     {
         var (q, k, v) = (inputs[0], inputs[1], inputs[2]);
         int tokens = q.Shape[0], heads = q.Shape[1], headDim = q.Shape[2], kvHeads = k.Shape[1];
-        ReadOnlySpan<float> keys = k.Span, values = v.Span;
-        if (KvBits != 0)
-        {
-            var kq = keys.ToArray();
-            var vq = values.ToArray();
-            ActivationQuantizer.FakeQuantizeRows(kq, headDim, (int)KvBits);
-            ActivationQuantizer.FakeQuantizeRows(vq, headDim, (int)KvBits);
-            keys = kq;
-            values = vq;
-        }
-        var y = AttentionKernel.Run(q.Floats, keys, values, context.KvCache.Layer(Layer), tokens, heads, kvHeads, headDim, Scale);
+        var y = AttentionKernel.Run(q.Floats, CachedRows(k.Span, headDim), CachedRows(v.Span, headDim), context.KvCache.Layer(Layer), tokens, heads, kvHeads, headDim, Scale);
         return [HostTensor.F32(q.Shape, y)];
+    }
+
+    /// <summary>
+    /// New key or value rows as the cache keeps them: unchanged, or with kv_bits each head's row fake-quantized
+    /// (what a quantized cache gives back). Every backend appends these to its cache.
+    /// </summary>
+    public ReadOnlySpan<float> CachedRows(ReadOnlySpan<float> rows, int headDim)
+    {
+        if (KvBits == 0) return rows;
+        var quantized = rows.ToArray();
+        ActivationQuantizer.FakeQuantizeRows(quantized, headDim, (int)KvBits);
+        return quantized;
     }
 }

@@ -40,7 +40,7 @@ public sealed class ReferenceInterpreter
         {
             if (!inputs.TryGetValue(input.Name, out var t))
                 throw new CodesignException($"graph @{Graph.Name}: input %{input.Name} was not given");
-            Bind(input, t, symbols);
+            GraphBinding.BindInput(Graph, input, t.Ints is not null, t.Shape, symbols, t.ToString());
             env[input] = t;
         }
         var context = new EvalContext(symbols, kvCache);
@@ -56,36 +56,9 @@ public sealed class ReferenceInterpreter
         return Graph.Outputs.ToDictionary(v => v.Name, v => env[v]);
     }
 
-    private void Bind(Value input, HostTensor t, Dictionary<string, long> symbols)
-    {
-        var type = input.Type;
-        bool dtypeOk = type.DType == DType.I32 ? t.Ints is not null : type.DType.IsFloat && t.Ints is null;
-        if (!dtypeOk || t.Shape.Length != type.Rank)
-            throw new CodesignException($"graph @{Graph.Name}: input %{input.Name} must be {type}, got {t}");
-        for (int a = 0; a < type.Rank; a++)
-        {
-            var d = type.Shape[a];
-            if (!d.IsSymbolic)
-            {
-                if (d.Size != t.Shape[a])
-                    throw new CodesignException($"graph @{Graph.Name}: input %{input.Name} axis {a} must be {d.Size}, got {t.Shape[a]}");
-            }
-            else if (symbols.TryGetValue(d.Symbol!, out long bound) && bound != t.Shape[a])
-            {
-                throw new CodesignException($"graph @{Graph.Name}: input %{input.Name} axis {a} is '{d.Symbol}' = {bound} elsewhere, got {t.Shape[a]}");
-            }
-            else
-            {
-                symbols[d.Symbol!] = t.Shape[a];
-            }
-        }
-    }
-
     private static HostTensor LoadWeight(Value w, IWeightStore store)
     {
-        var t = store.Get(w.WeightKey!);
-        if (!t.Shape.SequenceEqual(w.Type.Shape.Select(d => d.Size)) || t.DType != w.Type.DType)
-            throw new CodesignException($"weight %{w.Name}: the store holds {t.DType} [{string.Join(", ", t.Shape)}] under '{t.Key}', the graph declares {w.Type}");
+        var t = GraphBinding.Weight(w, store);
         if (t.DType.IsPacked)
         {
             try

@@ -1,0 +1,50 @@
+using Codesign.Compiler.Frontends.HuggingFace;
+using Codesign.IR.Diagnostics;
+using Codesign.IR.Graphs;
+using Codesign.IR.Semantics;
+
+namespace Codesign.Runtime.Generation;
+
+/// <summary>
+/// A causal-LM session over a graph with the importer's signature (tokens, positions → logits), whatever
+/// device runs it: the signature check, positions, the KV cache and reset live here; a device supplies
+/// one forward pass.
+/// </summary>
+public abstract class GraphSession : ICausalLmSession
+{
+    protected GraphSession(Graph g)
+    {
+        if (g.FindValue(LlamaGraphBuilder.TokensInput) is null || g.FindValue(LlamaGraphBuilder.PositionsInput) is null
+            || g.Outputs.Count != 1 || g.Outputs[0].Name != LlamaGraphBuilder.LogitsOutput)
+            throw new CodesignException($"graph @{g.Name} is not a causal LM: expected inputs %tokens, %positions and output %logits");
+        VocabSize = checked((int)g.Outputs[0].Type[-1].Size);
+        MaxPositions = g.GetAttribute("max_position_embeddings") is long m ? checked((int)m) : int.MaxValue;
+    }
+
+    public int VocabSize { get; }
+    public int Position { get; private set; }
+    public int MaxPositions { get; }
+
+    /// <summary>The keys and values seen so far; devices append to it in their attention ops.</summary>
+    protected KvCache Cache { get; } = new();
+
+    public float[] Forward(ReadOnlySpan<int> tokens)
+    {
+        if (tokens.Length == 0) throw new ArgumentException("no tokens to run", nameof(tokens));
+        if (Position + tokens.Length > MaxPositions)
+            throw new CodesignException($"sequence of {Position + tokens.Length} tokens exceeds the model's {MaxPositions} positions");
+        var positions = Enumerable.Range(Position, tokens.Length).ToArray();
+        var logits = Run(tokens.ToArray(), positions);
+        Position += tokens.Length;
+        return logits;
+    }
+
+    /// <summary>One forward pass of the graph: logits [tokens × vocab] row-major.</summary>
+    protected abstract float[] Run(int[] tokens, int[] positions);
+
+    public void Reset()
+    {
+        Cache.Clear();
+        Position = 0;
+    }
+}
