@@ -80,6 +80,17 @@ public class TokenizerTests
         Assert.That(() => t.Decode([t.VocabSize]), Throws.TypeOf<ArgumentOutOfRangeException>());
     }
 
+    [Test]
+    public void Only_the_first_piece_loses_its_leading_space_even_when_that_piece_is_a_lone_space()
+    {
+        var t = Tokenizer.Value;
+        var reference = Microsoft.ML.Tokenizers.LlamaTokenizer.Create(File.OpenRead(Path.Combine(TestPaths.TinyLlama, "tokenizer.model")), addBeginOfSentence: false, addEndOfSentence: false);
+        int[] ids = [t.BosId, 1940, 522]; // "▁" then "▁when" in this vocabulary, the sequence CI's random draw found
+        Assert.That(t.Decode([1940]), Is.Empty);
+        Assert.That(t.Decode(ids), Is.EqualTo(" when"));
+        Assert.That(t.Decode(ids), Is.EqualTo(reference.Decode(ids)));
+    }
+
     private static readonly Lazy<SentencePieceTokenizer> GgufTokenizer = new(() =>
     {
         using var m = ModelLoader.Load(TestPaths.TinyLlama);

@@ -26,8 +26,9 @@ public sealed class SentencePieceDecoder(SentencePieceModel model)
         }
         void Append(string surface)
         {
+            // Only the first visible piece loses its dummy-prefix space, even when that leaves it empty: "▁" "▁when" reads " when".
             if (atStart && surface.Length > 0 && StripsLeadingSpace && surface[0] == ' ') surface = surface[1..];
-            if (surface.Length > 0) atStart = false;
+            atStart = false;
             text.Append(surface);
         }
         foreach (int id in ids)
