@@ -4,17 +4,17 @@ using Codesign.Backends.Cpu.Execution;
 
 namespace Codesign.Backends.Cpu.Tests;
 
-/// <summary>Compiles one kernel spec and calls it on managed arrays (pinned for the call), split over threads.</summary>
+/// <summary>Compiles kernel specs into one library and calls them on managed arrays (pinned for the call), split over threads.</summary>
 internal sealed class KernelHarness : IDisposable
 {
     private readonly JitKernelLibrary _library;
     private readonly List<GCHandle> _pins = [];
-    private readonly string _name;
+    private readonly string[] _names;
 
-    public KernelHarness(IKernelSpec spec)
+    public KernelHarness(params IKernelSpec[] specs)
     {
-        _name = spec.Name;
-        _library = new JitKernelLibrary([spec], keepIr: true);
+        _names = [.. specs.Select(s => s.Name)];
+        _library = new JitKernelLibrary(specs, keepIr: true);
     }
 
     public string Ir => _library.LlvmIr!;
@@ -26,8 +26,9 @@ internal sealed class KernelHarness : IDisposable
         return h.AddrOfPinnedObject();
     }
 
-    public void Run(long[] slots, long items, int threads = 2) =>
-        new KernelLauncher(threads).Launch(_library.Address(_name), slots, items, cost: 1 << 14);
+    /// <summary>Runs the <paramref name="kernel"/>-th spec given to the constructor.</summary>
+    public void Run(long[] slots, long items, int threads = 2, int kernel = 0) =>
+        new KernelLauncher(threads).Launch(_library.Address(_names[kernel]), slots, items, cost: 1 << 14);
 
     public void Dispose()
     {

@@ -30,12 +30,12 @@ public sealed class CpuProgram : IDisposable
         _lastUses = lastUses;
         _launcher = new KernelLauncher(threads);
         foreach (var step in steps)
-            if (step.Kernel is { } k) step.Address = kernels.Address(k.Name);
+            for (int i = 0; i < step.Kernels.Count; i++) step.Addresses[i] = kernels.Address(step.Kernels[i].Name);
     }
 
     public Graph Graph { get; }
     public int Threads => _launcher.Threads;
-    public IEnumerable<IKernelSpec> Kernels => _steps.Select(s => s.Kernel).OfType<IKernelSpec>().DistinctBy(k => k.Name);
+    public IEnumerable<IKernelSpec> Kernels => _steps.SelectMany(s => s.Kernels).DistinctBy(k => k.Name);
     public string? LlvmIr => (_kernels as JitKernelLibrary)?.LlvmIr;
 
     public static CpuProgram Compile(Graph graph, IWeightStore weights, int threads = 0, bool keepIr = false)
@@ -46,7 +46,7 @@ public sealed class CpuProgram : IDisposable
         try
         {
             var steps = order.Select(n => NodeLowering.Lower(n, prepared)).ToArray();
-            var library = new JitKernelLibrary(steps.Select(s => s.Kernel).OfType<IKernelSpec>(), keepIr);
+            var library = new JitKernelLibrary(steps.SelectMany(s => s.Kernels), keepIr);
             return new CpuProgram(graph, prepared, steps, library, GraphAnalysis.LastUses(graph, order), threads > 0 ? threads : Environment.ProcessorCount);
         }
         catch

@@ -16,12 +16,25 @@ public sealed class CpuRunState(Dictionary<Value, CpuTensor> env, Dictionary<str
     public int[] Resolve(TensorType type) => type.Shape.Select(d => checked((int)(d.IsSymbolic ? symbols[d.Symbol!] : d.Size))).ToArray();
 }
 
-/// <summary>One node lowered for the cpu: the kernel it needs (if any) and how to launch it on live tensors.</summary>
-public sealed class CpuStep(Node node, IKernelSpec? kernel, Action<CpuRunState, nint> run)
+/// <summary>One node lowered for the cpu: the kernels it needs (none, one, or a chain such as tables then lookups) and how to launch them on live tensors.</summary>
+public sealed class CpuStep
 {
-    public Node Node { get; } = node;
-    public IKernelSpec? Kernel { get; } = kernel;
-    internal nint Address { get; set; }
+    private readonly Action<CpuRunState, nint[]> _run;
 
-    public void Run(CpuRunState state) => run(state, Address);
+    public CpuStep(Node node, IReadOnlyList<IKernelSpec> kernels, Action<CpuRunState, nint[]> run)
+    {
+        Node = node;
+        Kernels = kernels;
+        Addresses = new nint[kernels.Count];
+        _run = run;
+    }
+
+    public CpuStep(Node node, IKernelSpec? kernel, Action<CpuRunState, nint> run)
+        : this(node, kernel is null ? [] : [kernel], (s, a) => run(s, a.Length > 0 ? a[0] : 0)) { }
+
+    public Node Node { get; }
+    public IReadOnlyList<IKernelSpec> Kernels { get; }
+    internal nint[] Addresses { get; }
+
+    public void Run(CpuRunState state) => _run(state, Addresses);
 }

@@ -1,4 +1,5 @@
 using Codesign.Backends.Cpu.Codegen;
+using Codesign.Backends.Cpu.Llvm;
 using Codesign.IR.Diagnostics;
 using Codesign.IR.Graphs;
 using Codesign.IR.Ops;
@@ -28,7 +29,8 @@ internal static unsafe class NodeLowering
             }),
             MatMulOp => DenseLinear(node, weights),
             QMatMulOp q => QuantizedLinear(node, q, weights),
-            ReshapeOp => new CpuStep(node, null, (s, _) => s.Env[output] = s.Env[node.Inputs[0]].Reshaped(s.Resolve(output.Type))),
+            LutMatMulOp => LutLinear(node, weights),
+            ReshapeOp => new CpuStep(node, [], (s, _) => s.Env[output] = s.Env[node.Inputs[0]].Reshaped(s.Resolve(output.Type))),
             RopeOp rope => new CpuStep(node, new RopeSpec(Dim(node, 0, 1), Dim(node, 0, 2), rope.Theta), (s, k) =>
             {
                 var x = s.Env[node.Inputs[0]];
@@ -108,6 +110,27 @@ internal static unsafe class NodeLowering
             var y = Output(s, node);
             long m = x.ElementCount / k;
             s.Launcher.Launch(kernel, [x.Pointer, w.Codes, w.Scales, w.Zeros, y.Pointer, m, n], n, k * m);
+        });
+    }
+
+    private static CpuStep LutLinear(Node node, PreparedWeights weights)
+    {
+        if (!HostTarget.HostHas(LutLinearSpec.RequiredFeature))
+            throw Unsupported(node, $"the LUT kernels need {LutLinearSpec.RequiredFeature.ToUpperInvariant()} byte shuffles, which this CPU lacks (lower to quant.qmatmul instead)");
+        var w = weights.Lut(node.Inputs[1]);
+        var geo = w.Geometry;
+        int n = Dim(node, 1, 0), k = Dim(node, 1, 1);
+        return new CpuStep(node, [new LutTableSpec(geo), new LutLinearSpec(geo)], (s, kernels) =>
+        {
+            var x = s.Env[node.Inputs[0]];
+            var y = Output(s, node);
+            long m = x.ElementCount / k;
+            // Tables (int8) and the per-group ts and Σx of every token, in one scratch array.
+            long tableFloats = (m * geo.TableBytesPerToken + sizeof(float) - 1) / sizeof(float);
+            var scratch = CpuTensor.NewF32([checked((int)(tableFloats + 2 * m * geo.Groups))]);
+            nint tables = scratch.Pointer, ts = tables + (nint)(tableFloats * sizeof(float)), sums = ts + (nint)(m * geo.Groups * sizeof(float));
+            s.Launcher.Launch(kernels[0], [x.Pointer, tables, ts, sums], m * geo.Groups, geo.GroupLength);
+            s.Launcher.Launch(kernels[1], [tables, ts, sums, w.Units, w.Scales, w.Offsets, y.Pointer, m, n], LutGeometry.RowBlocks(n), (long)k * m * LutGeometry.RowsPerBlock);
         });
     }
 

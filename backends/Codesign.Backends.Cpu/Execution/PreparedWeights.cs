@@ -18,6 +18,9 @@ public sealed record DenseWeight(long[] Shape, nint Data) : PreparedWeight(Shape
 /// <summary>Codes stay where the store keeps them (memory-mapped when the model file is); scales are widened to f32 once.</summary>
 public sealed record QuantizedWeight(long[] Shape, QuantScheme Scheme, nint Codes, nint Scales, nint Zeros) : PreparedWeight(Shape);
 
+/// <summary>A quantized weight permuted for LUT-mpGEMM (<see cref="LutWeightLayout"/>).</summary>
+public sealed record LutWeight(long[] Shape, Codegen.LutGeometry Geometry, nint Units, nint Scales, nint Offsets) : PreparedWeight(Shape);
+
 /// <summary>
 /// Loads the graph's weights for the cpu kernels and keeps them pinned: f32 tensors are used in place
 /// (a view of the mapped file), f16/bf16 are widened to f32, group-wise quantized tensors keep their packed codes.
@@ -27,13 +30,33 @@ public sealed unsafe class PreparedWeights : IDisposable
     private readonly List<MemoryHandle> _pins = [];
     private readonly List<object> _owned = [];
     private readonly Dictionary<Value, PreparedWeight> _weights = [];
+    private readonly Dictionary<Value, LutWeight> _lutWeights = [];
+    private readonly IWeightStore _store;
 
     public PreparedWeights(IEnumerable<Value> weights, IWeightStore store)
     {
+        _store = store;
         foreach (var w in weights) _weights[w] = Prepare(w, GraphBinding.Weight(w, store));
     }
 
     public PreparedWeight this[Value weight] => _weights[weight];
+
+    /// <summary>The weight permuted for the LUT kernels, built on first use (a weight may serve both kernel kinds).</summary>
+    public LutWeight Lut(Value weight)
+    {
+        if (_lutWeights.TryGetValue(weight, out var known)) return known;
+        var t = GraphBinding.Weight(weight, _store);
+        if (t.DType.Kind != DTypeKind.Quantized || !LutMpGemmKernel.Supports(t.DType.Scheme!))
+            throw new CodesignException($"cpu backend: weight %{weight.Name} is {t.DType}; LUT-mpGEMM takes 1–4-bit group-wise quantized weights");
+        var matrix = (QuantizedMatrix)PackedWeightCodec.Decode(t);
+        var geo = Codegen.LutGeometry.For(matrix.Scheme, matrix.Cols);
+        int blocks = Codegen.LutGeometry.RowBlocks(matrix.Rows);
+        var units = GC.AllocateUninitializedArray<byte>(checked((int)(blocks * geo.BlockBytes)), pinned: true);
+        var scales = GC.AllocateUninitializedArray<float>(blocks * geo.Groups * Codegen.LutGeometry.RowsPerBlock, pinned: true);
+        var offsets = GC.AllocateUninitializedArray<float>(scales.Length, pinned: true);
+        LutWeightLayout.Build(matrix, geo, units, scales, offsets);
+        return _lutWeights[weight] = new LutWeight(t.Shape, geo, Own(units), Own(scales), Own(offsets));
+    }
 
     private PreparedWeight Prepare(Value value, WeightTensor t)
     {
@@ -61,8 +84,14 @@ public sealed unsafe class PreparedWeights : IDisposable
     {
         var copy = GC.AllocateUninitializedArray<T>(array.Length, pinned: true);
         array.CopyTo(copy, 0);
-        _owned.Add(copy);
-        return (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(copy));
+        return Own(copy);
+    }
+
+    /// <summary>Keeps an array allocated pinned alive for as long as the weights are.</summary>
+    private nint Own<T>(T[] pinnedArray) where T : unmanaged
+    {
+        _owned.Add(pinnedArray);
+        return (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(pinnedArray));
     }
 
     public void Dispose()
@@ -70,5 +99,6 @@ public sealed unsafe class PreparedWeights : IDisposable
         foreach (var p in _pins) p.Dispose();
         _pins.Clear();
         _owned.Clear();
+        _lutWeights.Clear();
     }
 }

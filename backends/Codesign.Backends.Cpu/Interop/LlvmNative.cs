@@ -61,6 +61,7 @@ internal static partial class LlvmNative
     [LibraryImport(Lib)] public static partial void LLVMAddIncoming(nint phi, [In] nint[] values, [In] nint[] blocks, uint count);
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] public static partial nint LLVMBuildBinOp(nint builder, int opcode, nint lhs, nint rhs, string name);
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] public static partial nint LLVMBuildICmp(nint builder, int predicate, nint lhs, nint rhs, string name);
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] public static partial nint LLVMBuildFCmp(nint builder, int predicate, nint lhs, nint rhs, string name);
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] public static partial nint LLVMBuildSelect(nint builder, nint condition, nint then, nint otherwise, string name);
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] public static partial nint LLVMBuildCast(nint builder, int opcode, nint value, nint destType, string name);
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] public static partial nint LLVMBuildLoad2(nint builder, nint type, nint pointer, string name);
@@ -68,6 +69,7 @@ internal static partial class LlvmNative
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] public static partial nint LLVMBuildInBoundsGEP2(nint builder, nint type, nint pointer, [In] nint[] indices, uint count, string name);
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] public static partial nint LLVMBuildCall2(nint builder, nint functionType, nint function, [In] nint[] args, uint count, string name);
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] public static partial nint LLVMBuildInsertElement(nint builder, nint vector, nint element, nint index, string name);
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] public static partial nint LLVMBuildExtractElement(nint builder, nint vector, nint index, string name);
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] public static partial nint LLVMBuildShuffleVector(nint builder, nint v1, nint v2, nint mask, string name);
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] public static partial nint LLVMBuildArrayAlloca(nint builder, nint type, nint count, string name);
 

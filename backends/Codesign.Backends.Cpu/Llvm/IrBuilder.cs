@@ -45,6 +45,7 @@ public sealed class IrBuilder : IDisposable
 
     public LValue ILess(LValue a, LValue b) => new(LlvmNative.LLVMBuildICmp(_b, 40 /* SLT */, a.Handle, b.Handle, ""));
     public LValue IEqual(LValue a, LValue b) => new(LlvmNative.LLVMBuildICmp(_b, 32 /* EQ */, a.Handle, b.Handle, ""));
+    public LValue FCmpEqual(LValue a, LValue b) => new(LlvmNative.LLVMBuildFCmp(_b, 1 /* OEQ */, a.Handle, b.Handle, ""));
     public LValue Select(LValue condition, LValue then, LValue otherwise) => new(LlvmNative.LLVMBuildSelect(_b, condition.Handle, then.Handle, otherwise.Handle, ""));
     public LValue IMin(LValue a, LValue b) => Select(ILess(a, b), a, b);
 
@@ -52,6 +53,7 @@ public sealed class IrBuilder : IDisposable
     public LValue Trunc(LValue v, LType to) => Cast(30, v, to);
     public LValue ZExt(LValue v, LType to) => Cast(31, v, to);
     public LValue SExt(LValue v, LType to) => Cast(32, v, to);
+    public LValue FPToSI(LValue v, LType to) => Cast(34, v, to);
     public LValue SIToFP(LValue v, LType to) => Cast(36, v, to);
     public LValue FPTrunc(LValue v, LType to) => Cast(37, v, to);
     public LValue FPExt(LValue v, LType to) => Cast(38, v, to);
@@ -91,6 +93,11 @@ public sealed class IrBuilder : IDisposable
         return Shuffle(one, T.Undef(type), new int[lanes]);
     }
 
+    public LValue Extract(LValue vector, int lane) => new(LlvmNative.LLVMBuildExtractElement(_b, vector.Handle, T.I32Const(lane).Handle, ""));
+
+    /// <summary>A shuffle whose mask is an already built constant vector.</summary>
+    public LValue ShuffleWith(LValue a, LValue b, LValue mask) => new(LlvmNative.LLVMBuildShuffleVector(_b, a.Handle, b.Handle, mask.Handle, ""));
+
     public LValue Shuffle(LValue a, LValue b, int[] mask) =>
         new(LlvmNative.LLVMBuildShuffleVector(_b, a.Handle, b.Handle, T.ConstVector(mask.Select(T.I32Const).ToArray()).Handle, ""));
 
@@ -111,6 +118,10 @@ public sealed class IrBuilder : IDisposable
     /// <summary>start + v[0] + v[1] + … in lane order (no reassociation: llvm.vector.reduce.fadd without fast-math flags).</summary>
     public LValue ReduceAdd(LValue start, LValue vector, int lanes) =>
         Call(Module.Intrinsic($"llvm.vector.reduce.fadd.{F32Suffix(lanes)}", T.F32, T.F32, F32Type(lanes)), start, vector);
+
+    /// <summary>Any intrinsic by its full name (target-specific ones such as llvm.x86.avx2.pshuf.b included).</summary>
+    public LValue Intrinsic(string name, LType result, params LValue[] args) =>
+        Call(Module.Intrinsic(name, result, args.Select(TypeOf).ToArray()), args);
 
     public LValue UnaryF32(string name, LValue x) => Call(Module.Intrinsic($"llvm.{name}.f32", T.F32, T.F32), x);
     public LValue Exp(LValue x) => UnaryF32("exp", x);
@@ -147,6 +158,20 @@ public sealed class IrBuilder : IDisposable
             LlvmNative.LLVMAddIncoming(phis[k].Handle, [carried[k].Handle, next[k].Handle], [preheader, latch], 2);
         LlvmNative.LLVMPositionBuilderAtEnd(_b, exit);
         return phis;
+    }
+
+    /// <summary>if (condition) then(); else otherwise(); continues after.</summary>
+    public void IfElse(LValue condition, Action then, Action otherwise)
+    {
+        nint thenBlock = _function.AppendBlock("then"), elseBlock = _function.AppendBlock("else"), after = _function.AppendBlock("endif");
+        LlvmNative.LLVMBuildCondBr(_b, condition.Handle, thenBlock, elseBlock);
+        LlvmNative.LLVMPositionBuilderAtEnd(_b, thenBlock);
+        then();
+        LlvmNative.LLVMBuildBr(_b, after);
+        LlvmNative.LLVMPositionBuilderAtEnd(_b, elseBlock);
+        otherwise();
+        LlvmNative.LLVMBuildBr(_b, after);
+        LlvmNative.LLVMPositionBuilderAtEnd(_b, after);
     }
 
     /// <summary>if (condition) then(); continues after.</summary>

@@ -18,6 +18,7 @@ public sealed class LlvmTypes
         F64 = new(LlvmNative.LLVMDoubleTypeInContext(context));
         I1 = Int(1);
         I8 = Int(8);
+        I16 = Int(16);
         I32 = Int(32);
         I64 = Int(64);
         Void = new(LlvmNative.LLVMVoidTypeInContext(context));
@@ -29,6 +30,7 @@ public sealed class LlvmTypes
     public LType F64 { get; }
     public LType I1 { get; }
     public LType I8 { get; }
+    public LType I16 { get; }
     public LType I32 { get; }
     public LType I64 { get; }
     public LType Void { get; }
@@ -48,6 +50,8 @@ public sealed class LlvmTypes
     public LValue F64Const(double value) => new(LlvmNative.LLVMConstReal(F64.Handle, value));
     public LValue Zero(LType type) => new(LlvmNative.LLVMConstNull(type.Handle));
     public LValue Undef(LType type) => new(LlvmNative.LLVMGetUndef(type.Handle));
+    /// <summary>A constant integer vector, e.g. byte shuffle masks.</summary>
+    public LValue ConstInts(LType elementType, IEnumerable<long> values) => ConstVector(values.Select(v => Const(elementType, v)).ToArray());
     public LValue ConstVector(params LValue[] elements) => new(LlvmNative.LLVMConstVector(elements.Select(e => e.Handle).ToArray(), (uint)elements.Length));
     public LValue ConstF32Array(IReadOnlyList<float> values) =>
         new(LlvmNative.LLVMConstArray(F32.Handle, values.Select(v => F32Const(v).Handle).ToArray(), (uint)values.Count));

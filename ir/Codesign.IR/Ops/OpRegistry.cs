@@ -10,6 +10,7 @@ public static class OpRegistry
         ["nn.embedding"] = EmbeddingOp.Create,
         ["nn.matmul"] = MatMulOp.Create,
         ["quant.qmatmul"] = QMatMulOp.Create,
+        ["lut.mpgemm"] = LutMatMulOp.Create,
         ["sparse.spmatmul"] = SpMatMulOp.Create,
         ["nn.rms_norm"] = RmsNormOp.Create,
         ["nn.rope"] = RopeOp.Create,
