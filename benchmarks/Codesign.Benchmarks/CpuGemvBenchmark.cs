@@ -15,7 +15,7 @@ internal static unsafe class CpuGemvBenchmark
 {
     private const long StreamBytes = 320L << 20;
 
-    private sealed record Format(string Name, QuantScheme? Scheme);
+    private sealed record Format(string Name, QuantScheme? Scheme, bool Lut = false);
 
     public static void Run()
     {
@@ -26,6 +26,10 @@ internal static unsafe class CpuGemvBenchmark
             new Format("W4 g32 sym (Q4_0)", QuantScheme.Create(4, 32, true, DType.F16)),
             new Format("W4 g128 asym", QuantScheme.Create(4, 128, false, DType.F16)),
             new Format("W2 g32 asym", QuantScheme.Create(2, 32, false, DType.F16)),
+            new Format("W4 g32 sym LUT", QuantScheme.Create(4, 32, true, DType.F16), Lut: true),
+            new Format("W4 g128 asym LUT", QuantScheme.Create(4, 128, false, DType.F16), Lut: true),
+            new Format("W2 g32 asym LUT", QuantScheme.Create(2, 32, false, DType.F16), Lut: true),
+            new Format("W2 g128 sym LUT", QuantScheme.Create(2, 128, true, DType.F16), Lut: true),
         };
         var shapes = new[] { (4096, 4096), (11008, 4096), (4096, 11008) };
         int maxThreads = Math.Min(2, Environment.ProcessorCount);
@@ -40,18 +44,29 @@ internal static unsafe class CpuGemvBenchmark
         foreach (var format in formats)
         foreach (var (n, k) in shapes)
         {
-            var (spec, copies, bytes) = Build(format, n, k);
-            using var library = new JitKernelLibrary([spec]);
+            var (spec, copies, bytes) = format.Lut ? BuildLut(format.Scheme!, n, k) : Build(format, n, k);
+            var lut = format.Lut ? LutGeometry.For(format.Scheme!, k) : null;
+            IKernelSpec[] specs = lut is null ? [spec] : [new LutTableSpec(lut), spec];
+            using var library = new JitKernelLibrary(specs);
             nint xp = Pinned(RandomFloats(new Random(7), k)), yp = Pinned(new float[n]);
+            nint tables = lut is null ? 0 : Pinned(new sbyte[lut.TableBytesPerToken]), ts = lut is null ? 0 : Pinned(new float[lut.Groups]), sums = lut is null ? 0 : Pinned(new float[lut.Groups]);
             {
                 foreach (int threads in Enumerable.Range(1, maxThreads))
                 {
                     var launcher = new KernelLauncher(threads);
                     nint kernel = library.Address(spec.Name);
+                    nint tableKernel = lut is null ? 0 : library.Address(specs[0].Name);
                     int next = 0;
                     void Once()
                     {
                         var c = copies[next++ % copies.Length];
+                        if (lut is not null)
+                        {
+                            // Table precompute is part of every LUT GEMV's time.
+                            launcher.Launch(tableKernel, [xp, tables, ts, sums], lut.Groups, lut.GroupLength);
+                            launcher.Launch(kernel, [tables, ts, sums, c.Codes, c.Scales, c.Zeros, yp, 1, n], LutGeometry.RowBlocks(n), (long)k * LutGeometry.RowsPerBlock);
+                            return;
+                        }
                         long[] slots = format.Scheme is null ? [xp, c.Codes, yp, 1, n] : [xp, c.Codes, c.Scales, c.Zeros, yp, 1, n];
                         launcher.Launch(kernel, slots, n, k);
                     }
@@ -89,6 +104,28 @@ internal static unsafe class CpuGemvBenchmark
             list.Add(new Copy(Pinned(codes), Pinned(scales), zeros is null ? 0 : Pinned(zeros)));
         }
         // Counted as stored: packed codes, f16 scales, u8 zero points.
+        return (spec, list.ToArray(), weightBytes);
+    }
+
+    /// <summary>Random permuted units (every nibble is a valid index) with the per-block f16 scales and u8 zero points the kernel reads.</summary>
+    private static (IKernelSpec Spec, Copy[] Copies, long Bytes) BuildLut(QuantScheme s, int n, int k)
+    {
+        var r = new Random(n ^ k ^ 99);
+        var spec = LutLinearSpec.For(s, k);
+        var geo = spec.Geometry;
+        long unitBytes = LutGeometry.RowBlocks(n) * geo.BlockBytes, entries = (long)LutGeometry.RowBlocks(n) * geo.Groups * LutGeometry.RowsPerBlock;
+        long weightBytes = unitBytes + entries * (s.ScaleType.ByteSize + (s.Symmetric ? 0 : 1));
+        var list = new List<Copy>();
+        for (int c = 0; c < Copies(weightBytes); c++)
+        {
+            var units = new byte[unitBytes];
+            r.NextBytes(units);
+            var scales = new byte[entries * s.ScaleType.ByteSize];
+            FloatStorage.Write(scales, RandomFloats(r, entries).Select(v => v * 0.01f).ToArray(), s.ScaleType);
+            var zeros = s.Symmetric ? null : Enumerable.Range(0, (int)entries).Select(_ => (byte)r.Next(s.MaxCode + 1)).ToArray();
+            list.Add(new Copy(Pinned(units), Pinned(scales), zeros is null ? 0 : Pinned(zeros)));
+        }
+        // Counted as the kernel reads them: permuted units (padded to whole bit planes), scales and zero points.
         return (spec, list.ToArray(), weightBytes);
     }
 

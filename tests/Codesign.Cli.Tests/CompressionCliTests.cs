@@ -34,6 +34,24 @@ public partial class CompressionCliTests : ScratchDirectoryTest
     }
 
     [Test]
+    public void Eval_on_the_cpu_with_lut_lowering_costs_almost_no_perplexity_over_the_dequantizing_kernels()
+    {
+        double Perplexity(string lut)
+        {
+            var (exit, output, err) = Run("eval", TestPaths.TinyLlama, "--ids", TestPaths.TinyLlamaReference + ":eval.ids", "--window", "128",
+                "--recipe", TestPaths.ExampleRecipe("w2g32-rtn"), "--device", "cpu", "--threads", "2", "--lut", lut);
+            Assert.That(exit, Is.Zero, err);
+            var ppl = PerplexityLine().Match(output);
+            Assert.That(ppl.Success, output);
+            return double.Parse(ppl.Groups["ppl"].Value, CultureInfo.InvariantCulture);
+        }
+        double exact = Perplexity("never"), lut = Perplexity("always");
+        // int8 activation tables add about one table step of error per lookup: a small fraction of W2's own loss.
+        Assert.That(lut / exact - 1, Is.InRange(-2e-3, 2e-3), $"never {exact}, always {lut}");
+        Assert.That(lut, Is.Not.EqualTo(exact), "the LUT path must actually run");
+    }
+
+    [Test]
     public void Ir_with_a_recipe_prints_quantized_ops_that_parse_back()
     {
         var (exit, output, err) = Run("ir", TestPaths.TinyLlama, "--recipe", TestPaths.ExampleRecipe("sparse24-wanda-w4g128-gptq"));

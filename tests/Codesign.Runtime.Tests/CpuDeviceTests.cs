@@ -1,4 +1,5 @@
 using Codesign.Backends.Cpu.Execution;
+using Codesign.Backends.Cpu.Lowering;
 using Codesign.Compiler.Frontends;
 using Codesign.IR.Semantics;
 using Codesign.Runtime.Compression;
@@ -12,26 +13,28 @@ namespace Codesign.Runtime.Tests;
 /// <summary>tiny-llama-a compiled for the cpu backend (LLVM JIT) against the reference interpreter on the same graph.</summary>
 public class CpuDeviceTests
 {
-    private static (List<int> Cpu, List<int> Interpreter, float[] CpuLogits, float[] InterpreterLogits) RunBoth(string? recipe, int prompt, int threads)
+    private static (List<int> Cpu, List<int> Interpreter, float[] CpuLogits, float[] InterpreterLogits) RunBoth(string? recipe, int prompt, int threads, LutChoice lut = LutChoice.Never, Action<CpuProgram>? inspect = null)
     {
         using var m = ModelLoader.Load(TestPaths.TinyLlama);
         var store = recipe is null ? m.Weights : RecipeRunner.Apply(m, TestPaths.ExampleRecipe(recipe));
         var ids = TinyLlamaFixture.Ids($"prompt{prompt}.ids");
-        using var program = CpuProgram.Compile(m.Graph, store, threads);
+        using var program = CpuProgram.Compile(m.Graph, store, threads, lut: lut);
+        inspect?.Invoke(program);
         var cpu = new CpuSession(program);
-        var reference = new InterpreterSession(new ReferenceInterpreter(m.Graph, store));
+        // The graph the cpu lowered to (lut.mpgemm where it chose lookups) is the one the interpreter checks.
+        var reference = new InterpreterSession(new ReferenceInterpreter(program.Graph, store));
         var cpuLogits = cpu.Forward(ids);
         var interpreterLogits = reference.Forward(ids);
         var options = SamplingOptions.GreedyDecoding;
         return (TextGenerator.Generate(cpu, ids, 32, options), TextGenerator.Generate(reference, ids, 32, options), cpuLogits, interpreterLogits);
     }
 
-    private static void AssertLogitsClose(float[] cpu, float[] reference)
+    private static void AssertLogitsClose(float[] cpu, float[] reference, double tolerance = 1e-4)
     {
         Assert.That(cpu, Has.Length.EqualTo(reference.Length));
         double scale = reference.Max(v => Math.Abs(v));
         double worst = cpu.Zip(reference, (a, b) => Math.Abs(a - b)).Max() / scale;
-        Assert.That(worst, Is.LessThan(1e-4), "largest logit difference relative to the largest logit");
+        Assert.That(worst, Is.LessThan(tolerance), "largest logit difference relative to the largest logit");
     }
 
     [TestCase(0, 2), TestCase(3, 1)]
@@ -49,6 +52,41 @@ public class CpuDeviceTests
         var (cpu, interpreter, cpuLogits, interpreterLogits) = RunBoth(recipe, 1, 2);
         AssertLogitsClose(cpuLogits, interpreterLogits);
         Assert.That(cpu, Is.EqualTo(interpreter));
+    }
+
+    [TestCase("w2g32-awq"), TestCase("w4g128-gptq"), TestCase("ternary-g64")]
+    public void Lut_lowered_models_generate_the_interpreters_tokens_for_the_lowered_graph(string recipe)
+    {
+        if (!Backends.Cpu.Llvm.HostTarget.HostHas(Backends.Cpu.Codegen.LutLinearSpec.RequiredFeature)) Assert.Ignore("no AVX2 on this CPU");
+        var (cpu, interpreter, cpuLogits, interpreterLogits) = RunBoth(recipe, 2, 2, LutChoice.Auto, program =>
+        {
+            var quantized = program.Graph.Nodes.Count(n => n.Op is IR.Ops.LutMatMulOp);
+            Assert.That(quantized, Is.EqualTo(program.LutDecisions.Count), string.Join("\n", program.LutDecisions));
+            Assert.That(program.LutDecisions, Has.Count.GreaterThan(0).And.All.Matches<LutDecision>(d => d!.Lut));
+            Assert.That(program.Graph.Nodes.Any(n => n.Op is IR.Ops.QMatMulOp), Is.False);
+        });
+        Assert.That(cpu, Is.EqualTo(interpreter));
+        // Each lut.mpgemm is bit-exact given the same activations (LutKernelTests), but an int8 table entry sitting
+        // on a rounding boundary flips under the last-bit f32 differences other kernels leave, and a flip moves a
+        // row by a whole table step: logits agree to table precision, not to f32 precision.
+        AssertLogitsClose(cpuLogits, interpreterLogits, 2e-2);
+    }
+
+    [Test]
+    public void Lut_lowering_leaves_the_callers_graph_and_eight_bit_layers_alone()
+    {
+        using var m = ModelLoader.Load(TestPaths.TinyLlama);
+        var store = RecipeRunner.Apply(m, TestPaths.ExampleRecipe("mixed-precision"));
+        string before = IR.Text.GraphPrinter.Print(m.Graph);
+        using var program = CpuProgram.Compile(m.Graph, store, lut: LutChoice.Always);
+        Assert.That(IR.Text.GraphPrinter.Print(m.Graph), Is.EqualTo(before));
+        foreach (var d in program.LutDecisions)
+        {
+            var node = program.Graph.Nodes.Single(n => n.Outputs[0].Name == d.Node);
+            int bits = node.Inputs[1].Type.DType.Scheme!.Bits;
+            Assert.That(d.Lut, Is.EqualTo(bits <= 4 && Backends.Cpu.Llvm.HostTarget.HostHas("avx2")), d.ToString());
+            Assert.That(node.Op, d.Lut ? Is.TypeOf<IR.Ops.LutMatMulOp>() : Is.TypeOf<IR.Ops.QMatMulOp>());
+        }
     }
 
     [TestCase("sparse24-magnitude", "weight %model.layers.0.self_attn.q_proj.weight is sparse<nm_2_4, f32>"), TestCase("w4a8-kv4-gptq", "= quant.qmatmul: accumulate = \"group\", act_bits = 8")]

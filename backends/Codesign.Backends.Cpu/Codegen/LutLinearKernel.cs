@@ -1,5 +1,6 @@
 using Codesign.Backends.Cpu.Llvm;
 using Codesign.IR.Semantics;
+using Codesign.IR.Types;
 
 namespace Codesign.Backends.Cpu.Codegen;
 
@@ -9,20 +10,24 @@ namespace Codesign.Backends.Cpu.Codegen;
 /// shuffles (vpshufb) into a run pair's 16-entry tables (expanded from the 8 stored by T[15 − i] = −T[i]), and two
 /// vpmaddubsw that weight each plane pair by 2^p and widen to 16 bits. The integer sums are exact (widened to 32 bits
 /// before they could overflow), so each group's S is the interpreter's; the f32 epilogue follows its order too.
-/// Slots: tables, ts, Σx, permuted weights, scales and offsets (f32 [blocks, groups, 8]), y, M, N. Work items:
-/// row blocks of 8, computed four at a time so a table register serves 32 rows.
+/// Slots: tables, ts, Σx, permuted weights, scales (stored dtype) and zero points (u8, or 0 when the scheme implies
+/// them), both [blocks, groups, 8], y, M, N. Work items: row blocks of 8, computed four at a time so a table register
+/// serves 32 rows.
 /// </summary>
-public sealed record LutLinearSpec(LutGeometry Geometry) : IKernelSpec
+public sealed record LutLinearSpec(LutGeometry Geometry, DTypeKind ScaleType, int? ImplicitZero) : IKernelSpec
 {
     public const int TileBlocks = 4;
     public const string RequiredFeature = "avx2";
 
-    public string Name => $"lut_linear_k{Geometry.K}_g{Geometry.GroupLength}_p{Geometry.Planes}";
+    public static LutLinearSpec For(QuantScheme scheme, int k) =>
+        new(LutGeometry.For(scheme, k), scheme.ScaleType.Kind, scheme.Symmetric ? scheme.ImplicitZero : null);
+
+    public string Name => $"lut_linear_k{Geometry.K}_g{Geometry.GroupLength}_p{Geometry.Planes}_{ScaleType.ToString().ToLowerInvariant()}_{(ImplicitZero is { } z ? $"s{z}" : "z")}";
 
     public void Emit(LlvmModule module, int lanes) => KernelAbi.Define(module, Name, (b, slots, begin, end) =>
     {
         var t = b.T;
-        var k = new Emitter(b, Geometry, slots);
+        var k = new Emitter(b, this, slots);
         var m = b.Slot(slots, 7);
         var tileEnd = b.Add(begin, b.Mul(b.SDiv(b.Sub(end, begin), t.I64Const(TileBlocks)), t.I64Const(TileBlocks)));
         b.For(begin, tileEnd, TileBlocks, block => b.For(t.I64Const(0), m, 1, token => k.Tile(block, token, TileBlocks)));
@@ -34,16 +39,18 @@ public sealed record LutLinearSpec(LutGeometry Geometry) : IKernelSpec
         private readonly IrBuilder _b;
         private readonly LlvmTypes _t;
         private readonly LutGeometry _geo;
-        private readonly LValue _tables, _ts, _sums, _weights, _scales, _offsets, _y, _n;
+        private readonly LutLinearSpec _spec;
+        private readonly LValue _tables, _ts, _sums, _weights, _scales, _zeros, _y, _n;
         private readonly LType _bytes32, _bytes16, _shorts16, _ints8, _floats8;
         private readonly LValue _nibbleMask, _four, _lowMultipliers, _highMultipliers, _expandMask, _negatedHalf;
 
-        public Emitter(IrBuilder b, LutGeometry geo, LValue slots)
+        public Emitter(IrBuilder b, LutLinearSpec spec, LValue slots)
         {
-            (_b, _t, _geo) = (b, b.T, geo);
+            var geo = spec.Geometry;
+            (_b, _t, _geo, _spec) = (b, b.T, geo, spec);
             var t = _t;
             (_tables, _ts, _sums, _weights) = (b.PointerSlot(slots, 0), b.PointerSlot(slots, 1), b.PointerSlot(slots, 2), b.PointerSlot(slots, 3));
-            (_scales, _offsets, _y, _n) = (b.PointerSlot(slots, 4), b.PointerSlot(slots, 5), b.PointerSlot(slots, 6), b.Slot(slots, 8));
+            (_scales, _zeros, _y, _n) = (b.PointerSlot(slots, 4), b.PointerSlot(slots, 5), b.PointerSlot(slots, 6), b.Slot(slots, 8));
             _bytes32 = t.Vector(t.I8, 32);
             _bytes16 = t.Vector(t.I8, 16);
             _shorts16 = t.Vector(t.I16, 16);
@@ -108,12 +115,35 @@ public sealed record LutLinearSpec(LutGeometry Geometry) : IKernelSpec
             for (int r = 0; r < blocks; r++)
             {
                 var at = b.Mul(b.Add(b.Mul(b.Add(firstBlock, t.I64Const(r)), t.I64Const(_geo.Groups)), q), t.I64Const(LutGeometry.RowsPerBlock));
-                var scale = b.Load(_floats8, b.Gep(t.F32, _scales, at), 4);
-                var offset = b.Load(_floats8, b.Gep(t.F32, _offsets, at), 4);
+                var scale = Scales(at);
+                var offset = Offsets(at);
                 var s = b.SIToFP(sums[r], _floats8);
                 result[r] = b.FAdd(y[r], b.FMul(scale, b.FAdd(b.FMul(halfTs, s), b.FMul(offset, sumX))));
             }
             return result;
+        }
+
+        /// <summary>Eight rows' scales widened exactly to f32 from their stored dtype.</summary>
+        private LValue Scales(LValue at)
+        {
+            var (b, t) = (_b, _t);
+            var shorts = t.Vector(t.I16, 8);
+            return _spec.ScaleType switch
+            {
+                DTypeKind.F32 => b.Load(_floats8, b.Gep(t.F32, _scales, at), 4),
+                DTypeKind.F16 => b.FPExt(b.Load(t.Vector(t.F16, 8), b.Gep(t.I16, _scales, at), 2), _floats8),
+                DTypeKind.BF16 => b.BitCast(b.Shl(b.ZExt(b.Load(shorts, b.Gep(t.I16, _scales, at), 2), _ints8), t.ConstInts(t.I32, Enumerable.Repeat(16L, 8))), _floats8),
+                var other => throw new InvalidOperationException($"scales are f32, f16 or bf16, not {other}"),
+            };
+        }
+
+        /// <summary>(2^B − 1)/2 − zero for eight rows: a constant for symmetric schemes, else from the stored u8 zero points.</summary>
+        private LValue Offsets(LValue at)
+        {
+            var (b, t) = (_b, _t);
+            if (_spec.ImplicitZero is { } z) return b.Splat(t.F32Const(LutMpGemmKernel.Offset(_geo.Planes, z)), 8);
+            var zeros = b.UIToFP(b.Load(t.Vector(t.I8, 8), b.Gep(t.I8, _zeros, at), 1), _floats8);
+            return b.FSub(b.Splat(t.F32Const(LutMpGemmKernel.Offset(_geo.Planes, 0)), 8), zeros);
         }
 
         /// <summary>The 16 stored bytes of a run pair as two 16-entry tables, one per 128-bit half.</summary>

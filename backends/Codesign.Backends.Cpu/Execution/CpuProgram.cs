@@ -1,4 +1,5 @@
 using Codesign.Backends.Cpu.Codegen;
+using Codesign.Backends.Cpu.Lowering;
 using Codesign.IR.Analysis;
 using Codesign.IR.Diagnostics;
 using Codesign.IR.Graphs;
@@ -38,16 +39,24 @@ public sealed class CpuProgram : IDisposable
     public IEnumerable<IKernelSpec> Kernels => _steps.SelectMany(s => s.Kernels).DistinctBy(k => k.Name);
     public string? LlvmIr => (_kernels as JitKernelLibrary)?.LlvmIr;
 
-    public static CpuProgram Compile(Graph graph, IWeightStore weights, int threads = 0, bool keepIr = false)
+    /// <summary>What the cpu's lut-lower chose per quantized layer (empty when the graph has none).</summary>
+    public IReadOnlyList<LutDecision> LutDecisions { get; private init; } = [];
+
+    /// <summary>
+    /// Lowers <paramref name="graph"/> for the cpu (lut-lower per <paramref name="lut"/>; <see cref="Graph"/> is the
+    /// result, the graph the interpreter must run to compare) and compiles it.
+    /// </summary>
+    public static CpuProgram Compile(Graph graph, IWeightStore weights, int threads = 0, bool keepIr = false, LutChoice lut = LutChoice.Auto)
     {
         Verifier.Verify(graph);
+        (graph, var decisions) = LutLowering.Apply(graph, lut);
         var order = GraphAnalysis.TopologicalOrder(graph);
         var prepared = new PreparedWeights(graph.Weights, weights);
         try
         {
             var steps = order.Select(n => NodeLowering.Lower(n, prepared)).ToArray();
             var library = new JitKernelLibrary(steps.SelectMany(s => s.Kernels), keepIr);
-            return new CpuProgram(graph, prepared, steps, library, GraphAnalysis.LastUses(graph, order), threads > 0 ? threads : Environment.ProcessorCount);
+            return new CpuProgram(graph, prepared, steps, library, GraphAnalysis.LastUses(graph, order), threads > 0 ? threads : Environment.ProcessorCount) { LutDecisions = decisions };
         }
         catch
         {

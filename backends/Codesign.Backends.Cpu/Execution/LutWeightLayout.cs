@@ -6,25 +6,32 @@ namespace Codesign.Backends.Cpu.Execution;
 
 /// <summary>
 /// Permutes a quantized weight, once at load, into the units <see cref="LutLinearSpec"/> reads (layout in
-/// <see cref="LutGeometry"/>), with scales and (2^B − 1)/2 − zero offsets per block, group and row. Rows past N
-/// (the last block's padding) get zero codes, scales and offsets, so they compute 0 and are never stored.
+/// <see cref="LutGeometry"/>), with scales (in their stored dtype, so no wider than the packed tensor's) and zero
+/// points regrouped per block, group and row. Rows past N (the last block's padding) get zero codes and scales, so
+/// they compute 0 and are never stored.
 /// </summary>
 internal static class LutWeightLayout
 {
-    public static void Build(QuantizedMatrix w, LutGeometry geo, byte[] units, float[] scales, float[] offsets)
+    public static int RowGroupEntries(QuantizedMatrix w, LutGeometry geo) => LutGeometry.RowBlocks(w.Rows) * geo.Groups * LutGeometry.RowsPerBlock;
+
+    /// <param name="zeros">One byte per row and group for asymmetric schemes; empty for symmetric ones.</param>
+    public static void Build(QuantizedMatrix w, LutGeometry geo, byte[] units, byte[] scales, byte[] zeros)
     {
-        int blocks = LutGeometry.RowBlocks(w.Rows);
-        if (units.Length != blocks * geo.BlockBytes || scales.Length != blocks * geo.Groups * LutGeometry.RowsPerBlock || offsets.Length != scales.Length)
+        int blocks = LutGeometry.RowBlocks(w.Rows), entries = RowGroupEntries(w, geo);
+        var scaleType = w.Scheme.ScaleType;
+        if (units.Length != blocks * geo.BlockBytes || scales.Length != entries * scaleType.ByteSize || zeros.Length != (w.Scheme.Symmetric ? 0 : entries))
             throw new ArgumentException("buffers do not match the layout's sizes");
+        var regrouped = new float[entries];
         for (int block = 0; block < blocks; block++)
             for (int q = 0; q < geo.Groups; q++)
                 for (int lane = 0; lane < LutGeometry.RowsPerBlock; lane++)
                 {
                     int row = block * LutGeometry.RowsPerBlock + lane, at = (block * geo.Groups + q) * LutGeometry.RowsPerBlock + lane;
                     bool real = row < w.Rows;
-                    scales[at] = real ? w.Scale(row, q) : 0f;
-                    offsets[at] = real ? LutMpGemmKernel.Offset(geo.Planes, w.Zero(row, q)) : 0f;
+                    regrouped[at] = real ? w.Scale(row, q) : 0f;
+                    if (zeros.Length > 0) zeros[at] = real ? (byte)w.Zero(row, q) : (byte)0;
                 }
+        FloatStorage.Write(scales, regrouped, scaleType);
         Parallel.For(0, blocks, block => FillBlock(w, geo, block, units.AsSpan((int)(block * geo.BlockBytes), (int)geo.BlockBytes)));
     }
 

@@ -118,9 +118,9 @@ internal static unsafe class NodeLowering
         if (!HostTarget.HostHas(LutLinearSpec.RequiredFeature))
             throw Unsupported(node, $"the LUT kernels need {LutLinearSpec.RequiredFeature.ToUpperInvariant()} byte shuffles, which this CPU lacks (lower to quant.qmatmul instead)");
         var w = weights.Lut(node.Inputs[1]);
-        var geo = w.Geometry;
+        var geo = w.Spec.Geometry;
         int n = Dim(node, 1, 0), k = Dim(node, 1, 1);
-        return new CpuStep(node, [new LutTableSpec(geo), new LutLinearSpec(geo)], (s, kernels) =>
+        return new CpuStep(node, [new LutTableSpec(geo), w.Spec], (s, kernels) =>
         {
             var x = s.Env[node.Inputs[0]];
             var y = Output(s, node);
@@ -130,7 +130,9 @@ internal static unsafe class NodeLowering
             var scratch = CpuTensor.NewF32([checked((int)(tableFloats + 2 * m * geo.Groups))]);
             nint tables = scratch.Pointer, ts = tables + (nint)(tableFloats * sizeof(float)), sums = ts + (nint)(m * geo.Groups * sizeof(float));
             s.Launcher.Launch(kernels[0], [x.Pointer, tables, ts, sums], m * geo.Groups, geo.GroupLength);
-            s.Launcher.Launch(kernels[1], [tables, ts, sums, w.Units, w.Scales, w.Offsets, y.Pointer, m, n], LutGeometry.RowBlocks(n), (long)k * m * LutGeometry.RowsPerBlock);
+            s.Launcher.Launch(kernels[1], [tables, ts, sums, w.Units, w.Scales, w.Zeros, y.Pointer, m, n], LutGeometry.RowBlocks(n), (long)k * m * LutGeometry.RowsPerBlock);
+            // Only raw pointers into the scratch array are live during the launches: keep the array itself alive.
+            GC.KeepAlive(scratch);
         });
     }
 

@@ -19,7 +19,7 @@ public sealed record DenseWeight(long[] Shape, nint Data) : PreparedWeight(Shape
 public sealed record QuantizedWeight(long[] Shape, QuantScheme Scheme, nint Codes, nint Scales, nint Zeros) : PreparedWeight(Shape);
 
 /// <summary>A quantized weight permuted for LUT-mpGEMM (<see cref="LutWeightLayout"/>).</summary>
-public sealed record LutWeight(long[] Shape, Codegen.LutGeometry Geometry, nint Units, nint Scales, nint Offsets) : PreparedWeight(Shape);
+public sealed record LutWeight(long[] Shape, Codegen.LutLinearSpec Spec, nint Units, nint Scales, nint Zeros) : PreparedWeight(Shape);
 
 /// <summary>
 /// Loads the graph's weights for the cpu kernels and keeps them pinned: f32 tensors are used in place
@@ -49,13 +49,13 @@ public sealed unsafe class PreparedWeights : IDisposable
         if (t.DType.Kind != DTypeKind.Quantized || !LutMpGemmKernel.Supports(t.DType.Scheme!))
             throw new CodesignException($"cpu backend: weight %{weight.Name} is {t.DType}; LUT-mpGEMM takes 1–4-bit group-wise quantized weights");
         var matrix = (QuantizedMatrix)PackedWeightCodec.Decode(t);
-        var geo = Codegen.LutGeometry.For(matrix.Scheme, matrix.Cols);
-        int blocks = Codegen.LutGeometry.RowBlocks(matrix.Rows);
-        var units = GC.AllocateUninitializedArray<byte>(checked((int)(blocks * geo.BlockBytes)), pinned: true);
-        var scales = GC.AllocateUninitializedArray<float>(blocks * geo.Groups * Codegen.LutGeometry.RowsPerBlock, pinned: true);
-        var offsets = GC.AllocateUninitializedArray<float>(scales.Length, pinned: true);
-        LutWeightLayout.Build(matrix, geo, units, scales, offsets);
-        return _lutWeights[weight] = new LutWeight(t.Shape, geo, Own(units), Own(scales), Own(offsets));
+        var spec = Codegen.LutLinearSpec.For(matrix.Scheme, matrix.Cols);
+        int entries = LutWeightLayout.RowGroupEntries(matrix, spec.Geometry);
+        var units = GC.AllocateUninitializedArray<byte>(checked((int)(Codegen.LutGeometry.RowBlocks(matrix.Rows) * spec.Geometry.BlockBytes)), pinned: true);
+        var scales = GC.AllocateUninitializedArray<byte>(entries * matrix.Scheme.ScaleType.ByteSize, pinned: true);
+        var zeros = GC.AllocateUninitializedArray<byte>(matrix.Scheme.Symmetric ? 0 : entries, pinned: true);
+        LutWeightLayout.Build(matrix, spec.Geometry, units, scales, zeros);
+        return _lutWeights[weight] = new LutWeight(t.Shape, spec, Own(units), Own(scales), zeros.Length == 0 ? 0 : Own(zeros));
     }
 
     private PreparedWeight Prepare(Value value, WeightTensor t)

@@ -29,6 +29,7 @@ internal static partial class LlvmNative
 
     // Types
     [LibraryImport(Lib)] public static partial nint LLVMFloatTypeInContext(nint context);
+    [LibraryImport(Lib)] public static partial nint LLVMHalfTypeInContext(nint context);
     [LibraryImport(Lib)] public static partial nint LLVMDoubleTypeInContext(nint context);
     [LibraryImport(Lib)] public static partial nint LLVMIntTypeInContext(nint context, uint bits);
     [LibraryImport(Lib)] public static partial nint LLVMVoidTypeInContext(nint context);

@@ -54,10 +54,12 @@ public sealed class IrBuilder : IDisposable
     public LValue ZExt(LValue v, LType to) => Cast(31, v, to);
     public LValue SExt(LValue v, LType to) => Cast(32, v, to);
     public LValue FPToSI(LValue v, LType to) => Cast(34, v, to);
+    public LValue UIToFP(LValue v, LType to) => Cast(35, v, to);
     public LValue SIToFP(LValue v, LType to) => Cast(36, v, to);
     public LValue FPTrunc(LValue v, LType to) => Cast(37, v, to);
     public LValue FPExt(LValue v, LType to) => Cast(38, v, to);
     public LValue IntToPtr(LValue v) => Cast(40, v, T.Ptr);
+    public LValue BitCast(LValue v, LType to) => Cast(41, v, to);
     private LValue Cast(int opcode, LValue v, LType to) => new(LlvmNative.LLVMBuildCast(_b, opcode, v.Handle, to.Handle, ""));
 
     // --- memory

@@ -16,6 +16,7 @@ public sealed class LlvmTypes
         Context = context;
         F32 = new(LlvmNative.LLVMFloatTypeInContext(context));
         F64 = new(LlvmNative.LLVMDoubleTypeInContext(context));
+        F16 = new(LlvmNative.LLVMHalfTypeInContext(context));
         I1 = Int(1);
         I8 = Int(8);
         I16 = Int(16);
@@ -28,6 +29,7 @@ public sealed class LlvmTypes
     internal nint Context { get; }
     public LType F32 { get; }
     public LType F64 { get; }
+    public LType F16 { get; }
     public LType I1 { get; }
     public LType I8 { get; }
     public LType I16 { get; }

@@ -26,7 +26,8 @@ internal static class EvalCommand
         var recipe = new Option<string?>("--recipe") { Description = "Compress with this recipe (JSON) first, in memory; report the change against f32 and the weight footprint." };
         var device = ModelArguments.Device();
         var threads = ModelArguments.Threads();
-        var command = new Command("eval", "Compute perplexity over token ids or a text file.") { model, ids, text, window, recipe, device, threads };
+        var lut = ModelArguments.Lut();
+        var command = new Command("eval", "Compute perplexity over token ids or a text file.") { model, ids, text, window, recipe, device, threads, lut };
         command.SetAction(parse =>
         {
             string? idsSpec = parse.GetValue(ids), textPath = parse.GetValue(text);
@@ -35,7 +36,7 @@ internal static class EvalCommand
             using var m = ModelLoader.Load(parse.GetValue(model)!);
             var tokens = idsSpec is not null ? ReadIds(idsSpec) : ModelArguments.Tokenizer(m).EncodePrompt(ReadText(textPath!));
             int w = parse.GetValue(window);
-            ICausalLmSession Open(IWeightStore weights) => DeviceSessions.Open(parse.GetValue(device)!, m.Graph, weights, parse.GetValue(threads));
+            ICausalLmSession Open(IWeightStore weights) => DeviceSessions.Open(parse.GetValue(device)!, m.Graph, weights, parse.GetValue(threads), parse.GetValue(lut));
             if (parse.GetValue(recipe) is not { } recipePath)
             {
                 var result = Evaluate(Open(m.Weights), tokens, w, output);

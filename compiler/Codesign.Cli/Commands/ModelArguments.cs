@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Codesign.Backends.Cpu.Lowering;
 using Codesign.Compiler.Frontends;
 using Codesign.IR.Diagnostics;
 using Codesign.Runtime.Text;
@@ -17,6 +18,12 @@ internal static class ModelArguments
     {
         Description = "Where to run: interpreter (the reference) or cpu (kernels compiled by LLVM for this machine).",
         DefaultValueFactory = _ => "interpreter",
+    };
+
+    public static Option<LutChoice> Lut() => new("--lut")
+    {
+        Description = "cpu device: rewrite 1–4-bit layers into LUT-mpGEMM (int8 activation tables): auto (per layer), always or never.",
+        DefaultValueFactory = _ => LutChoice.Auto,
     };
 
     public static Option<int> Threads() => new("--threads") { Description = "Cores for the cpu device (0: all).", DefaultValueFactory = _ => 0 };

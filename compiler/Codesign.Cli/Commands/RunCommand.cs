@@ -23,7 +23,8 @@ internal static class RunCommand
         var ignoreEos = new Option<bool>("--ignore-eos") { Description = "Keep generating after the end-of-sequence token (as the fixture's reference continuations do)." };
         var device = ModelArguments.Device();
         var threads = ModelArguments.Threads();
-        var command = new Command("run", "Generate text from a prompt.") { model, prompt, maxTokens, greedy, temperature, topK, topP, seed, ids, ignoreEos, device, threads };
+        var lut = ModelArguments.Lut();
+        var command = new Command("run", "Generate text from a prompt.") { model, prompt, maxTokens, greedy, temperature, topK, topP, seed, ids, ignoreEos, device, threads, lut };
         command.SetAction(parse =>
         {
             double? t = parse.GetValue(temperature);
@@ -38,7 +39,7 @@ internal static class RunCommand
             using var m = ModelLoader.Load(parse.GetValue(model)!);
             var tokenizer = ModelArguments.Tokenizer(m);
             var promptIds = tokenizer.EncodePrompt(parse.GetValue(prompt)!);
-            var session = DeviceSessions.Open(parse.GetValue(device)!, m.Graph, m.Weights, parse.GetValue(threads));
+            var session = DeviceSessions.Open(parse.GetValue(device)!, m.Graph, m.Weights, parse.GetValue(threads), parse.GetValue(lut));
             using var owner = session as IDisposable;
             var stream = new IncrementalDetokenizer(tokenizer);
             var generated = TextGenerator.Generate(session, promptIds, limit, options, parse.GetValue(ignoreEos) ? null : tokenizer.EosId, token =>

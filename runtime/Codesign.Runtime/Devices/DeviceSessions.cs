@@ -1,4 +1,5 @@
 using Codesign.Backends.Cpu.Execution;
+using Codesign.Backends.Cpu.Lowering;
 using Codesign.IR.Diagnostics;
 using Codesign.IR.Graphs;
 using Codesign.IR.Semantics;
@@ -14,10 +15,11 @@ public static class DeviceSessions
     public static readonly string[] Names = ["interpreter", "cpu"];
 
     /// <summary>The session; dispose it when it is <see cref="IDisposable"/> (the cpu device holds compiled code).</summary>
-    public static ICausalLmSession Open(string device, Graph graph, IWeightStore weights, int threads = 0) => device switch
+    /// <param name="lut">cpu: which quantized layers become LUT-mpGEMM (the interpreter runs the graph as given).</param>
+    public static ICausalLmSession Open(string device, Graph graph, IWeightStore weights, int threads = 0, LutChoice lut = LutChoice.Auto) => device switch
     {
         "interpreter" => new InterpreterSession(new ReferenceInterpreter(graph, weights)),
-        "cpu" => new CpuSession(CpuProgram.Compile(graph, weights, threads), ownsProgram: true),
+        "cpu" => new CpuSession(CpuProgram.Compile(graph, weights, threads, lut: lut), ownsProgram: true),
         _ => throw new CodesignException($"unknown device '{device}' (one of {string.Join(", ", Names)})"),
     };
 }
