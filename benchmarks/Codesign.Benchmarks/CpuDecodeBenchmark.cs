@@ -1,4 +1,5 @@
 using Codesign.Backends.Cpu.Execution;
+using Codesign.Backends.Cpu.Lowering;
 using Codesign.Compiler.Frontends;
 using Codesign.IR.Semantics;
 using Codesign.IR.Weights;
@@ -27,13 +28,17 @@ internal static class CpuDecodeBenchmark
             Measure(interpreter, prompt);
             var (interpreterPrefill, interpreterDecode) = Measure(interpreter, prompt);
             Console.WriteLine($"| {label} | {recipe ?? "-"} | interpreter | {Environment.ProcessorCount} | {interpreterPrefill:F2} | {interpreterDecode:F3} | {1e3 / interpreterDecode:F0} | 1.0x |");
+            // Dequantizing kernels, then (where lut-lower takes layers) the LUT kernels.
+            foreach (var lut in new[] { LutChoice.Never, LutChoice.Auto })
             foreach (int threads in Enumerable.Range(1, Math.Min(2, Environment.ProcessorCount)))
             {
-                using var program = CpuProgram.Compile(m.Graph, store, threads);
+                using var program = CpuProgram.Compile(m.Graph, store, threads, lut: lut);
+                if (lut == LutChoice.Auto && !program.LutDecisions.Any(d => d.Lut)) break;
+                string device = lut == LutChoice.Auto ? "cpu, LUT" : "cpu";
                 var cpu = new CpuSession(program);
                 Measure(cpu, prompt);
                 var (prefill, decode) = Measure(cpu, prompt);
-                Console.WriteLine($"| {label} | {recipe ?? "-"} | cpu | {threads} | {prefill:F2} | {decode:F3} | {1e3 / decode:F0} | {interpreterDecode / decode:F1}x |");
+                Console.WriteLine($"| {label} | {recipe ?? "-"} | {device} | {threads} | {prefill:F2} | {decode:F3} | {1e3 / decode:F0} | {interpreterDecode / decode:F1}x |");
             }
         }
     }
