@@ -1,6 +1,8 @@
 using System.Runtime.InteropServices;
 using Codesign.Backends.Cpu.Codegen;
 using Codesign.Backends.Cpu.Execution;
+using Codesign.IR.Quantization;
+using Codesign.IR.Types;
 
 namespace Codesign.Backends.Cpu.Tests;
 
@@ -41,6 +43,16 @@ internal sealed class KernelHarness : IDisposable
 
     /// <summary>Uniform in [−spread/2, spread/2).</summary>
     public static float[] RandomFloats(Random r, long n, double spread = 2) => Enumerable.Range(0, (int)n).Select(_ => (float)((r.NextDouble() - 0.5) * spread)).ToArray();
+
+    /// <summary>Random codes, scales of both signs rounded to the scheme's scale dtype, and zero points where the scheme stores them.</summary>
+    public static QuantizedMatrix RandomMatrix(Random r, QuantScheme scheme, int n, int k)
+    {
+        int groups = scheme.GroupCount(k);
+        var codes = Enumerable.Range(0, n * k).Select(_ => (byte)r.Next(scheme.MaxCode + 1)).ToArray();
+        var scales = Enumerable.Range(0, n * groups).Select(_ => FloatStorage.Round((float)((r.NextDouble() - 0.3) * 0.1), scheme.ScaleType)).ToArray();
+        var zeros = scheme.Symmetric ? null : Enumerable.Range(0, n * groups).Select(_ => (byte)r.Next(scheme.MaxCode + 1)).ToArray();
+        return new QuantizedMatrix(scheme, n, k, codes, scales, zeros);
+    }
 
     /// <summary>Every element within <paramref name="relative"/> of the largest expected magnitude.</summary>
     public static void AssertClose(float[] actual, float[] expected, double relative)

@@ -36,11 +36,8 @@ public class LinearKernelTests
     {
         var r = Fresh();
         var scheme = QuantScheme.Create(bits, group, symmetric || ternary, DType.F16, ternary: ternary);
-        int groups = scheme.GroupCount(k);
-        var codes = Enumerable.Range(0, n * k).Select(_ => (byte)r.Next(scheme.MaxCode + 1)).ToArray();
-        var scales = Enumerable.Range(0, n * groups).Select(_ => (float)(Half)(r.NextDouble() * 0.1 + 0.01)).ToArray();
-        var zeros = scheme.Symmetric ? null : Enumerable.Range(0, n * groups).Select(_ => (byte)r.Next(scheme.MaxCode + 1)).ToArray();
-        var matrix = new QuantizedMatrix(scheme, n, k, codes, scales, zeros);
+        var matrix = RandomMatrix(r, scheme, n, k);
+        var (scales, zeros) = (matrix.Scales, matrix.Zeros);
         var packed = matrix.Pack();
         var x = RandomFloats(r, (long)m * k);
         var y = new float[m * n];

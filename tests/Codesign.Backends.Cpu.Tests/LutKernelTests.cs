@@ -29,15 +29,6 @@ public class LutKernelTests
         yield return new TestCaseData(4, 12, false, false, 1, 19, 60, DTypeKind.F16).SetName("W4_group_12_padded_to_whole_units");
     }
 
-    private static QuantizedMatrix RandomMatrix(Random r, QuantScheme scheme, int n, int k)
-    {
-        int groups = scheme.GroupCount(k);
-        var codes = Enumerable.Range(0, n * k).Select(_ => (byte)r.Next(scheme.MaxCode + 1)).ToArray();
-        var scales = Enumerable.Range(0, n * groups).Select(_ => FloatStorage.Round((float)((r.NextDouble() - 0.3) * 0.1), scheme.ScaleType)).ToArray();
-        var zeros = scheme.Symmetric ? null : Enumerable.Range(0, n * groups).Select(_ => (byte)r.Next(scheme.MaxCode + 1)).ToArray();
-        return new QuantizedMatrix(scheme, n, k, codes, scales, zeros);
-    }
-
     [TestCaseSource(nameof(Cases))]
     public void Lut_gemv_is_bit_exact_with_the_interpreter(int bits, int group, bool symmetric, bool ternary, int m, int n, int k, DTypeKind scaleKind)
     {
