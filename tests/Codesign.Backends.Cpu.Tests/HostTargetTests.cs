@@ -17,6 +17,16 @@ public class HostTargetTests
     }
 
     [Test]
+    public void The_runtimes_feature_check_agrees_with_LLVMs_host_description()
+    {
+        using var target = new HostTarget();
+        foreach (var feature in Execution.CpuFeatures.Checkable)
+            Assert.That(Execution.CpuFeatures.Has(feature), Is.EqualTo(target.Has(feature)), feature);
+        Assert.That(Execution.CpuFeatures.Missing(target.EnabledFeatures), Is.Empty);
+        Assert.That(Execution.CpuFeatures.Has("no-such-feature"), Is.False);
+    }
+
+    [Test]
     public void A_kernel_module_is_written_as_an_ELF_object_defining_the_kernel()
     {
         using var target = new HostTarget();

@@ -13,7 +13,7 @@ public class LutKernelTests
     [SetUp]
     public void RequireAvx2()
     {
-        if (!HostTarget.HostHas(LutLinearSpec.RequiredFeature)) Assert.Ignore("the LUT kernels use AVX2 byte shuffles; this CPU has none");
+        if (!Execution.CpuFeatures.Has(LutLinearSpec.RequiredFeature)) Assert.Ignore("the LUT kernels use AVX2 byte shuffles; this CPU has none");
     }
 
     private static IEnumerable<TestCaseData> Cases()
@@ -40,7 +40,7 @@ public class LutKernelTests
         if (m > 1) Array.Clear(x, k, Math.Min(k, 9)); // a run of zeros, and for short groups a group whose ts is 0
         var spec = LutLinearSpec.For(scheme, k);
         var geo = spec.Geometry;
-        int blocks = LutGeometry.RowBlocks(n), entries = LutWeightLayout.RowGroupEntries(w, geo);
+        int blocks = LutGeometry.RowBlocks(n), entries = LutWeightLayout.RowGroupEntries(w.Rows, geo);
         var units = new byte[blocks * geo.BlockBytes];
         var scales = new byte[entries * scheme.ScaleType.ByteSize];
         var zeros = new byte[scheme.Symmetric ? 0 : entries];

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using Codesign.Cli;
 using Codesign.Compiler.Frontends.Safetensors;
@@ -14,6 +15,29 @@ internal static class CliRunner
         var error = new StringWriter();
         int exit = CodesignCli.Run(args, output, error);
         return (exit, output.ToString(), error.ToString());
+    }
+
+    /// <summary>Runs the CLI in a process of its own (codesign.dll beside the tests) with extra environment variables.</summary>
+    public static (int Exit, string Out, string Err) RunInNewProcess(IReadOnlyDictionary<string, string> environment, params string[] args)
+    {
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "codesign.dll"));
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        foreach (var (name, value) in environment) start.Environment[name] = value;
+        using var process = Process.Start(start)!;
+        var error = process.StandardError.ReadToEndAsync();
+        var output = process.StandardOutput.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(3)))
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"codesign {string.Join(' ', args)} did not finish within 3 minutes");
+        }
+        return (process.ExitCode, output.Result, error.Result);
     }
 
     public static string LastLine(string text) => text.TrimEnd().Split('\n')[^1].Trim();

@@ -16,51 +16,51 @@ namespace Codesign.Backends.Cpu.Execution;
 /// </summary>
 public sealed class CpuProgram : IDisposable
 {
-    private readonly PreparedWeights _weights;
+    private readonly CpuPlan _plan;
     private readonly IKernelLibrary _kernels;
-    private readonly IReadOnlyList<CpuStep> _steps;
     private readonly IReadOnlyDictionary<Node, List<Value>> _lastUses;
     private readonly KernelLauncher _launcher;
 
-    private CpuProgram(Graph graph, PreparedWeights weights, IReadOnlyList<CpuStep> steps, IKernelLibrary kernels, IReadOnlyDictionary<Node, List<Value>> lastUses, int threads)
+    private CpuProgram(CpuPlan plan, IKernelLibrary kernels, int threads)
     {
-        Graph = graph;
-        _weights = weights;
-        _steps = steps;
+        _plan = plan;
         _kernels = kernels;
-        _lastUses = lastUses;
-        _launcher = new KernelLauncher(threads);
-        foreach (var step in steps)
+        _lastUses = GraphAnalysis.LastUses(plan.Graph, plan.Steps.Select(s => s.Node).ToArray());
+        _launcher = new KernelLauncher(threads > 0 ? threads : Environment.ProcessorCount);
+        foreach (var step in plan.Steps)
             for (int i = 0; i < step.Kernels.Count; i++) step.Addresses[i] = kernels.Address(step.Kernels[i].Name);
     }
 
-    public Graph Graph { get; }
+    public Graph Graph => _plan.Graph;
     public int Threads => _launcher.Threads;
-    public IEnumerable<IKernelSpec> Kernels => _steps.SelectMany(s => s.Kernels).DistinctBy(k => k.Name);
+    public IEnumerable<IKernelSpec> Kernels => _plan.Kernels;
     public string? LlvmIr => (_kernels as JitKernelLibrary)?.LlvmIr;
 
-    /// <summary>What the cpu's lut-lower chose per quantized layer (empty when the graph has none).</summary>
-    public IReadOnlyList<LutDecision> LutDecisions { get; private init; } = [];
+    /// <summary>What the cpu's lut-lower chose per quantized layer (empty when the graph has none, or was lowered before).</summary>
+    public IReadOnlyList<LutDecision> LutDecisions => _plan.LutDecisions;
 
     /// <summary>
     /// Lowers <paramref name="graph"/> for the cpu (lut-lower per <paramref name="lut"/>; <see cref="Graph"/> is the
-    /// result, the graph the interpreter must run to compare) and compiles it.
+    /// result, the graph the interpreter must run to compare) and JIT-compiles its kernels for this CPU.
     /// </summary>
-    public static CpuProgram Compile(Graph graph, IWeightStore weights, int threads = 0, bool keepIr = false, LutChoice lut = LutChoice.Auto)
+    public static CpuProgram Compile(Graph graph, IWeightStore weights, int threads = 0, bool keepIr = false, LutChoice lut = LutChoice.Auto) =>
+        Assemble(CpuPlan.Lower(graph, weights, lut), plan => new JitKernelLibrary(plan.Kernels, keepIr), threads);
+
+    /// <summary>A program over kernels compiled before (e.g. an artifact's shared object): no LLVM is involved.</summary>
+    public static CpuProgram Load(CpuPlan plan, Func<CpuPlan, IKernelLibrary> kernels, int threads = 0) => Assemble(plan, kernels, threads);
+
+    private static CpuProgram Assemble(CpuPlan plan, Func<CpuPlan, IKernelLibrary> kernels, int threads)
     {
-        Verifier.Verify(graph);
-        (graph, var decisions) = LutLowering.Apply(graph, lut);
-        var order = GraphAnalysis.TopologicalOrder(graph);
-        var prepared = new PreparedWeights(graph.Weights, weights);
+        IKernelLibrary? library = null;
         try
         {
-            var steps = order.Select(n => NodeLowering.Lower(n, prepared)).ToArray();
-            var library = new JitKernelLibrary(steps.SelectMany(s => s.Kernels), keepIr);
-            return new CpuProgram(graph, prepared, steps, library, GraphAnalysis.LastUses(graph, order), threads > 0 ? threads : Environment.ProcessorCount) { LutDecisions = decisions };
+            library = kernels(plan);
+            return new CpuProgram(plan, library, threads);
         }
         catch
         {
-            prepared.Dispose();
+            library?.Dispose();
+            plan.Dispose();
             throw;
         }
     }
@@ -78,7 +78,7 @@ public sealed class CpuProgram : IDisposable
             env[input] = t;
         }
         var state = new CpuRunState(env, symbols, cache, _launcher);
-        foreach (var step in _steps)
+        foreach (var step in _plan.Steps)
         {
             step.Run(state);
             foreach (var dead in _lastUses[step.Node]) env.Remove(dead);
@@ -89,6 +89,6 @@ public sealed class CpuProgram : IDisposable
     public void Dispose()
     {
         _kernels.Dispose();
-        _weights.Dispose();
+        _plan.Dispose();
     }
 }

@@ -9,6 +9,21 @@ public interface IKernelLibrary : IDisposable
     nint Address(string kernel);
 }
 
+/// <summary>How the kernels of a program become one module, whether it is JIT-compiled or written to an object file.</summary>
+internal static class KernelModules
+{
+    /// <summary>Emits each distinct kernel once, verifies the module and runs the O3 pipeline for <paramref name="target"/>.</summary>
+    public static IKernelSpec[] Fill(LlvmModule module, HostTarget target, IEnumerable<IKernelSpec> specs)
+    {
+        var unique = specs.DistinctBy(s => s.Name).ToArray();
+        target.Prepare(module);
+        foreach (var spec in unique) spec.Emit(module, target.FloatLanes);
+        module.Verify();
+        target.Optimize(module);
+        return unique;
+    }
+}
+
 /// <summary>
 /// Compiles a set of kernel specs into one LLVM module, optimises it for the host CPU and JIT-compiles it
 /// in-process. <see cref="LlvmIr"/> keeps the optimised IR text for inspection.
@@ -27,10 +42,7 @@ public sealed class JitKernelLibrary : IKernelLibrary
         try
         {
             var module = _jit.NewModule("codesign_kernels");
-            target.Prepare(module);
-            foreach (var spec in unique) spec.Emit(module, target.FloatLanes);
-            module.Verify();
-            target.Optimize(module);
+            KernelModules.Fill(module, target, unique);
             if (keepIr) LlvmIr = module.Print();
             _jit.Add(module);
             foreach (var spec in unique) _addresses[spec.Name] = _jit.Lookup(spec.Name);

@@ -12,12 +12,12 @@ namespace Codesign.Backends.Cpu.Execution;
 /// </summary>
 internal static class LutWeightLayout
 {
-    public static int RowGroupEntries(QuantizedMatrix w, LutGeometry geo) => LutGeometry.RowBlocks(w.Rows) * geo.Groups * LutGeometry.RowsPerBlock;
+    public static int RowGroupEntries(int rows, LutGeometry geo) => LutGeometry.RowBlocks(rows) * geo.Groups * LutGeometry.RowsPerBlock;
 
     /// <param name="zeros">One byte per row and group for asymmetric schemes; empty for symmetric ones.</param>
     public static void Build(QuantizedMatrix w, LutGeometry geo, byte[] units, byte[] scales, byte[] zeros)
     {
-        int blocks = LutGeometry.RowBlocks(w.Rows), entries = RowGroupEntries(w, geo);
+        int blocks = LutGeometry.RowBlocks(w.Rows), entries = RowGroupEntries(w.Rows, geo);
         var scaleType = w.Scheme.ScaleType;
         if (units.Length != blocks * geo.BlockBytes || scales.Length != entries * scaleType.ByteSize || zeros.Length != (w.Scheme.Symmetric ? 0 : entries))
             throw new ArgumentException("buffers do not match the layout's sizes");

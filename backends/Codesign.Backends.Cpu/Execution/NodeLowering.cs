@@ -1,5 +1,4 @@
 using Codesign.Backends.Cpu.Codegen;
-using Codesign.Backends.Cpu.Llvm;
 using Codesign.IR.Diagnostics;
 using Codesign.IR.Graphs;
 using Codesign.IR.Ops;
@@ -20,13 +19,7 @@ internal static unsafe class NodeLowering
         return op switch
         {
             EmbeddingOp => Embedding(node, weights),
-            RmsNormOp norm => new CpuStep(node, new RmsNormSpec(LastDim(node), norm.Eps), (s, k) =>
-            {
-                var x = s.Env[node.Inputs[0]];
-                var y = Output(s, node);
-                int d = LastDim(node);
-                s.Launcher.Launch(k, [x.Pointer, Dense(weights, node, 1), y.Pointer], x.ElementCount / d, d);
-            }),
+            RmsNormOp norm => RmsNorm(node, norm, weights),
             MatMulOp => DenseLinear(node, weights),
             QMatMulOp q => QuantizedLinear(node, q, weights),
             LutMatMulOp => LutLinear(node, weights),
@@ -65,8 +58,21 @@ internal static unsafe class NodeLowering
     }
 
     private static nint Dense(PreparedWeights weights, Node node, int input) =>
-        node.Inputs[input].WeightKey is not null && weights[node.Inputs[input]] is DenseWeight d ? d.Data
-            : throw Unsupported(node, $"operand {input} must be a dense f32/f16/bf16 weight");
+        node.Inputs[input].WeightKey is not null ? weights.Dense(node.Inputs[input]).Data
+            : throw Unsupported(node, $"operand {input} must be a weight");
+
+    // Weights are prepared while lowering, never inside a step: an artifact stores exactly the forms lowering asked for.
+    private static CpuStep RmsNorm(Node node, RmsNormOp norm, PreparedWeights weights)
+    {
+        int d = LastDim(node);
+        nint gain = Dense(weights, node, 1);
+        return new CpuStep(node, new RmsNormSpec(d, norm.Eps), (s, k) =>
+        {
+            var x = s.Env[node.Inputs[0]];
+            var y = Output(s, node);
+            s.Launcher.Launch(k, [x.Pointer, gain, y.Pointer], x.ElementCount / d, d);
+        });
+    }
 
     private static CpuStep Embedding(Node node, PreparedWeights weights)
     {
@@ -101,8 +107,8 @@ internal static unsafe class NodeLowering
     {
         if (op.ActBits != 0 || op.Accumulate != QMatMulOp.WeightAccumulate)
             throw Unsupported(node, $"accumulate = \"{op.Accumulate}\", act_bits = {op.ActBits}: only weight accumulation with f32 activations has a cpu kernel yet");
-        if (weights[node.Inputs[1]] is not QuantizedWeight w)
-            throw Unsupported(node, "operand 1 must be a group-wise quantized weight");
+        if (node.Inputs[1].WeightKey is null) throw Unsupported(node, "operand 1 must be a weight");
+        var w = weights.Quantized(node.Inputs[1]);
         int n = Dim(node, 1, 0), k = Dim(node, 1, 1);
         return new CpuStep(node, QuantizedLinearSpec.For(w.Scheme, k), (s, kernel) =>
         {
@@ -115,7 +121,7 @@ internal static unsafe class NodeLowering
 
     private static CpuStep LutLinear(Node node, PreparedWeights weights)
     {
-        if (!HostTarget.HostHas(LutLinearSpec.RequiredFeature))
+        if (!CpuFeatures.Has(LutLinearSpec.RequiredFeature))
             throw Unsupported(node, $"the LUT kernels need {LutLinearSpec.RequiredFeature.ToUpperInvariant()} byte shuffles, which this CPU lacks (lower to quant.qmatmul instead)");
         var w = weights.Lut(node.Inputs[1]);
         var geo = w.Spec.Geometry;

@@ -10,67 +10,88 @@ using Codesign.IR.Weights;
 
 namespace Codesign.Backends.Cpu.Execution;
 
-/// <summary>A weight as kernels read it: dense f32 rows, or packed codes plus f32 scales and u8 zero points.</summary>
-public abstract record PreparedWeight(long[] Shape);
-
-public sealed record DenseWeight(long[] Shape, nint Data) : PreparedWeight(Shape);
-
-/// <summary>Codes stay where the store keeps them (memory-mapped when the model file is); scales are widened to f32 once.</summary>
-public sealed record QuantizedWeight(long[] Shape, QuantScheme Scheme, nint Codes, nint Scales, nint Zeros) : PreparedWeight(Shape);
-
-/// <summary>A quantized weight permuted for LUT-mpGEMM (<see cref="LutWeightLayout"/>).</summary>
-public sealed record LutWeight(long[] Shape, Codegen.LutLinearSpec Spec, nint Units, nint Scales, nint Zeros) : PreparedWeight(Shape);
-
 /// <summary>
-/// Loads the graph's weights for the cpu kernels and keeps them pinned: f32 tensors are used in place
-/// (a view of the mapped file), f16/bf16 are widened to f32, group-wise quantized tensors keep their packed codes.
+/// The graph's weights in the forms its kernels read, each built on first request and kept pinned: f32 tensors are
+/// used in place (a view of the mapped model file), f16/bf16 are widened to f32, quantized codes stay packed where
+/// the store keeps them, LUT weights are permuted once. Only the forms the program's nodes asked for exist, and
+/// <see cref="All"/> lists them for an artifact. An artifact's weights come already prepared (memory-mapped).
 /// </summary>
 public sealed unsafe class PreparedWeights : IDisposable
 {
     private readonly List<MemoryHandle> _pins = [];
     private readonly List<object> _owned = [];
-    private readonly Dictionary<Value, PreparedWeight> _weights = [];
-    private readonly Dictionary<Value, LutWeight> _lutWeights = [];
-    private readonly IWeightStore _store;
+    private readonly List<IDisposable> _resources = [];
+    private readonly Dictionary<(string Key, WeightForm Form), PreparedWeight> _prepared = [];
+    private readonly IWeightStore? _store;
+    private readonly string? _source;
 
-    public PreparedWeights(IEnumerable<Value> weights, IWeightStore store)
+    public PreparedWeights(IWeightStore store) => _store = store;
+
+    private PreparedWeights(string source) => _source = source;
+
+    /// <summary>Weights prepared elsewhere (an artifact's mapped weight file, <paramref name="memory"/>, which is disposed with them).</summary>
+    public static PreparedWeights Prepared(string source, IDisposable memory, IEnumerable<(string Key, PreparedWeight Weight)> weights)
     {
-        _store = store;
-        foreach (var w in weights) _weights[w] = Prepare(w, GraphBinding.Weight(w, store));
+        var result = new PreparedWeights(source);
+        result._resources.Add(memory);
+        foreach (var (key, w) in weights)
+            if (!result._prepared.TryAdd((key, w.Form), w))
+                throw new CodesignException($"{source}: weight '{key}' is listed twice in its {w.Form} form");
+        return result;
     }
 
-    public PreparedWeight this[Value weight] => _weights[weight];
+    /// <summary>Every weight form prepared so far, in the order first requested.</summary>
+    public IEnumerable<(string Key, PreparedWeight Weight)> All => _prepared.Select(p => (p.Key.Key, p.Value));
 
-    /// <summary>The weight permuted for the LUT kernels, built on first use (a weight may serve both kernel kinds).</summary>
-    public LutWeight Lut(Value weight)
+    public DenseWeight Dense(Value weight) => (DenseWeight)Get(weight, WeightForm.Dense);
+
+    public QuantizedWeight Quantized(Value weight) => (QuantizedWeight)Get(weight, WeightForm.Quantized);
+
+    public LutWeight Lut(Value weight) => (LutWeight)Get(weight, WeightForm.Lut);
+
+    private PreparedWeight Get(Value weight, WeightForm form)
     {
-        if (_lutWeights.TryGetValue(weight, out var known)) return known;
+        string key = weight.WeightKey ?? throw new ArgumentException($"%{weight.Name} is not a weight", nameof(weight));
+        if (_prepared.TryGetValue((key, form), out var known)) return known;
+        if (_store is null)
+            throw new CodesignException($"{_source}: weight '{key}' was not stored in the {form.ToString().ToLowerInvariant()} form its kernel reads (the artifact does not match its graph)");
         var t = GraphBinding.Weight(weight, _store);
+        PreparedWeight prepared = form switch
+        {
+            WeightForm.Dense => PrepareDense(weight, t),
+            WeightForm.Quantized => PrepareQuantized(weight, t),
+            _ => PrepareLut(weight, t),
+        };
+        _prepared[(key, form)] = prepared;
+        return prepared;
+    }
+
+    private DenseWeight PrepareDense(Value weight, WeightTensor t) =>
+        t.DType.Kind is DTypeKind.F32 or DTypeKind.F16 or DTypeKind.BF16
+            ? new DenseWeight(t.Shape, Pin(FloatConversion.ToFloat32(t)))
+            : throw new CodesignException($"cpu backend: weight %{weight.Name} is {t.DType}; its kernel reads dense f32/f16/bf16 weights");
+
+    private QuantizedWeight PrepareQuantized(Value weight, WeightTensor t)
+    {
+        if (t.DType.Kind != DTypeKind.Quantized)
+            throw new CodesignException($"cpu backend: weight %{weight.Name} is {t.DType}; its kernel reads group-wise quantized weights");
+        var matrix = (QuantizedMatrix)PackedWeightCodec.Decode(t);
+        nint zeros = matrix.Zeros is { } z ? Pin(z) : 0;
+        return new QuantizedWeight(t.Shape, matrix.Scheme, Pin(t.Data), Pin(matrix.Scales), zeros);
+    }
+
+    private LutWeight PrepareLut(Value weight, WeightTensor t)
+    {
         if (t.DType.Kind != DTypeKind.Quantized || !LutMpGemmKernel.Supports(t.DType.Scheme!))
             throw new CodesignException($"cpu backend: weight %{weight.Name} is {t.DType}; LUT-mpGEMM takes 1–4-bit group-wise quantized weights");
         var matrix = (QuantizedMatrix)PackedWeightCodec.Decode(t);
         var spec = Codegen.LutLinearSpec.For(matrix.Scheme, matrix.Cols);
-        int entries = LutWeightLayout.RowGroupEntries(matrix, spec.Geometry);
+        int entries = LutWeightLayout.RowGroupEntries(matrix.Rows, spec.Geometry);
         var units = GC.AllocateUninitializedArray<byte>(checked((int)(Codegen.LutGeometry.RowBlocks(matrix.Rows) * spec.Geometry.BlockBytes)), pinned: true);
         var scales = GC.AllocateUninitializedArray<byte>(entries * matrix.Scheme.ScaleType.ByteSize, pinned: true);
         var zeros = GC.AllocateUninitializedArray<byte>(matrix.Scheme.Symmetric ? 0 : entries, pinned: true);
         LutWeightLayout.Build(matrix, spec.Geometry, units, scales, zeros);
-        return _lutWeights[weight] = new LutWeight(t.Shape, spec, Own(units), Own(scales), zeros.Length == 0 ? 0 : Own(zeros));
-    }
-
-    private PreparedWeight Prepare(Value value, WeightTensor t)
-    {
-        switch (t.DType.Kind)
-        {
-            case DTypeKind.F32 or DTypeKind.F16 or DTypeKind.BF16:
-                return new DenseWeight(t.Shape, Pin(FloatConversion.ToFloat32(t)));
-            case DTypeKind.Quantized:
-                var matrix = (QuantizedMatrix)PackedWeightCodec.Decode(t);
-                nint zeros = matrix.Zeros is { } z ? Pin(z) : 0;
-                return new QuantizedWeight(t.Shape, matrix.Scheme, Pin(t.Data), Pin(matrix.Scales), zeros);
-            default:
-                throw new CodesignException($"cpu backend: weight %{value.Name} is {t.DType}, which the cpu kernels do not read yet (f32/f16/bf16 and group-wise quantized)");
-        }
+        return new LutWeight(t.Shape, spec, Own(units), Own(scales), zeros.Length == 0 ? 0 : Own(zeros));
     }
 
     private nint Pin<T>(ReadOnlyMemory<T> memory) where T : unmanaged
@@ -97,8 +118,10 @@ public sealed unsafe class PreparedWeights : IDisposable
     public void Dispose()
     {
         foreach (var p in _pins) p.Dispose();
+        foreach (var r in _resources) r.Dispose();
         _pins.Clear();
+        _resources.Clear();
         _owned.Clear();
-        _lutWeights.Clear();
+        _prepared.Clear();
     }
 }

@@ -11,7 +11,9 @@ internal static partial class LlvmNative
 {
     private const string Lib = LlvmLibrary.Name;
 
-    // Core: modules, messages
+    // Core: contexts, modules, messages
+    [LibraryImport(Lib)] public static partial nint LLVMContextCreate();
+    [LibraryImport(Lib)] public static partial void LLVMContextDispose(nint context);
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] public static partial nint LLVMModuleCreateWithNameInContext(string name, nint context);
     [LibraryImport(Lib)] public static partial void LLVMDisposeModule(nint module);
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] public static partial void LLVMSetTarget(nint module, string triple);

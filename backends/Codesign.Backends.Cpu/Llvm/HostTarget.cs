@@ -35,10 +35,8 @@ public sealed class HostTarget : IDisposable
 
     public bool Has(string feature) => Features.Split(',').Contains("+" + feature);
 
-    private static readonly Lazy<string> HostFeatures = new(() => LlvmNative.TakeMessage(LlvmNative.LLVMGetHostCPUFeatures()));
-
-    /// <summary>Whether this machine's CPU has <paramref name="feature"/> (e.g. "avx2"), without building a target machine.</summary>
-    public static bool HostHas(string feature) => HostFeatures.Value.Split(',').Contains("+" + feature);
+    /// <summary>The features the generated code may use (LLVM names without the "+").</summary>
+    public IReadOnlyList<string> EnabledFeatures => Features.Split(',').Where(f => f.StartsWith('+')).Select(f => f[1..]).ToArray();
 
     /// <summary>The widest float vector the kernels should use: 16 lanes with AVX-512, else 8.</summary>
     public int FloatLanes => Has("avx512f") ? 16 : 8;

@@ -1,5 +1,5 @@
 using Codesign.Backends.Cpu.Codegen;
-using Codesign.Backends.Cpu.Llvm;
+using Codesign.Backends.Cpu.Execution;
 using Codesign.IR.Graphs;
 using Codesign.IR.Ops;
 using Codesign.IR.Semantics;
@@ -35,7 +35,7 @@ public static class LutLowering
     /// <summary>The graph the cpu runs: <paramref name="graph"/> itself when nothing changes, else a rewritten copy.</summary>
     public static (Graph Graph, IReadOnlyList<LutDecision> Decisions) Apply(Graph graph, LutChoice choice)
     {
-        bool avx2 = HostTarget.HostHas(LutLinearSpec.RequiredFeature);
+        bool avx2 = CpuFeatures.Has(LutLinearSpec.RequiredFeature);
         var decisions = graph.Nodes.Where(n => n.Op is QMatMulOp).Select(n => Decide(n, choice, avx2)).ToList();
         if (!decisions.Any(d => d.Lut)) return (graph, decisions);
         var copy = GraphParser.Parse(GraphPrinter.Print(graph));

@@ -5,6 +5,7 @@ using Codesign.Compiler.Frontends.Gguf;
 using Codesign.Compiler.Recipes;
 using Codesign.IR.Diagnostics;
 using Codesign.IR.Text;
+using Codesign.Runtime.Artifacts;
 using Codesign.Runtime.Compression;
 using Codesign.Runtime.Text;
 
@@ -12,7 +13,8 @@ namespace Codesign.Cli.Commands;
 
 /// <summary>
 /// <c>codesign compile MODEL [--recipe R] -o OUT.gguf|OUT.cir</c>: compress and write the result, as GGUF
-/// (llama.cpp's format) or as the text IR. The backend targets and the artifact directory come with the backends.
+/// (llama.cpp's format) or as the text IR; with <c>--target cpu -o DIR</c>: compile it into an artifact directory
+/// that <c>codesign run DIR</c> runs with no compiler in the process.
 /// </summary>
 internal static class CompileCommand
 {
@@ -20,20 +22,31 @@ internal static class CompileCommand
     {
         var model = ModelArguments.Model();
         var recipe = new Option<string?>("--recipe") { Description = "Compression recipe (JSON)." };
-        var outPath = new Option<string>("-o", "--output") { Description = "OUT.gguf (weights and tokenizer, llama.cpp's format) or OUT.cir (the graph as text).", Required = true };
+        var outPath = new Option<string>("-o", "--output") { Description = "OUT.gguf (weights and tokenizer, llama.cpp's format), OUT.cir (the graph as text), or with --target an artifact directory.", Required = true };
         var fallback = new Option<bool>("--gguf-f32-fallback") { Description = "Write weights with no exact ggml type dequantized to F32 instead of failing." };
-        var command = new Command("compile", "Compress a model with a recipe and write it.") { model, recipe, outPath, fallback };
+        var target = new Option<string?>("--target") { Description = "Compile for a device into the artifact directory -o: cpu (kernels built ahead of time for this CPU, weights memory-mapped at load)." };
+        var lut = ModelArguments.Lut();
+        var command = new Command("compile", "Compress a model with a recipe and write it, or compile it for a device.") { model, recipe, outPath, fallback, target, lut };
         command.SetAction(parse =>
         {
             using var m = ModelLoader.Load(parse.GetValue(model)!);
             var store = parse.GetValue(recipe) is { } r ? RecipeRunner.Apply(m, r, line => output.WriteLine(line)) : new IR.Weights.LayeredWeightStore(m.Weights);
             string path = parse.GetValue(outPath)!;
+            if (parse.GetValue(target) is { } device)
+            {
+                if (device != "cpu") throw new CodesignException($"--target {device}: the targets are: cpu");
+                var manifest = ArtifactWriter.WriteCpu(m, store, path, parse.GetValue(lut), parse.GetValue(recipe));
+                var cpu = manifest.Devices.Cpu!;
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"wrote {path}: cpu artifact, {cpu.Target.Kernels.Count} kernels for {cpu.Target.Cpu}, {cpu.Weights.Count} weight buffers ({new FileInfo(Path.Combine(path, cpu.WeightsFile)).Length} bytes), {cpu.LutDecisions.Count(d => d.Lut)} of {cpu.LutDecisions.Count} quantized layers as LUT-mpGEMM"));
+                return 0;
+            }
             if (path.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase))
                 GgufExporter.Export(m.Graph, store, path, GgufVocabularies.Of(m), parse.GetValue(fallback));
             else if (path.EndsWith(".cir", StringComparison.OrdinalIgnoreCase))
                 File.WriteAllText(path, GraphPrinter.Print(m.Graph));
             else
-                throw new CodesignException($"{path}: write OUT.gguf or OUT.cir (the artifact directory for --target comes with the backends)");
+                throw new CodesignException($"{path}: write OUT.gguf or OUT.cir, or an artifact directory with --target cpu");
             var footprint = WeightFootprint.Of(m.Graph, store);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"wrote {path}: weights {footprint.TotalBytes} bytes, compressed layers at {footprint.CompressedBitsPerWeight:F3} bits/weight"));

@@ -9,12 +9,11 @@ using Codesign.IR.Weights;
 using Codesign.Runtime.Compression;
 using Codesign.IR.Diagnostics;
 using Codesign.Runtime.Evaluation;
-using Codesign.Runtime.Devices;
 using Codesign.Runtime.Generation;
 
 namespace Codesign.Cli.Commands;
 
-/// <summary><c>codesign eval MODEL --ids FILE.safetensors:TENSOR | --text FILE [--window 256]</c>: perplexity.</summary>
+/// <summary><c>codesign eval MODEL|ARTIFACT --ids FILE.safetensors:TENSOR | --text FILE [--window 256]</c>: perplexity.</summary>
 internal static class EvalCommand
 {
     public static Command Create(TextWriter output)
@@ -33,16 +32,17 @@ internal static class EvalCommand
             string? idsSpec = parse.GetValue(ids), textPath = parse.GetValue(text);
             if ((idsSpec is null) == (textPath is null))
                 throw new CodesignException("give exactly one of --ids FILE.safetensors:TENSOR or --text FILE");
-            using var m = ModelLoader.Load(parse.GetValue(model)!);
-            var tokens = idsSpec is not null ? ReadIds(idsSpec) : ModelArguments.Tokenizer(m).EncodePrompt(ReadText(textPath!));
+            using var source = ModelSource.Open(parse.GetValue(model)!);
+            var tokens = idsSpec is not null ? ReadIds(idsSpec) : source.Tokenizer().EncodePrompt(ReadText(textPath!));
             int w = parse.GetValue(window);
-            ICausalLmSession Open(IWeightStore weights) => DeviceSessions.Open(parse.GetValue(device)!, m.Graph, weights, parse.GetValue(threads), parse.GetValue(lut));
+            ICausalLmSession Open(IWeightStore? weights) => source.Session(parse.GetValue(device), weights, parse.GetValue(threads), parse.GetValue(lut));
             if (parse.GetValue(recipe) is not { } recipePath)
             {
-                var result = Evaluate(Open(m.Weights), tokens, w, output);
+                var result = Evaluate(Open(null), tokens, w, output);
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"perplexity: {result.Perplexity:F4}"));
                 return 0;
             }
+            var m = source.RequireModel("--recipe");
             var f32Session = Open(m.Weights);
             PerplexityResult baseline;
             using (f32Session as IDisposable)

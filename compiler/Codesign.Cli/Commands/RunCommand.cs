@@ -1,12 +1,10 @@
 using System.CommandLine;
-using Codesign.Compiler.Frontends;
 using Codesign.IR.Diagnostics;
 using Codesign.Runtime.Generation;
-using Codesign.Runtime.Devices;
 
 namespace Codesign.Cli.Commands;
 
-/// <summary><c>codesign run MODEL --prompt TEXT</c>: generate, streaming the text as it comes.</summary>
+/// <summary><c>codesign run MODEL|ARTIFACT --prompt TEXT</c>: generate, streaming the text as it comes.</summary>
 internal static class RunCommand
 {
     public static Command Create(TextWriter output)
@@ -36,10 +34,10 @@ internal static class RunCommand
             int limit = parse.GetValue(maxTokens);
             if (limit < 0) throw new CodesignException($"--max-tokens must not be negative, got {limit}");
 
-            using var m = ModelLoader.Load(parse.GetValue(model)!);
-            var tokenizer = ModelArguments.Tokenizer(m);
+            using var source = ModelSource.Open(parse.GetValue(model)!);
+            var tokenizer = source.Tokenizer();
             var promptIds = tokenizer.EncodePrompt(parse.GetValue(prompt)!);
-            var session = DeviceSessions.Open(parse.GetValue(device)!, m.Graph, m.Weights, parse.GetValue(threads), parse.GetValue(lut));
+            var session = source.Session(parse.GetValue(device), null, parse.GetValue(threads), parse.GetValue(lut));
             using var owner = session as IDisposable;
             var stream = new IncrementalDetokenizer(tokenizer);
             var generated = TextGenerator.Generate(session, promptIds, limit, options, parse.GetValue(ignoreEos) ? null : tokenizer.EosId, token =>

@@ -1,0 +1,52 @@
+using System.Reflection;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Codesign.Backends.Cpu.Aot;
+
+namespace Codesign.Runtime.Artifacts;
+
+/// <summary>How the artifact's tokenizer is stored: a SentencePiece tokenizer.model as given, or a GGUF vocabulary as JSON.</summary>
+public sealed record ArtifactTokenizer(string File, string Kind)
+{
+    public const string SentencePiece = "sentencepiece";
+    public const string GgufVocabulary = "gguf-vocabulary";
+}
+
+/// <summary>Per-device parts of an artifact; a device the artifact was not compiled for is null.</summary>
+public sealed record ArtifactDevices(CpuArtifactSection? Cpu);
+
+/// <summary>
+/// manifest.json of an artifact directory: format and version, what it was compiled from, the lowered graph, the
+/// tokenizer, the SHA-256 of every other file and a content hash over them, and each device's part.
+/// </summary>
+public sealed record ArtifactManifest(
+    string Format,
+    int Version,
+    string CodesignVersion,
+    string Model,
+    string? Recipe,
+    string GraphFile,
+    ArtifactTokenizer? Tokenizer,
+    IReadOnlyDictionary<string, string> Files,
+    string ContentHash,
+    ArtifactDevices Devices)
+{
+    public const string FileName = "manifest.json";
+    public const string FormatName = "codesign-artifact";
+    /// <summary>Bumped whenever the layout of the files or the kernels' calling convention changes.</summary>
+    public const int CurrentVersion = 1;
+
+    public static string ThisCodesignVersion =>
+        typeof(ArtifactManifest).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+        RespectNullableAnnotations = true,
+        RespectRequiredConstructorParameters = true,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        MaxDepth = 16,
+    };
+}

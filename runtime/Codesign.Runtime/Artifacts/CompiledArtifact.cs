@@ -1,0 +1,126 @@
+using System.Text.Json;
+using Codesign.Backends.Cpu.Aot;
+using Codesign.Compiler.Frontends.Gguf;
+using Codesign.IR.Diagnostics;
+using Codesign.IR.Graphs;
+using Codesign.IR.Text;
+using Codesign.Runtime.Devices;
+using Codesign.Runtime.Generation;
+using Codesign.Runtime.Text;
+
+namespace Codesign.Runtime.Artifacts;
+
+/// <summary>
+/// An artifact directory opened for running: the manifest is checked (format, version, every file's SHA-256 and the
+/// content hash) before anything in it is used, the lowered graph is parsed and verified, and sessions run the
+/// kernels the artifact carries. Nothing here compiles code.
+/// </summary>
+public sealed class CompiledArtifact
+{
+    private const long MaxManifestBytes = 64L << 20;
+
+    private CompiledArtifact(string directory, ArtifactManifest manifest, Graph graph)
+    {
+        Directory = directory;
+        Manifest = manifest;
+        Graph = graph;
+    }
+
+    public string Directory { get; }
+    public ArtifactManifest Manifest { get; }
+    public Graph Graph { get; }
+
+    /// <summary>The devices the artifact holds code for.</summary>
+    public IReadOnlyList<string> Devices => Manifest.Devices.Cpu is null ? [] : ["cpu"];
+
+    /// <summary>Whether <paramref name="path"/> looks like an artifact directory (it has a manifest.json).</summary>
+    public static bool IsArtifact(string path) => System.IO.Directory.Exists(path) && File.Exists(Path.Combine(path, ArtifactManifest.FileName));
+
+    public static CompiledArtifact Open(string directory)
+    {
+        string manifestPath = Path.Combine(directory, ArtifactManifest.FileName);
+        if (!File.Exists(manifestPath)) throw new CodesignException($"{directory}: not an artifact (no {ArtifactManifest.FileName})");
+        var manifest = ReadManifest(manifestPath);
+        CheckFiles(directory, manifest);
+        Graph graph;
+        try
+        {
+            graph = GraphParser.Parse(File.ReadAllText(ArtifactPaths.Inside(directory, manifest.GraphFile)));
+        }
+        catch (CodesignException e)
+        {
+            throw new CodesignException($"{ArtifactPaths.Inside(directory, manifest.GraphFile)}: {e.Message}");
+        }
+        return new CompiledArtifact(directory, manifest, graph);
+    }
+
+    /// <summary>The tokenizer stored with the model, or null when the model had none.</summary>
+    public SentencePieceTokenizer? Tokenizer()
+    {
+        if (Manifest.Tokenizer is not { } t) return null;
+        string path = ArtifactPaths.Inside(Directory, t.File);
+        return t.Kind switch
+        {
+            ArtifactTokenizer.SentencePiece => SentencePieceTokenizer.Load(path),
+            ArtifactTokenizer.GgufVocabulary => new SentencePieceTokenizer(GgufVocabularies.ToSentencePiece(
+                Deserialize<GgufVocabulary>(path, File.ReadAllText(path)))),
+            _ => throw new CodesignException($"{Path.Combine(Directory, ArtifactManifest.FileName)}: unknown tokenizer kind '{t.Kind}'"),
+        };
+    }
+
+    /// <summary>A causal-LM session on <paramref name="device"/> (default: the one device the artifact holds).</summary>
+    public ICausalLmSession OpenSession(string? device = null, int threads = 0)
+    {
+        device ??= Devices.Count == 1 ? Devices[0] : throw new CodesignException($"{Directory}: holds code for {Devices.Count} devices; name one with --device");
+        return device switch
+        {
+            "cpu" when Manifest.Devices.Cpu is { } cpu => new CpuSession(CpuArtifact.Load(Directory, cpu, Graph, threads), ownsProgram: true),
+            "interpreter" => throw new CodesignException($"{Directory}: the interpreter runs models, not compiled artifacts; run the model this was compiled from ({Manifest.Model})"),
+            _ => throw new CodesignException($"{Directory}: the artifact holds no code for device '{device}' (it holds: {string.Join(", ", Devices)}); compile it with --target {device}"),
+        };
+    }
+
+    private static ArtifactManifest ReadManifest(string path)
+    {
+        long length = new FileInfo(path).Length;
+        if (length > MaxManifestBytes) throw new CodesignException($"{path}: {length} bytes is too large for a manifest");
+        var manifest = Deserialize<ArtifactManifest>(path, File.ReadAllText(path));
+        if (manifest.Format != ArtifactManifest.FormatName)
+            throw new CodesignException($"{path}: format '{manifest.Format}' is not '{ArtifactManifest.FormatName}'");
+        if (manifest.Version != ArtifactManifest.CurrentVersion)
+            throw new CodesignException($"{path}: artifact version {manifest.Version} (written by codesign {manifest.CodesignVersion}); this codesign reads version {ArtifactManifest.CurrentVersion}: compile the model again");
+        return manifest;
+    }
+
+    private static void CheckFiles(string directory, ArtifactManifest manifest)
+    {
+        var named = new List<string> { manifest.GraphFile };
+        if (manifest.Tokenizer is { } t) named.Add(t.File);
+        if (manifest.Devices.Cpu is { } cpu) named.AddRange([cpu.KernelsFile, cpu.WeightsFile]);
+        foreach (var file in named)
+            if (!manifest.Files.ContainsKey(file))
+                throw new CodesignException($"{Path.Combine(directory, ArtifactManifest.FileName)}: file '{file}' has no hash in the manifest");
+        foreach (var (file, hash) in manifest.Files)
+        {
+            string path = ArtifactPaths.Inside(directory, file);
+            if (!File.Exists(path)) throw new CodesignException($"{path}: missing from the artifact");
+            string actual = ArtifactHashes.OfFile(path);
+            if (!string.Equals(actual, hash, StringComparison.OrdinalIgnoreCase))
+                throw new CodesignException($"{path}: SHA-256 {actual} does not match the manifest's {hash}: the artifact is corrupt or was modified");
+        }
+        if (ArtifactHashes.Content(manifest.Files) != manifest.ContentHash)
+            throw new CodesignException($"{Path.Combine(directory, ArtifactManifest.FileName)}: the content hash does not match the files' hashes");
+    }
+
+    private static T Deserialize<T>(string path, string json)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<T>(json, ArtifactManifest.Json) ?? throw new CodesignException($"{path}: is empty (null)");
+        }
+        catch (JsonException e)
+        {
+            throw new CodesignException($"{path}: not a valid {typeof(T).Name}: {e.Message}");
+        }
+    }
+}

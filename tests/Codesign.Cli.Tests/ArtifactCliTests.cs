@@ -1,0 +1,75 @@
+using Codesign.Testing;
+using static Codesign.Cli.Tests.CliRunner;
+
+namespace Codesign.Cli.Tests;
+
+/// <summary><c>compile --target cpu -o DIR</c>, then <c>run DIR</c> and <c>eval DIR</c>, as the README shows them.</summary>
+public class ArtifactCliTests : ScratchDirectoryTest
+{
+    /// <summary>Points the LLVM binding at a library that does not exist: any use of LLVM in that process fails.</summary>
+    private static readonly Dictionary<string, string> NoLlvm = new() { ["CODESIGN_LIBLLVM"] = "/nonexistent/libLLVM-15.so" };
+
+    [Test]
+    public void A_cpu_artifact_runs_in_a_process_that_cannot_load_llvm_and_generates_the_reference_tokens()
+    {
+        string dir = Path.Combine(Scratch, "f32");
+        var compile = Run("compile", TestPaths.TinyLlama, "--target", "cpu", "-o", dir);
+        Assert.That(compile.Exit, Is.Zero, compile.Err);
+        Assert.That(compile.Out, Does.Contain($"wrote {dir}: cpu artifact"));
+
+        string[] run = ["run", dir, "--prompt", Prompt(2), "--max-tokens", "32", "--greedy", "--ignore-eos", "--ids", "--threads", "2"];
+        var child = RunInNewProcess(NoLlvm, run);
+        Assert.That(child.Exit, Is.Zero, child.Err);
+        Assert.That(LastLine(child.Out), Is.EqualTo(string.Join(' ', Reference("prompt2.greedy"))));
+
+        // The control: the same environment does stop a process that needs LLVM.
+        var jit = RunInNewProcess(NoLlvm, "run", TestPaths.TinyLlama, "--prompt", "x", "--max-tokens", "1", "--device", "cpu");
+        Assert.That(jit.Exit, Is.EqualTo(1));
+        Assert.That(jit.Err, Does.Contain("libLLVM-15 is not installed (looked for /nonexistent/libLLVM-15.so)"));
+    }
+
+    [Test]
+    public void A_quantized_artifact_scores_the_perplexity_of_the_in_process_cpu_device()
+    {
+        string dir = Path.Combine(Scratch, "w4");
+        string recipe = TestPaths.ExampleRecipe("w4g128-gptq");
+        Assert.That(Run("compile", TestPaths.TinyLlama, "--recipe", recipe, "--target", "cpu", "--lut", "never", "-o", dir).Exit, Is.Zero);
+        string ids = TestPaths.TinyLlamaReference + ":eval.ids";
+        var fromArtifact = Run("eval", dir, "--ids", ids, "--window", "128");
+        Assert.That(fromArtifact.Exit, Is.Zero, fromArtifact.Err);
+        // The same compression and kernels, compiled in-process: the recipe line comes first, then the two results.
+        var inProcess = Run("eval", TestPaths.TinyLlama, "--ids", ids, "--window", "128", "--recipe", recipe, "--device", "cpu", "--lut", "never");
+        Assert.That(inProcess.Exit, Is.Zero, inProcess.Err);
+        string perplexity = LastLine(fromArtifact.Out);
+        Assert.That(perplexity, Does.StartWith("perplexity: "));
+        Assert.That(inProcess.Out, Does.Contain(perplexity + " (f32 "));
+    }
+
+    [Test]
+    public void An_artifact_compiled_from_a_gguf_file_keeps_its_vocabulary()
+    {
+        string gguf = Path.Combine(Scratch, "f32.gguf"), dir = Path.Combine(Scratch, "from-gguf");
+        Assert.That(Run("compile", TestPaths.TinyLlama, "-o", gguf).Exit, Is.Zero);
+        var compile = Run("compile", gguf, "--target", "cpu", "-o", dir);
+        Assert.That(compile.Exit, Is.Zero, compile.Err);
+        Assert.That(File.Exists(Path.Combine(dir, "vocabulary.json")));
+        var run = Run("run", dir, "--prompt", Prompt(0), "--max-tokens", "32", "--greedy", "--ignore-eos", "--ids");
+        Assert.That(run.Exit, Is.Zero, run.Err);
+        Assert.That(LastLine(run.Out), Is.EqualTo(string.Join(' ', Reference("prompt0.greedy"))));
+    }
+
+    [Test]
+    public void Misuse_of_an_artifact_is_one_clear_error()
+    {
+        string dir = Path.Combine(Scratch, "f32");
+        Assert.That(Run("compile", TestPaths.TinyLlama, "--target", "cpu", "-o", dir).Exit, Is.Zero);
+        var device = Run("run", dir, "--prompt", "x", "--device", "interpreter");
+        Assert.That((device.Exit, device.Err), Is.EqualTo((1, $"error: {dir}: the interpreter runs models, not compiled artifacts; run the model this was compiled from ({TestPaths.TinyLlama})\n")));
+        var recipe = Run("eval", dir, "--ids", TestPaths.TinyLlamaReference + ":eval.ids", "--recipe", TestPaths.ExampleRecipe("w8-rtn"));
+        Assert.That(recipe.Err, Does.Contain("is a compiled artifact; --recipe needs the model it was compiled from"));
+        var target = Run("compile", TestPaths.TinyLlama, "--target", "tpu", "-o", Path.Combine(Scratch, "tpu"));
+        Assert.That(target.Err.Trim(), Is.EqualTo("error: --target tpu: the targets are: cpu"));
+        var notArtifact = Run("run", Scratch, "--prompt", "x");
+        Assert.That(notArtifact.Err, Does.Contain("directory has no config.json"));
+    }
+}
