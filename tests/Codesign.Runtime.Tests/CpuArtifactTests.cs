@@ -36,7 +36,7 @@ public class CpuArtifactTests : ScratchDirectoryTest
         return Artifact;
     }
 
-    [TestCase(null, LutChoice.Never), TestCase("w4g128-gptq", LutChoice.Never), TestCase("w2g32-awq", LutChoice.Auto), TestCase("mixed-precision", LutChoice.Always)]
+    [TestCase(null, LutChoice.Never), TestCase("w4g128-gptq", LutChoice.Never), TestCase("w2g32-awq", LutChoice.Auto), TestCase("mixed-precision", LutChoice.Always), TestCase("sparse24-wanda-w4g128-gptq", LutChoice.Never)]
     public void An_artifact_generates_what_the_jit_program_and_the_interpreter_generate_for_its_graph(string? recipe, LutChoice lut)
     {
         var (m, store) = Load(recipe);
@@ -141,6 +141,20 @@ public class CpuArtifactTests : ScratchDirectoryTest
         buffer["offset"] = 1L << 40;
         File.WriteAllText(manifestPath, json.ToJsonString());
         Assert.That(() => CompiledArtifact.Open(Artifact).OpenSession(), Throws.TypeOf<CodesignException>().With.Message.Contain("misaligned or outside"));
+    }
+
+    [Test]
+    public void Sparse_rows_whose_columns_leave_the_matrix_are_refused()
+    {
+        CompileTinyLlama("sparse24-magnitude");
+        string manifestPath = Path.Combine(Artifact, ArtifactManifest.FileName);
+        var json = JsonNode.Parse(File.ReadAllText(manifestPath))!;
+        var sparse = json["devices"]!["cpu"]!["weights"]!.AsArray().First(w => w!["form"]!.GetValue<string>() == "sparse_rows")!;
+        // Point the u16 columns at the f32 values: their bit patterns are columns far outside K.
+        sparse["buffers"]![1]!["offset"] = sparse["buffers"]![2]!["offset"]!.GetValue<long>();
+        File.WriteAllText(manifestPath, json.ToJsonString());
+        Assert.That(() => CompiledArtifact.Open(Artifact).OpenSession(), Throws.TypeOf<CodesignException>()
+            .With.Message.Contain($"weight '{sparse["key"]}' (SparseRows): kept weight 0 has column"));
     }
 
     [Test]

@@ -61,21 +61,37 @@ public static unsafe class WeightFile
             {
                 if (!types.TryGetValue(stored.Key, out var value))
                     throw new CodesignException($"{path}: weight '{stored.Key}' is not a weight of graph @{graph.Name}");
-                var shell = PreparedWeight.Unbound(stored.Form, value.Type);
+                PreparedWeight shell;
+                try
+                {
+                    shell = PreparedWeight.Unbound(stored.Form, value.Type);
+                }
+                catch (ArgumentException e)
+                {
+                    throw new CodesignException($"{path}: weight '{stored.Key}' of type {value.Type} has no {stored.Form} form: {e.Message}");
+                }
                 var expected = shell.Buffers;
                 if (stored.Buffers.Count != expected.Count)
                     throw new CodesignException($"{path}: weight '{stored.Key}' ({stored.Form}) has {stored.Buffers.Count} buffers, its type {value.Type} needs {expected.Count}");
-                var addresses = new nint[expected.Count];
+                var buffers = new WeightBuffer[expected.Count];
                 for (int i = 0; i < expected.Count; i++)
                 {
                     var (want, have) = (expected[i], stored.Buffers[i]);
-                    if (have.Name != want.Name || have.Bytes != want.Bytes)
-                        throw new CodesignException($"{path}: weight '{stored.Key}' ({stored.Form}) buffer {i} is '{have.Name}' of {have.Bytes} bytes, its type {value.Type} needs '{want.Name}' of {want.Bytes} bytes");
+                    // A size of -1 depends on the data (kept weights of a sparse matrix): the form checks the contents.
+                    if (have.Name != want.Name || (want.Bytes >= 0 ? have.Bytes != want.Bytes : have.Bytes < 0))
+                        throw new CodesignException($"{path}: weight '{stored.Key}' ({stored.Form}) buffer {i} is '{have.Name}' of {have.Bytes} bytes, its type {value.Type} needs '{want.Name}' of {(want.Bytes >= 0 ? want.Bytes.ToString(System.Globalization.CultureInfo.InvariantCulture) : "some")} bytes");
                     if (have.Offset < 0 || have.Offset % Alignment != 0 || have.Offset > mapping.Length - have.Bytes)
                         throw new CodesignException($"{path}: weight '{stored.Key}' buffer '{have.Name}' at offset {have.Offset} ({have.Bytes} bytes) is misaligned or outside the {mapping.Length}-byte file");
-                    addresses[i] = mapping.Address + (nint)have.Offset;
+                    buffers[i] = new WeightBuffer(have.Name, mapping.Address + (nint)have.Offset, have.Bytes);
                 }
-                bound.Add((stored.Key, shell.At(addresses)));
+                try
+                {
+                    bound.Add((stored.Key, shell.At(buffers)));
+                }
+                catch (ArgumentException e)
+                {
+                    throw new CodesignException($"{path}: weight '{stored.Key}' ({stored.Form}): {e.Message}");
+                }
             }
             return PreparedWeights.Prepared(path, mapping, bound);
         }

@@ -23,6 +23,7 @@ internal static unsafe class NodeLowering
             MatMulOp => DenseLinear(node, weights),
             QMatMulOp q => QuantizedLinear(node, q, weights),
             LutMatMulOp => LutLinear(node, weights),
+            SpMatMulOp => SparseLinear(node, weights),
             ReshapeOp => new CpuStep(node, [], (s, _) => s.Env[output] = s.Env[node.Inputs[0]].Reshaped(s.Resolve(output.Type))),
             RopeOp rope => new CpuStep(node, new RopeSpec(Dim(node, 0, 1), Dim(node, 0, 2), rope.Theta), (s, k) =>
             {
@@ -116,6 +117,21 @@ internal static unsafe class NodeLowering
             var y = Output(s, node);
             long m = x.ElementCount / k;
             s.Launcher.Launch(kernel, [x.Pointer, w.Codes, w.Scales, w.Zeros, y.Pointer, m, n], n, k * m);
+        });
+    }
+
+    private static CpuStep SparseLinear(Node node, PreparedWeights weights)
+    {
+        if (node.Inputs[1].WeightKey is null) throw Unsupported(node, "operand 1 must be a weight");
+        var w = weights.SparseRows(node.Inputs[1]);
+        int n = Dim(node, 1, 0), k = Dim(node, 1, 1);
+        long keptPerRow = Math.Max(1, w.StoredValues / Math.Max(1, n));
+        return new CpuStep(node, new SparseLinearSpec(k), (s, kernel) =>
+        {
+            var x = s.Env[node.Inputs[0]];
+            var y = Output(s, node);
+            long m = x.ElementCount / k;
+            s.Launcher.Launch(kernel, [x.Pointer, w.RowStarts, w.Columns, w.Values, y.Pointer, m, n], n, keptPerRow * m);
         });
     }
 

@@ -5,7 +5,7 @@ using Codesign.IR.Types;
 namespace Codesign.Backends.Cpu.Execution;
 
 /// <summary>The layouts a weight can take for the cpu kernels; a weight read by two kinds of kernel has two.</summary>
-public enum WeightForm { Dense, Quantized, Lut }
+public enum WeightForm { Dense, Quantized, Lut, SparseRows }
 
 /// <summary>One native buffer of a prepared weight, named as an artifact's weight index names it.</summary>
 public readonly record struct WeightBuffer(string Name, nint Address, long Bytes);
@@ -19,8 +19,11 @@ public abstract record PreparedWeight(long[] Shape)
     public abstract WeightForm Form { get; }
     public abstract IReadOnlyList<WeightBuffer> Buffers { get; }
 
-    /// <summary>The same weight over other memory (the buffers in <see cref="Buffers"/> order).</summary>
-    public abstract PreparedWeight At(IReadOnlyList<nint> addresses);
+    /// <summary>
+    /// The same weight over other memory: <paramref name="stored"/> in <see cref="Buffers"/> order, whose sizes match
+    /// those of <see cref="Buffers"/> (a size of -1 there depends on the data: the form checks the contents).
+    /// </summary>
+    public abstract PreparedWeight At(IReadOnlyList<WeightBuffer> stored);
 
     /// <summary>
     /// The weight of <paramref name="type"/> in <paramref name="form"/> with no memory yet: its <see cref="Buffers"/>
@@ -34,6 +37,7 @@ public abstract record PreparedWeight(long[] Shape)
             WeightForm.Dense => new DenseWeight(shape, 0),
             WeightForm.Quantized => new QuantizedWeight(shape, Scheme(type), 0, 0, 0),
             WeightForm.Lut => new LutWeight(shape, LutLinearSpec.For(Scheme(type), checked((int)shape[1])), 0, 0, 0),
+            WeightForm.SparseRows when type.Rank == 2 => new SparseRowsWeight(shape, -1, 0, 0, 0),
             _ => throw new ArgumentOutOfRangeException(nameof(form)),
         };
     }
@@ -50,7 +54,7 @@ public sealed record DenseWeight(long[] Shape, nint Data) : PreparedWeight(Shape
 {
     public override WeightForm Form => WeightForm.Dense;
     public override IReadOnlyList<WeightBuffer> Buffers => [new("data", Data, Shape.Aggregate(1L, (a, d) => checked(a * d)) * sizeof(float))];
-    public override PreparedWeight At(IReadOnlyList<nint> addresses) => this with { Data = addresses[0] };
+    public override PreparedWeight At(IReadOnlyList<WeightBuffer> stored) => this with { Data = stored[0].Address };
 }
 
 /// <summary>The packed codes as stored (<see cref="QuantizedLayout"/>), scales widened to f32, u8 zero points (none when symmetric).</summary>
@@ -70,8 +74,8 @@ public sealed record QuantizedWeight(long[] Shape, QuantScheme Scheme, nint Code
         }
     }
 
-    public override PreparedWeight At(IReadOnlyList<nint> addresses) =>
-        this with { Codes = addresses[0], Scales = addresses[1], Zeros = Scheme.Symmetric ? 0 : addresses[2] };
+    public override PreparedWeight At(IReadOnlyList<WeightBuffer> stored) =>
+        this with { Codes = stored[0].Address, Scales = stored[1].Address, Zeros = Scheme.Symmetric ? 0 : stored[2].Address };
 }
 
 /// <summary>A quantized weight permuted for LUT-mpGEMM (<see cref="LutWeightLayout"/>): units, scales in their stored dtype, u8 zero points.</summary>
@@ -93,6 +97,45 @@ public sealed record LutWeight(long[] Shape, LutLinearSpec Spec, nint Units, nin
         }
     }
 
-    public override PreparedWeight At(IReadOnlyList<nint> addresses) =>
-        this with { Units = addresses[0], Scales = addresses[1], Zeros = Spec.ImplicitZero is not null ? 0 : addresses[2] };
+    public override PreparedWeight At(IReadOnlyList<WeightBuffer> stored) =>
+        this with { Units = stored[0].Address, Scales = stored[1].Address, Zeros = Spec.ImplicitZero is not null ? 0 : stored[2].Address };
+}
+
+/// <summary>
+/// A pruned weight as gathered rows (<see cref="SparseLinearSpec"/>): i64 row starts [N+1], then per kept weight its
+/// column (u16 or i32) and f32 value, row by row. Quantized kept values are stored dequantized, as the interpreter
+/// computes them. <see cref="StoredValues"/> is -1 until bound to data.
+/// </summary>
+public sealed unsafe record SparseRowsWeight(long[] Shape, long StoredValues, nint RowStarts, nint Columns, nint Values) : PreparedWeight(Shape)
+{
+    public override WeightForm Form => WeightForm.SparseRows;
+    public int IndexBytes => SparseLinearSpec.IndexBytesFor(Cols(Shape));
+
+    public override IReadOnlyList<WeightBuffer> Buffers =>
+    [
+        new("row_starts", RowStarts, (Shape[0] + 1) * sizeof(long)),
+        new("columns", Columns, StoredValues < 0 ? -1 : StoredValues * IndexBytes),
+        new("values", Values, StoredValues < 0 ? -1 : StoredValues * sizeof(float)),
+    ];
+
+    /// <summary>Binds to stored buffers after checking that every row start and column stays inside them.</summary>
+    public override PreparedWeight At(IReadOnlyList<WeightBuffer> stored)
+    {
+        long count = stored[2].Bytes / sizeof(float);
+        if (stored[2].Bytes % sizeof(float) != 0 || stored[1].Bytes != count * IndexBytes)
+            throw new ArgumentException($"columns ({stored[1].Bytes} bytes) and values ({stored[2].Bytes} bytes) do not describe the same kept weights");
+        var starts = new ReadOnlySpan<long>((void*)stored[0].Address, Rows(Shape) + 1);
+        if (starts[0] != 0 || starts[^1] != count)
+            throw new ArgumentException($"row starts run from {starts[0]} to {starts[^1]}, not from 0 to the {count} kept weights");
+        for (int r = 0; r < Rows(Shape); r++)
+            if (starts[r + 1] < starts[r] || starts[r + 1] - starts[r] > Cols(Shape))
+                throw new ArgumentException($"row {r} starts at {starts[r]} and ends at {starts[r + 1]}");
+        long cols = Cols(Shape);
+        for (long i = 0; i < count; i++)
+        {
+            long c = IndexBytes == sizeof(ushort) ? ((ushort*)stored[1].Address)[i] : ((int*)stored[1].Address)[i];
+            if (c < 0 || c >= cols) throw new ArgumentException($"kept weight {i} has column {c}, outside K = {cols}");
+        }
+        return this with { StoredValues = count, RowStarts = stored[0].Address, Columns = stored[1].Address, Values = stored[2].Address };
+    }
 }

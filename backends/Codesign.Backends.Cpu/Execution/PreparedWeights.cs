@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using Codesign.IR.Diagnostics;
 using Codesign.IR.Quantization;
 using Codesign.IR.Semantics;
+using Codesign.IR.Sparsity;
 using Codesign.IR.Types;
 using Codesign.IR.Values;
 using Codesign.IR.Weights;
@@ -49,6 +50,8 @@ public sealed unsafe class PreparedWeights : IDisposable
 
     public LutWeight Lut(Value weight) => (LutWeight)Get(weight, WeightForm.Lut);
 
+    public SparseRowsWeight SparseRows(Value weight) => (SparseRowsWeight)Get(weight, WeightForm.SparseRows);
+
     private PreparedWeight Get(Value weight, WeightForm form)
     {
         string key = weight.WeightKey ?? throw new ArgumentException($"%{weight.Name} is not a weight", nameof(weight));
@@ -60,7 +63,8 @@ public sealed unsafe class PreparedWeights : IDisposable
         {
             WeightForm.Dense => PrepareDense(weight, t),
             WeightForm.Quantized => PrepareQuantized(weight, t),
-            _ => PrepareLut(weight, t),
+            WeightForm.Lut => PrepareLut(weight, t),
+            _ => PrepareSparseRows(weight, t),
         };
         _prepared[(key, form)] = prepared;
         return prepared;
@@ -92,6 +96,36 @@ public sealed unsafe class PreparedWeights : IDisposable
         var zeros = GC.AllocateUninitializedArray<byte>(matrix.Scheme.Symmetric ? 0 : entries, pinned: true);
         LutWeightLayout.Build(matrix, spec.Geometry, units, scales, zeros);
         return new LutWeight(t.Shape, spec, Own(units), Own(scales), zeros.Length == 0 ? 0 : Own(zeros));
+    }
+
+    private SparseRowsWeight PrepareSparseRows(Value weight, WeightTensor t)
+    {
+        if (t.DType.Kind != DTypeKind.Sparse)
+            throw new CodesignException($"cpu backend: weight %{weight.Name} is {t.DType}; its kernel reads pruned (sparse) weights");
+        var matrix = (SparseMatrix)PackedWeightCodec.Decode(t);
+        var dense = matrix.ToDense();
+        int rows = matrix.Rows, cols = matrix.Cols;
+        var starts = GC.AllocateUninitializedArray<long>(rows + 1, pinned: true);
+        long kept = matrix.NonZeros;
+        var values = GC.AllocateUninitializedArray<float>(checked((int)kept), pinned: true);
+        bool narrow = Codegen.SparseLinearSpec.IndexBytesFor(cols) == sizeof(ushort);
+        var narrowColumns = GC.AllocateUninitializedArray<ushort>(narrow ? values.Length : 0, pinned: true);
+        var wideColumns = GC.AllocateUninitializedArray<int>(narrow ? 0 : values.Length, pinned: true);
+        int at = 0;
+        for (int r = 0; r < rows; r++)
+        {
+            starts[r] = at;
+            for (int c = 0; c < cols; c++)
+            {
+                long i = (long)r * cols + c;
+                if (!matrix.Kept[i]) continue;
+                if (narrow) narrowColumns[at] = (ushort)c;
+                else wideColumns[at] = c;
+                values[at++] = dense[i];
+            }
+        }
+        starts[rows] = at;
+        return new SparseRowsWeight(t.Shape, kept, Own(starts), narrow ? Own(narrowColumns) : Own(wideColumns), Own(values));
     }
 
     private nint Pin<T>(ReadOnlyMemory<T> memory) where T : unmanaged

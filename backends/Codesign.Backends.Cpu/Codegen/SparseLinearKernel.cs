@@ -1,0 +1,57 @@
+using Codesign.Backends.Cpu.Llvm;
+
+namespace Codesign.Backends.Cpu.Codegen;
+
+/// <summary>
+/// y = x · wᵀ for a pruned w (sparse.spmatmul, every sparse format) stored as gathered rows: per output row its
+/// kept weights' f32 values and their column indices (u16 when K fits, else i32), rows delimited by i64 row starts.
+/// Each row's products are gathered 8 lanes wide (llvm.masked.gather: vgatherdps with AVX2) and accumulated with
+/// FMAs; pruned weights cost neither bandwidth nor arithmetic. Slots: x, row starts (i64 [N+1]), columns, values
+/// (f32), y, M, N. Work items: output rows.
+/// </summary>
+public sealed record SparseLinearSpec(int K) : IKernelSpec
+{
+    private const int Lanes = 8;
+
+    /// <summary>Bytes of one column index: 2 when every column of K fits in 16 bits.</summary>
+    public int IndexBytes => IndexBytesFor(K);
+
+    public static int IndexBytesFor(int k) => k <= 1 << 16 ? sizeof(ushort) : sizeof(int);
+
+    public string Name => $"sparse_linear_k{K}_i{IndexBytes * 8}";
+
+    public void Emit(LlvmModule module, int lanes) => KernelAbi.Define(module, Name, (b, slots, begin, end) =>
+    {
+        var t = b.T;
+        LValue x = b.PointerSlot(slots, 0), starts = b.PointerSlot(slots, 1), columns = b.PointerSlot(slots, 2), values = b.PointerSlot(slots, 3);
+        LValue y = b.PointerSlot(slots, 4), m = b.Slot(slots, 5), n = b.Slot(slots, 6);
+        var indexType = IndexBytes == 2 ? t.I16 : t.I32;
+        var vf = t.Vector(t.F32, Lanes);
+        var gather = module.Intrinsic("llvm.masked.gather.v8f32.v8p0", vf, t.Vector(t.Ptr, Lanes), t.I32, t.Vector(t.I1, Lanes), vf);
+        var allLanes = t.ConstInts(t.I1, Enumerable.Repeat(1L, Lanes));
+        var k = t.I64Const(K);
+        b.For(begin, end, 1, row =>
+        {
+            var first = b.Load(t.I64, b.Gep(t.I64, starts, row), 8);
+            var last = b.Load(t.I64, b.Gep(t.I64, starts, b.Add(row, t.I64Const(1))), 8);
+            var vectorEnd = b.Sub(last, b.SRem(b.Sub(last, first), t.I64Const(Lanes)));
+            b.For(t.I64Const(0), m, 1, token =>
+            {
+                var xRow = b.Gep(t.F32, x, b.Mul(token, k));
+                var acc = b.For(first, vectorEnd, Lanes, [t.Zero(vf)], (i, a) =>
+                {
+                    var cols = b.ZExt(b.Load(t.Vector(indexType, Lanes), b.Gep(indexType, columns, i), IndexBytes), t.Vector(t.I64, Lanes));
+                    var gathered = b.Call(gather, b.Gep(t.F32, xRow, cols), t.I32Const(4), allLanes, t.Undef(vf));
+                    return [b.Fma(gathered, b.Load(vf, b.Gep(t.F32, values, i), 4), a[0], Lanes)];
+                })[0];
+                var sum = b.ReduceAdd(t.F32Const(-0.0f), acc, Lanes);
+                sum = b.For(vectorEnd, last, 1, [sum], (i, a) =>
+                {
+                    var col = b.ZExt(b.Load(indexType, b.Gep(indexType, columns, i), IndexBytes), t.I64);
+                    return [b.Fma(b.Load(t.F32, b.Gep(t.F32, xRow, col), 4), b.Load(t.F32, b.Gep(t.F32, values, i), 4), a[0])];
+                })[0];
+                b.Store(sum, b.Gep(t.F32, y, b.Add(b.Mul(token, n), row)), 4);
+            });
+        });
+    });
+}
