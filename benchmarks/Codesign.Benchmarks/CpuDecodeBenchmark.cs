@@ -18,7 +18,7 @@ internal static class CpuDecodeBenchmark
     {
         Console.WriteLine("| weights | recipe | device | threads | prefill 64 tokens (ms) | decode (ms/token) | decode tokens/s | vs interpreter |");
         Console.WriteLine("|---|---|---|---:|---:|---:|---:|---:|");
-        foreach (var (label, recipe) in new (string, string?)[] { ("f32", null), ("W8", "w8-rtn"), ("W4 g128", "w4g128-rtn"), ("W4 g32 (Q4_0)", "gguf-q4_0"), ("W2 g32", "w2g32-rtn") })
+        foreach (var (label, recipe) in new (string, string?)[] { ("f32", null), ("W8", "w8-rtn"), ("W4 g128", "w4g128-rtn"), ("W4 g32 (Q4_0)", "gguf-q4_0"), ("W2 g32", "w2g32-rtn"), ("f32 2:4", "sparse24-magnitude") })
         {
             using var m = ModelLoader.Load(modelDir);
             IWeightStore store = recipe is null ? m.Weights : RecipeRunner.Apply(m, Path.Combine(recipeDir, recipe + ".json"));

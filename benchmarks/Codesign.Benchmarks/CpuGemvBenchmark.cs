@@ -15,9 +15,10 @@ internal static unsafe class CpuGemvBenchmark
 {
     private const long StreamBytes = 320L << 20;
 
-    private sealed record Format(string Name, QuantScheme? Scheme, bool Lut = false);
+    private sealed record Format(string Name, QuantScheme? Scheme, bool Lut = false, bool Sparse = false);
 
-    public static void Run()
+    /// <param name="only">Run only the formats whose name contains this (e.g. "f32", "LUT"); null: all.</param>
+    public static void Run(string? only = null)
     {
         var formats = new[]
         {
@@ -30,7 +31,9 @@ internal static unsafe class CpuGemvBenchmark
             new Format("W4 g128 asym LUT", QuantScheme.Create(4, 128, false, DType.F16), Lut: true),
             new Format("W2 g32 asym LUT", QuantScheme.Create(2, 32, false, DType.F16), Lut: true),
             new Format("W2 g128 sym LUT", QuantScheme.Create(2, 128, true, DType.F16), Lut: true),
+            new Format("f32 2:4 sparse", null, Sparse: true),
         };
+        formats = formats.Where(f => only is null || f.Name.Contains(only, StringComparison.OrdinalIgnoreCase)).ToArray();
         var shapes = new[] { (4096, 4096), (11008, 4096), (4096, 11008) };
         int maxThreads = Math.Min(2, Environment.ProcessorCount);
         var bandwidth = Enumerable.Range(1, maxThreads).ToDictionary(t => t, ReadBandwidth);
@@ -44,7 +47,7 @@ internal static unsafe class CpuGemvBenchmark
         foreach (var format in formats)
         foreach (var (n, k) in shapes)
         {
-            var (spec, copies, bytes) = format.Lut ? BuildLut(format.Scheme!, n, k) : Build(format, n, k);
+            var (spec, copies, bytes) = format.Lut ? BuildLut(format.Scheme!, n, k) : format.Sparse ? BuildSparse(n, k) : Build(format, n, k);
             var lut = format.Lut ? LutGeometry.For(format.Scheme!, k) : null;
             IKernelSpec[] specs = lut is null ? [spec] : [new LutTableSpec(lut), spec];
             using var library = new JitKernelLibrary(specs);
@@ -67,7 +70,8 @@ internal static unsafe class CpuGemvBenchmark
                             launcher.Launch(kernel, [tables, ts, sums, c.Codes, c.Scales, c.Zeros, yp, 1, n], LutGeometry.RowBlocks(n), (long)k * LutGeometry.RowsPerBlock);
                             return;
                         }
-                        long[] slots = format.Scheme is null ? [xp, c.Codes, yp, 1, n] : [xp, c.Codes, c.Scales, c.Zeros, yp, 1, n];
+                        long[] slots = format.Sparse ? [xp, c.Codes, c.Scales, c.Zeros, yp, 1, n]
+                            : format.Scheme is null ? [xp, c.Codes, yp, 1, n] : [xp, c.Codes, c.Scales, c.Zeros, yp, 1, n];
                         launcher.Launch(kernel, slots, n, k);
                     }
                     for (int i = 0; i < copies.Length; i++) Once();
@@ -127,6 +131,28 @@ internal static unsafe class CpuGemvBenchmark
         }
         // Counted as the kernel reads them: permuted units (padded to whole bit planes), scales and zero points.
         return (spec, list.ToArray(), weightBytes);
+    }
+
+    /// <summary>2:4-pruned f32 rows as the sparse kernel reads them: i64 row starts, u16 columns and f32 values of the kept half.</summary>
+    private static (IKernelSpec Spec, Copy[] Copies, long Bytes) BuildSparse(int n, int k)
+    {
+        var r = new Random(n ^ k ^ 24);
+        long kept = (long)n * k / 2;
+        long weightBytes = (n + 1L) * sizeof(long) + kept * (sizeof(ushort) + sizeof(float));
+        var starts = Enumerable.Range(0, n + 1).Select(row => (long)row * (k / 2)).ToArray();
+        var list = new List<Copy>();
+        for (int c = 0; c < Copies(weightBytes); c++)
+        {
+            var columns = new ushort[kept];
+            for (long i = 0; i < kept; i += 2)
+            {
+                int group = (int)(i / 2 % (k / 4)) * 4, a = r.Next(4), b = (a + 1 + r.Next(3)) % 4;
+                (columns[i], columns[i + 1]) = ((ushort)(group + Math.Min(a, b)), (ushort)(group + Math.Max(a, b)));
+            }
+            list.Add(new Copy(Pinned(starts), Pinned(columns), Pinned(RandomFloats(r, kept))));
+        }
+        // Copy fields here: Codes = row starts, Scales = columns, Zeros = values (the kernel's slot order).
+        return (new SparseLinearSpec(k), list.ToArray(), weightBytes);
     }
 
     private static int Copies(long bytes) => (int)Math.Max(2, (StreamBytes + bytes - 1) / bytes);

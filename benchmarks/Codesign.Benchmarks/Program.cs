@@ -8,16 +8,23 @@ using Codesign.Runtime.Interpreter;
 // Reference-interpreter throughput, each figure beside a baseline measured in the same run.
 // Usage: dotnet run -c Release --project benchmarks/Codesign.Benchmarks [-- MODEL_DIR]
 //        dotnet run -c Release --project benchmarks/Codesign.Benchmarks -- accuracy [MODEL_DIR [RECIPE_DIR]]
-//        dotnet run -c Release --project benchmarks/Codesign.Benchmarks -- cpu-gemv
+//        dotnet run -c Release --project benchmarks/Codesign.Benchmarks -- cpu-gemv [FORMAT_SUBSTRING]
 //        dotnet run -c Release --project benchmarks/Codesign.Benchmarks -- cpu-decode [MODEL_DIR [RECIPE_DIR]]
+//        dotnet run -c Release --project benchmarks/Codesign.Benchmarks -- cpu-artifact [MODEL_DIR [RECIPE_DIR]]
 if (args.Length > 0 && args[0] == "cpu-gemv")
 {
-    CpuGemvBenchmark.Run();
+    CpuGemvBenchmark.Run(args.Length > 1 ? args[1] : null);
     return;
 }
 if (args.Length > 0 && args[0] == "cpu-decode")
 {
     CpuDecodeBenchmark.Run(args.Length > 1 ? args[1] : Path.Combine(FindRoot(), "examples", "tiny-llama-a"),
+        args.Length > 2 ? args[2] : Path.Combine(FindRoot(), "examples", "recipes"));
+    return;
+}
+if (args.Length > 0 && args[0] == "cpu-artifact")
+{
+    CpuArtifactBenchmark.Run(args.Length > 1 ? args[1] : Path.Combine(FindRoot(), "examples", "tiny-llama-a"),
         args.Length > 2 ? args[2] : Path.Combine(FindRoot(), "examples", "recipes"));
     return;
 }
