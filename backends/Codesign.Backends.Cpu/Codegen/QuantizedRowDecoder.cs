@@ -18,7 +18,15 @@ internal sealed class QuantizedRowDecoder(IrBuilder b, int bits, int groupLength
     private LlvmTypes T => b.T;
 
     /// <summary>The 8 weights starting at column <paramref name="c"/> (a multiple of 8) as &lt;8 x float&gt;.</summary>
-    public LValue Vector8(LValue codes, LValue scales, LValue zeros, LValue c)
+    public LValue Vector8(LValue codes, LValue scales, LValue zeros, LValue c) =>
+        b.FMul(b.Splat(Scale(scales, c), 8), b.SIToFP(CenteredVector8(codes, zeros, c), T.Vector(T.F32, 8)));
+
+    /// <summary>The weight at column <paramref name="c"/>, for tails and group sizes that are not multiples of 8.</summary>
+    public LValue Scalar(LValue codes, LValue scales, LValue zeros, LValue c) =>
+        b.FMul(Scale(scales, c), b.SIToFP(CenteredScalar(codes, zeros, c), T.F32));
+
+    /// <summary>code − zero of the 8 weights starting at column <paramref name="c"/> (a multiple of 8), as &lt;8 x i32&gt;.</summary>
+    public LValue CenteredVector8(LValue codes, LValue zeros, LValue c)
     {
         var v8i32 = T.Vector(T.I32, 8);
         var bytePtr = b.Gep(T.I8, codes, b.Mul(b.LShr(c, T.I64Const(3)), T.I64Const(bits)));
@@ -37,13 +45,11 @@ internal sealed class QuantizedRowDecoder(IrBuilder b, int bits, int groupLength
             if (wide) shifted = b.Trunc(shifted, v8i32);
             lanes = b.And(shifted, b.Splat(T.I32Const((1 << bits) - 1), 8));
         }
-        var (scale, zero) = GroupParameters(scales, zeros, c);
-        var centered = b.SIToFP(b.Sub(lanes, b.Splat(zero, 8)), T.Vector(T.F32, 8));
-        return b.FMul(b.Splat(scale, 8), centered);
+        return b.Sub(lanes, b.Splat(Zero(zeros, c), 8));
     }
 
-    /// <summary>The weight at column <paramref name="c"/>, for tails and group sizes that are not multiples of 8.</summary>
-    public LValue Scalar(LValue codes, LValue scales, LValue zeros, LValue c)
+    /// <summary>code − zero of the weight at column <paramref name="c"/>, as i32.</summary>
+    public LValue CenteredScalar(LValue codes, LValue zeros, LValue c)
     {
         var bit = b.Mul(c, T.I64Const(bits));
         var index = b.LShr(bit, T.I64Const(3));
@@ -54,15 +60,11 @@ internal sealed class QuantizedRowDecoder(IrBuilder b, int bits, int groupLength
         var word = b.Or(lo, b.Shl(hi, T.I32Const(8)));
         var shift = b.Trunc(b.And(bit, T.I64Const(7)), T.I32);
         var code = b.And(b.LShr(word, shift), T.I32Const((1 << bits) - 1));
-        var (scale, zero) = GroupParameters(scales, zeros, c);
-        return b.FMul(scale, b.SIToFP(b.Sub(code, zero), T.F32));
+        return b.Sub(code, Zero(zeros, c));
     }
 
-    private (LValue Scale, LValue Zero) GroupParameters(LValue scales, LValue zeros, LValue c)
-    {
-        var group = b.SDiv(c, T.I64Const(groupLength));
-        var scale = b.Load(T.F32, b.Gep(T.F32, scales, group), 4);
-        var zero = storedZeros ? b.ZExt(b.Load(T.I8, b.Gep(T.I8, zeros, group)), T.I32) : T.I32Const(implicitZero);
-        return (scale, zero);
-    }
+    private LValue Scale(LValue scales, LValue c) => b.Load(T.F32, b.Gep(T.F32, scales, b.SDiv(c, T.I64Const(groupLength))), 4);
+
+    private LValue Zero(LValue zeros, LValue c) =>
+        storedZeros ? b.ZExt(b.Load(T.I8, b.Gep(T.I8, zeros, b.SDiv(c, T.I64Const(groupLength)))), T.I32) : T.I32Const(implicitZero);
 }

@@ -106,11 +106,12 @@ internal static unsafe class NodeLowering
 
     private static CpuStep QuantizedLinear(Node node, QMatMulOp op, PreparedWeights weights)
     {
-        if (op.ActBits != 0 || op.Accumulate != QMatMulOp.WeightAccumulate)
-            throw Unsupported(node, $"accumulate = \"{op.Accumulate}\", act_bits = {op.ActBits}: only weight accumulation with f32 activations has a cpu kernel yet");
+        if (op.ActBits == 0 && op.Accumulate != QMatMulOp.WeightAccumulate)
+            throw Unsupported(node, $"accumulate = \"{op.Accumulate}\" with f32 activations has no cpu kernel yet (weight accumulation, or integer activations with act_bits, do)");
         if (node.Inputs[1].WeightKey is null) throw Unsupported(node, "operand 1 must be a weight");
         var w = weights.Quantized(node.Inputs[1]);
         int n = Dim(node, 1, 0), k = Dim(node, 1, 1);
+        if (op.ActBits != 0) return IntegerLinear(node, w, (int)op.ActBits, n, k);
         return new CpuStep(node, QuantizedLinearSpec.For(w.Scheme, k), (s, kernel) =>
         {
             var x = s.Env[node.Inputs[0]];
@@ -119,6 +120,20 @@ internal static unsafe class NodeLowering
             s.Launcher.Launch(kernel, [x.Pointer, w.Codes, w.Scales, w.Zeros, y.Pointer, m, n], n, k * m);
         });
     }
+
+    /// <summary>Activations quantized per token into a scratch array, then exact integer dots per group.</summary>
+    private static CpuStep IntegerLinear(Node node, QuantizedWeight w, int actBits, int n, int k) =>
+        new(node, [new ActivationQuantizeSpec(k, actBits), IntegerLinearSpec.For(w.Scheme, k, actBits)], (s, kernels) =>
+        {
+            var x = s.Env[node.Inputs[0]];
+            var y = Output(s, node);
+            long m = x.ElementCount / k;
+            var scratch = CpuTensor.NewF32([checked((int)(m + (m * k + sizeof(float) - 1) / sizeof(float)))]);
+            nint scales = scratch.Pointer, codes = scales + (nint)(m * sizeof(float));
+            s.Launcher.Launch(kernels[0], [x.Pointer, codes, scales], m, k);
+            s.Launcher.Launch(kernels[1], [codes, scales, w.Codes, w.Scales, w.Zeros, y.Pointer, m, n], n, k * m);
+            GC.KeepAlive(scratch);
+        });
 
     private static CpuStep SparseLinear(Node node, PreparedWeights weights)
     {
