@@ -168,7 +168,7 @@ internal static unsafe class CpuGemvBenchmark
     private static readonly List<object> Keep = [];
 
     /// <summary>GB/s reading a buffer far larger than the caches, split into one contiguous range per thread.</summary>
-    private static double ReadBandwidth(int threads)
+    internal static double ReadBandwidth(int threads)
     {
         var data = GC.AllocateArray<float>((int)(StreamBytes / 4), pinned: true);
         new Random(1).NextBytes(MemoryMarshal.AsBytes(data.AsSpan()));

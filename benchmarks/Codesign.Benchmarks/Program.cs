@@ -11,6 +11,7 @@ using Codesign.Runtime.Interpreter;
 //        dotnet run -c Release --project benchmarks/Codesign.Benchmarks -- cpu-gemv [FORMAT_SUBSTRING]
 //        dotnet run -c Release --project benchmarks/Codesign.Benchmarks -- cpu-decode [MODEL_DIR [RECIPE_DIR]]
 //        dotnet run -c Release --project benchmarks/Codesign.Benchmarks -- cpu-artifact [MODEL_DIR [RECIPE_DIR]]
+//        dotnet run -c Release --project benchmarks/Codesign.Benchmarks -- cpu-decode-7b [LAYERS]
 if (args.Length > 0 && args[0] == "cpu-gemv")
 {
     CpuGemvBenchmark.Run(args.Length > 1 ? args[1] : null);
@@ -20,6 +21,11 @@ if (args.Length > 0 && args[0] == "cpu-decode")
 {
     CpuDecodeBenchmark.Run(args.Length > 1 ? args[1] : Path.Combine(FindRoot(), "examples", "tiny-llama-a"),
         args.Length > 2 ? args[2] : Path.Combine(FindRoot(), "examples", "recipes"));
+    return;
+}
+if (args.Length > 0 && args[0] == "cpu-decode-7b")
+{
+    Cpu7bDecodeBenchmark.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 32);
     return;
 }
 if (args.Length > 0 && args[0] == "cpu-artifact")

@@ -34,6 +34,9 @@ public sealed class CpuProgram : IDisposable
     public Graph Graph => _plan.Graph;
     public int Threads => _launcher.Threads;
     public IEnumerable<IKernelSpec> Kernels => _plan.Kernels;
+
+    /// <summary>The weights in the forms the kernels read.</summary>
+    public PreparedWeights Weights => _plan.Weights;
     public string? LlvmIr => (_kernels as JitKernelLibrary)?.LlvmIr;
 
     /// <summary>What the cpu's lut-lower chose per quantized layer (empty when the graph has none, or was lowered before).</summary>
