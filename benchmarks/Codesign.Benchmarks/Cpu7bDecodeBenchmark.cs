@@ -15,7 +15,8 @@ using Codesign.Runtime.Devices;
 /// </summary>
 internal static class Cpu7bDecodeBenchmark
 {
-    public static void Run(int layers)
+    /// <param name="only">Run only the weight formats whose label contains this; null: all.</param>
+    public static void Run(int layers, string? only = null)
     {
         var config = new LlamaConfig
         {
@@ -29,9 +30,10 @@ internal static class Cpu7bDecodeBenchmark
         Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|");
         foreach (var (label, scheme) in new[] { ("W4 g128 asym", QuantScheme.Create(4, 128, false, DType.F16)), ("W4 g32 sym (Q4_0-like)", QuantScheme.Create(4, 32, true, DType.F16)), ("W2 g32 asym", QuantScheme.Create(2, 32, false, DType.F16)) })
         {
+            if (only is not null && !label.Contains(only, StringComparison.OrdinalIgnoreCase)) continue;
             var store = RandomModel(config, scheme);
             var graph = LlamaGraphBuilder.Build("llama_7b_shape", config, store, "random");
-            foreach (var lut in new[] { LutChoice.Never, LutChoice.Always })
+            foreach (var lut in new[] { LutChoice.Always, LutChoice.Never })
             {
                 var clock = Stopwatch.StartNew();
                 using var program = CpuProgram.Compile(graph, store, threads: 2, lut: lut);

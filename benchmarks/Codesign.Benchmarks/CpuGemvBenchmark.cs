@@ -56,7 +56,7 @@ internal static unsafe class CpuGemvBenchmark
             {
                 foreach (int threads in Enumerable.Range(1, maxThreads))
                 {
-                    var launcher = new KernelLauncher(threads);
+                    using var launcher = new KernelLauncher(threads);
                     nint kernel = library.Address(spec.Name);
                     nint tableKernel = lut is null ? 0 : library.Address(specs[0].Name);
                     int next = 0;

@@ -11,7 +11,7 @@ using Codesign.Runtime.Interpreter;
 //        dotnet run -c Release --project benchmarks/Codesign.Benchmarks -- cpu-gemv [FORMAT_SUBSTRING]
 //        dotnet run -c Release --project benchmarks/Codesign.Benchmarks -- cpu-decode [MODEL_DIR [RECIPE_DIR]]
 //        dotnet run -c Release --project benchmarks/Codesign.Benchmarks -- cpu-artifact [MODEL_DIR [RECIPE_DIR]]
-//        dotnet run -c Release --project benchmarks/Codesign.Benchmarks -- cpu-decode-7b [LAYERS]
+//        dotnet run -c Release --project benchmarks/Codesign.Benchmarks -- cpu-decode-7b [LAYERS [FORMAT_SUBSTRING]]
 if (args.Length > 0 && args[0] == "cpu-gemv")
 {
     CpuGemvBenchmark.Run(args.Length > 1 ? args[1] : null);
@@ -25,7 +25,7 @@ if (args.Length > 0 && args[0] == "cpu-decode")
 }
 if (args.Length > 0 && args[0] == "cpu-decode-7b")
 {
-    Cpu7bDecodeBenchmark.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 32);
+    Cpu7bDecodeBenchmark.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 32, args.Length > 2 ? args[2] : null);
     return;
 }
 if (args.Length > 0 && args[0] == "cpu-artifact")

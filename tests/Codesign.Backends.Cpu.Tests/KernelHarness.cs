@@ -29,8 +29,11 @@ internal sealed class KernelHarness : IDisposable
     }
 
     /// <summary>Runs the <paramref name="kernel"/>-th spec given to the constructor.</summary>
-    public void Run(long[] slots, long items, int threads = 2, int kernel = 0) =>
-        new KernelLauncher(threads).Launch(_library.Address(_names[kernel]), slots, items, cost: 1 << 14);
+    public void Run(long[] slots, long items, int threads = 2, int kernel = 0)
+    {
+        using var launcher = new KernelLauncher(threads);
+        launcher.Launch(_library.Address(_names[kernel]), slots, items, cost: 1 << 14);
+    }
 
     public void Dispose()
     {

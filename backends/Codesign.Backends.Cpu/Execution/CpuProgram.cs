@@ -91,6 +91,7 @@ public sealed class CpuProgram : IDisposable
 
     public void Dispose()
     {
+        _launcher.Dispose();
         _kernels.Dispose();
         _plan.Dispose();
     }
