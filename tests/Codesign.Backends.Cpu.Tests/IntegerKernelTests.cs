@@ -1,6 +1,5 @@
 using Codesign.Backends.Cpu.Codegen;
 using Codesign.Backends.Cpu.Execution;
-using Codesign.IR.Diagnostics;
 using Codesign.IR.Ops;
 using Codesign.IR.Quantization;
 using Codesign.IR.Semantics;
@@ -70,19 +69,5 @@ public class IntegerKernelTests
     {
         Assert.That(IntegerLinearSpec.For(QuantScheme.Create(8, 0, false, DType.F32), 11008, 8).WideDots, Is.False);
         Assert.That(IntegerLinearSpec.For(QuantScheme.Create(8, 0, false, DType.F32), 70000, 8).WideDots, Is.True);
-    }
-
-    [Test]
-    public void Group_accumulation_of_f32_activations_is_refused_naming_the_node()
-    {
-        var scheme = QuantScheme.Create(4, 32, true, DType.F16);
-        var w = RandomMatrix(Fresh(), scheme, 8, 64);
-        var dtype = PackedWeightCodec.DTypeOf(w);
-        var b = new IR.Graphs.GraphBuilder("mixpe");
-        var g = b.Return(b.Apply(new QMatMulOp(QMatMulOp.GroupAccumulate), "y", b.Input("x", TensorType.Of(DType.F32, "seq", 64)), b.Weight("w", TensorType.Of(dtype, 8, 64))));
-        var store = new IR.Weights.LayeredWeightStore();
-        store.Set(PackedWeightCodec.Encode("w", dtype, w));
-        Assert.That(() => CpuProgram.Compile(g, store), Throws.TypeOf<CodesignException>()
-            .With.Message.Contain("cpu backend: cannot run %y = quant.qmatmul: accumulate = \"group\" with f32 activations has no cpu kernel yet"));
     }
 }

@@ -46,6 +46,21 @@ public class LinearKernelTests
         AssertClose(y, MatMulKernel.Linear(x, matrix.ToDense(), m, n, k), 1e-5);
     }
 
+    [TestCaseSource(nameof(QuantizedCases))]
+    public void Group_accumulating_linear_matches_the_interpreter(int bits, int group, bool symmetric, bool ternary, int m, int n, int k)
+    {
+        var r = Fresh();
+        var scheme = QuantScheme.Create(bits, group, symmetric || ternary, DType.F16, ternary: ternary);
+        var matrix = RandomMatrix(r, scheme, n, k);
+        var (scales, zeros) = (matrix.Scales, matrix.Zeros);
+        var packed = matrix.Pack();
+        var x = RandomFloats(r, (long)m * k);
+        var y = new float[m * n];
+        using var h = new KernelHarness(GroupAccumulateLinearSpec.For(scheme, k));
+        h.Run([h.Pin(x), h.Pin(packed), h.Pin(scales), zeros is null ? 0 : h.Pin(zeros), h.Pin(y), m, n], n);
+        AssertClose(y, QMatMulKernel.GroupAccumulate(x, matrix, m), 1e-5);
+    }
+
     [Test]
     public void The_quantized_gemv_is_vectorised_for_the_host()
     {

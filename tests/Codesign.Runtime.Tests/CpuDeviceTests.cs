@@ -54,6 +54,23 @@ public class CpuDeviceTests
         Assert.That(cpu, Is.EqualTo(interpreter));
     }
 
+    [Test]
+    public void A_group_accumulating_model_generates_the_interpreters_tokens()
+    {
+        string scratch = TestPaths.NewScratchDirectory("mixpe"), recipe = Path.Combine(scratch, "w4g32-mixpe.json");
+        File.WriteAllText(recipe, """{ "name": "W4 g32 MixPE", "layers": [ { "match": "lm_head", "keep": "f32" }, { "match": "*", "quant": { "bits": 4, "group": 32, "accumulate": "group" } } ] }""");
+        using var m = ModelLoader.Load(TestPaths.TinyLlama);
+        var store = RecipeRunner.Apply(m, recipe);
+        Directory.Delete(scratch, recursive: true);
+        Assert.That(m.Graph.Nodes.Count(n => n.Op is IR.Ops.QMatMulOp { Accumulate: IR.Ops.QMatMulOp.GroupAccumulate }), Is.EqualTo(28));
+        using var program = CpuProgram.Compile(m.Graph, store, threads: 2, lut: LutChoice.Never);
+        var ids = TinyLlamaFixture.Ids("prompt0.ids");
+        var cpu = new CpuSession(program);
+        var reference = new InterpreterSession(new ReferenceInterpreter(program.Graph, store));
+        AssertLogitsClose(cpu.Forward(ids), reference.Forward(ids));
+        Assert.That(TextGenerator.Generate(cpu, ids, 24, SamplingOptions.GreedyDecoding), Is.EqualTo(TextGenerator.Generate(reference, ids, 24, SamplingOptions.GreedyDecoding)));
+    }
+
     [TestCase("w2g32-awq"), TestCase("w4g128-gptq"), TestCase("ternary-g64")]
     public void Lut_lowered_models_generate_the_interpreters_tokens_for_the_lowered_graph(string recipe)
     {

@@ -89,3 +89,53 @@ public sealed record QuantizedLinearSpec(int Bits, int K, int GroupLength, int G
         });
     });
 }
+
+/// <summary>
+/// y = x · wᵀ accumulated per group (quant.qmatmul, accumulate = "group": MixPE): per group p = Σ x·(code − zero),
+/// then y += scale · p, groups in order, as <see cref="IR.Semantics.QMatMulKernel.GroupAccumulate"/> defines it (float
+/// semantics: the dot within a group is vectorised, so results agree to f32 rounding). Each row's centered codes are
+/// decoded once into a stack buffer and reused by every token. Slots as <see cref="QuantizedLinearSpec"/>.
+/// </summary>
+public sealed record GroupAccumulateLinearSpec(int Bits, int K, int GroupLength, int Groups, bool StoredZeros, int ImplicitZero) : IKernelSpec
+{
+    public static GroupAccumulateLinearSpec For(QuantScheme scheme, int k) =>
+        new(scheme.Bits, k, scheme.GroupLength(k), scheme.GroupCount(k), !scheme.Symmetric, scheme.Symmetric ? scheme.ImplicitZero : 0);
+
+    public int RowBytes => (K * Bits + 7) / 8;
+
+    public string Name => $"glinear_b{Bits}_k{K}_g{GroupLength}_{(StoredZeros ? "z" : $"s{ImplicitZero}")}";
+
+    public void Emit(LlvmModule module, int lanes) => KernelAbi.Define(module, Name, (b, slots, begin, end) =>
+    {
+        var t = b.T;
+        LValue x = b.PointerSlot(slots, 0), codes = b.PointerSlot(slots, 1), scales = b.PointerSlot(slots, 2), zeros = b.PointerSlot(slots, 3);
+        LValue y = b.PointerSlot(slots, 4), m = b.Slot(slots, 5), n = b.Slot(slots, 6);
+        var decoder = new QuantizedRowDecoder(b, Bits, GroupLength, ImplicitZero, StoredZeros, RowBytes);
+        const int step = QuantizedRowDecoder.CodesPerStep;
+        long vectorEnd = QuantizedRowDecoder.Vectorizable(GroupLength, K) ? K - K % step : 0;
+        int lastLength = K - (Groups - 1) * GroupLength;
+        var buffer = b.StackArray(t.F32, t.I64Const(K));
+        b.For(begin, end, 1, j =>
+        {
+            var rowCodes = b.Gep(t.I8, codes, b.Mul(j, t.I64Const(RowBytes)));
+            var rowScales = b.Gep(t.F32, scales, b.Mul(j, t.I64Const(Groups)));
+            var rowZeros = StoredZeros ? b.Gep(t.I8, zeros, b.Mul(j, t.I64Const(Groups))) : zeros;
+            if (vectorEnd > 0)
+                b.For(t.I64Const(0), t.I64Const(vectorEnd), step, i => b.Store(b.SIToFP(decoder.CenteredVector8(rowCodes, rowZeros, i), t.Vector(t.F32, step)), b.Gep(t.F32, buffer, i), 4));
+            if (K > vectorEnd)
+                b.For(t.I64Const(vectorEnd), t.I64Const(K), 1, i => b.Store(b.SIToFP(decoder.CenteredScalar(rowCodes, rowZeros, i), t.F32), b.Gep(t.F32, buffer, i), 4));
+            b.For(t.I64Const(0), m, 1, r =>
+            {
+                var xRow = b.Gep(t.F32, x, b.Mul(r, t.I64Const(K)));
+                LValue Partial(LValue start, int length) =>
+                    DotProduct.OfFloats(b, b.Gep(t.F32, xRow, start), b.Gep(t.F32, buffer, start), lanes).Emit(b, lanes, length, length - length % lanes);
+                LValue Scale(LValue q) => b.Load(t.F32, b.Gep(t.F32, rowScales, q), 4);
+                var acc = b.For(t.I64Const(0), t.I64Const(Groups - 1), 1, [t.F32Const(0f)], (q, a) =>
+                    [b.FAdd(a[0], b.FMul(Scale(q), Partial(b.Mul(q, t.I64Const(GroupLength)), GroupLength)))])[0];
+                var last = t.I64Const(Groups - 1);
+                acc = b.FAdd(acc, b.FMul(Scale(last), Partial(b.Mul(last, t.I64Const(GroupLength)), lastLength)));
+                b.Store(acc, b.Gep(t.F32, y, b.Add(b.Mul(r, n), j)), 4);
+            });
+        });
+    });
+}

@@ -106,13 +106,12 @@ internal static unsafe class NodeLowering
 
     private static CpuStep QuantizedLinear(Node node, QMatMulOp op, PreparedWeights weights)
     {
-        if (op.ActBits == 0 && op.Accumulate != QMatMulOp.WeightAccumulate)
-            throw Unsupported(node, $"accumulate = \"{op.Accumulate}\" with f32 activations has no cpu kernel yet (weight accumulation, or integer activations with act_bits, do)");
         if (node.Inputs[1].WeightKey is null) throw Unsupported(node, "operand 1 must be a weight");
         var w = weights.Quantized(node.Inputs[1]);
         int n = Dim(node, 1, 0), k = Dim(node, 1, 1);
         if (op.ActBits != 0) return IntegerLinear(node, w, (int)op.ActBits, n, k);
-        return new CpuStep(node, QuantizedLinearSpec.For(w.Scheme, k), (s, kernel) =>
+        IKernelSpec spec = op.Accumulate == QMatMulOp.GroupAccumulate ? GroupAccumulateLinearSpec.For(w.Scheme, k) : QuantizedLinearSpec.For(w.Scheme, k);
+        return new CpuStep(node, spec, (s, kernel) =>
         {
             var x = s.Env[node.Inputs[0]];
             var y = Output(s, node);
