@@ -49,18 +49,9 @@ public class IntegerKernelTests
         var r = Fresh();
         var scheme = QuantScheme.Create(bits, group, symmetric || ternary, group == 0 ? DType.F32 : DType.F16, ternary: ternary);
         var w = RandomMatrix(r, scheme, n, k);
-        var dtype = PackedWeightCodec.DTypeOf(w);
-        var b = new IR.Graphs.GraphBuilder("w8a8");
-        var xv = b.Input("x", TensorType.Of(DType.F32, "seq", k));
-        var g = b.Return(b.Apply(new QMatMulOp(QMatMulOp.GroupAccumulate, actBits), "y", xv, b.Weight("w", TensorType.Of(dtype, n, k))));
-        var store = new IR.Weights.LayeredWeightStore();
-        store.Set(PackedWeightCodec.Encode("w", dtype, w));
         var x = RandomFloats(r, (long)tokens * k, spread: 4);
-
-        using var program = CpuProgram.Compile(g, store, threads: 2);
-        Assert.That(program.Kernels.Select(s => s.GetType()), Is.EqualTo(new[] { typeof(ActivationQuantizeSpec), typeof(IntegerLinearSpec) }));
-        var y = program.Run(new Dictionary<string, CpuTensor> { ["x"] = CpuTensor.F32([tokens, k], x) }, new KvCache())["y"].Floats!;
-        var expected = new ReferenceInterpreter(g, store).Run(new Dictionary<string, HostTensor> { ["x"] = HostTensor.F32([tokens, k], x) }, new KvCache())["y"].Floats.ToArray();
+        var (program, y, expected) = RunNode(new QMatMulOp(QMatMulOp.GroupAccumulate, actBits), w, x, tokens);
+        using (program) Assert.That(program.Kernels.Select(s => s.GetType()), Is.EqualTo(new[] { typeof(ActivationQuantizeSpec), typeof(IntegerLinearSpec) }));
         Assert.That(y, Is.EqualTo(expected));
     }
 

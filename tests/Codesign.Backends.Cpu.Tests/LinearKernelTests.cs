@@ -32,33 +32,27 @@ public class LinearKernelTests
     }
 
     [TestCaseSource(nameof(QuantizedCases))]
-    public void Quantized_linear_matches_the_interpreter(int bits, int group, bool symmetric, bool ternary, int m, int n, int k)
-    {
-        var r = Fresh();
-        var scheme = QuantScheme.Create(bits, group, symmetric || ternary, DType.F16, ternary: ternary);
-        var matrix = RandomMatrix(r, scheme, n, k);
-        var (scales, zeros) = (matrix.Scales, matrix.Zeros);
-        var packed = matrix.Pack();
-        var x = RandomFloats(r, (long)m * k);
-        var y = new float[m * n];
-        using var h = new KernelHarness(QuantizedLinearSpec.For(scheme, k));
-        h.Run([h.Pin(x), h.Pin(packed), h.Pin(scales), zeros is null ? 0 : h.Pin(zeros), h.Pin(y), m, n], n);
-        AssertClose(y, MatMulKernel.Linear(x, matrix.ToDense(), m, n, k), 1e-5);
-    }
+    public void Quantized_linear_matches_the_interpreter(int bits, int group, bool symmetric, bool ternary, int m, int n, int k) =>
+        AssertMatches(QuantizedLinearSpec.For, (x, w) => MatMulKernel.Linear(x, w.ToDense(), m, n, k), bits, group, symmetric || ternary, ternary, m, n, k);
 
     [TestCaseSource(nameof(QuantizedCases))]
-    public void Group_accumulating_linear_matches_the_interpreter(int bits, int group, bool symmetric, bool ternary, int m, int n, int k)
+    public void Group_accumulating_linear_matches_the_interpreter(int bits, int group, bool symmetric, bool ternary, int m, int n, int k) =>
+        AssertMatches(GroupAccumulateLinearSpec.For, (x, w) => QMatMulKernel.GroupAccumulate(x, w, m), bits, group, symmetric || ternary, ternary, m, n, k);
+
+    /// <summary>A kernel over packed codes, f32 scales and u8 zeros (slots x, codes, scales, zeros, y, M, N) against the interpreter's semantics.</summary>
+    private static void AssertMatches(Func<QuantScheme, int, IKernelSpec> kernel, Func<float[], QuantizedMatrix, float[]> reference,
+        int bits, int group, bool symmetric, bool ternary, int m, int n, int k)
     {
         var r = Fresh();
-        var scheme = QuantScheme.Create(bits, group, symmetric || ternary, DType.F16, ternary: ternary);
+        var scheme = QuantScheme.Create(bits, group, symmetric, DType.F16, ternary: ternary);
         var matrix = RandomMatrix(r, scheme, n, k);
         var (scales, zeros) = (matrix.Scales, matrix.Zeros);
         var packed = matrix.Pack();
         var x = RandomFloats(r, (long)m * k);
         var y = new float[m * n];
-        using var h = new KernelHarness(GroupAccumulateLinearSpec.For(scheme, k));
+        using var h = new KernelHarness(kernel(scheme, k));
         h.Run([h.Pin(x), h.Pin(packed), h.Pin(scales), zeros is null ? 0 : h.Pin(zeros), h.Pin(y), m, n], n);
-        AssertClose(y, QMatMulKernel.GroupAccumulate(x, matrix, m), 1e-5);
+        AssertClose(y, reference(x, matrix), 1e-5);
     }
 
     [Test]

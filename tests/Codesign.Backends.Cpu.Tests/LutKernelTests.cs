@@ -71,16 +71,9 @@ public class LutKernelTests
         var scheme = QuantScheme.Create(2, 32, false, DType.F16);
         int n = 43, k = 160;
         var w = RandomMatrix(r, scheme, n, k);
-        var dtype = PackedWeightCodec.DTypeOf(w);
-        var b = new IR.Graphs.GraphBuilder("lut");
-        var xv = b.Input("x", TensorType.Of(DType.F32, "seq", k));
-        var g = b.Return(b.Apply(new IR.Ops.LutMatMulOp(), "y", xv, b.Weight("w", TensorType.Of(dtype, n, k))));
-        var store = new IR.Weights.LayeredWeightStore();
-        store.Set(PackedWeightCodec.Encode("w", dtype, w));
         var x = RandomFloats(r, (long)tokens * k);
-        using var program = CpuProgram.Compile(g, store, threads: 2);
-        var y = program.Run(new Dictionary<string, CpuTensor> { ["x"] = CpuTensor.F32([tokens, k], x) }, new KvCache())["y"].Floats!;
-        var expected = new ReferenceInterpreter(g, store).Run(new Dictionary<string, HostTensor> { ["x"] = HostTensor.F32([tokens, k], x) }, new KvCache())["y"].Floats.ToArray();
+        var (program, y, expected) = RunNode(new IR.Ops.LutMatMulOp(), w, x, tokens);
+        program.Dispose();
         Assert.That(y, Is.EqualTo(expected));
     }
 

@@ -70,18 +70,9 @@ public class SparseKernelTests
             var dense = RandomFloats(r, (long)n * k).Select(v => FloatStorage.Round(v, dtype)).ToArray();
             matrix = SparseMatrix.FromDense(format, dtype, n, k, kept, dense);
         }
-        var wtype = PackedWeightCodec.DTypeOf(matrix);
-        var b = new IR.Graphs.GraphBuilder("sparse");
-        var xv = b.Input("x", TensorType.Of(DType.F32, "seq", k));
-        var g = b.Return(b.Apply(new IR.Ops.SpMatMulOp(), "y", xv, b.Weight("w", TensorType.Of(wtype, n, k))));
-        var store = new IR.Weights.LayeredWeightStore();
-        store.Set(PackedWeightCodec.Encode("w", wtype, matrix));
         var x = RandomFloats(r, (long)tokens * k);
-
-        using var program = CpuProgram.Compile(g, store, threads: 2);
-        Assert.That(program.Kernels.Single().Name, Is.EqualTo($"sparse_linear_k{k}_i{(k <= 65536 ? 16 : 32)}"));
-        var y = program.Run(new Dictionary<string, CpuTensor> { ["x"] = CpuTensor.F32([tokens, k], x) }, new KvCache())["y"].Floats!;
-        var expected = new ReferenceInterpreter(g, store).Run(new Dictionary<string, HostTensor> { ["x"] = HostTensor.F32([tokens, k], x) }, new KvCache())["y"].Floats.ToArray();
+        var (program, y, expected) = RunNode(new IR.Ops.SpMatMulOp(), matrix, x, tokens);
+        using (program) Assert.That(program.Kernels.Single().Name, Is.EqualTo($"sparse_linear_k{k}_i{(k <= 65536 ? 16 : 32)}"));
         AssertClose(y, expected, 1e-5);
     }
 

@@ -47,50 +47,41 @@ public sealed record ActivationQuantizeSpec(int K, int Bits) : IKernelSpec
 /// the activations (i8 [M, K]), their scales (f32 [M]), packed weight codes, weight scales (f32 [N, groups]), zero
 /// points (u8 [N, groups] or 0), y, M, N. Work items: output columns (weight rows).
 /// </summary>
-public sealed record IntegerLinearSpec(int Bits, int K, int GroupLength, int Groups, bool StoredZeros, int ImplicitZero, int ActBits) : IKernelSpec
+public sealed record IntegerLinearSpec(QuantizedRows Rows, int ActBits) : IKernelSpec
 {
-    public static IntegerLinearSpec For(QuantScheme scheme, int k, int actBits) =>
-        new(scheme.Bits, k, scheme.GroupLength(k), scheme.GroupCount(k), !scheme.Symmetric, scheme.Symmetric ? scheme.ImplicitZero : 0, actBits);
-
-    public int RowBytes => (K * Bits + 7) / 8;
+    public static IntegerLinearSpec For(QuantScheme scheme, int k, int actBits) => new(QuantizedRows.For(scheme, k), actBits);
 
     /// <summary>Whether a group's dot can leave i32: |a| ≤ qmax, |code − zero| &lt; 2^bits.</summary>
-    public bool WideDots => (long)ActivationQuantizer.MaxCode(ActBits) * (1L << Bits) * GroupLength >= int.MaxValue;
+    public bool WideDots => (long)ActivationQuantizer.MaxCode(ActBits) * (1L << Rows.Bits) * Rows.GroupLength >= int.MaxValue;
 
-    public string Name => $"ilinear_b{Bits}_a{ActBits}_k{K}_g{GroupLength}_{(StoredZeros ? "z" : $"s{ImplicitZero}")}";
+    public string Name => $"ilinear_a{ActBits}_{Rows.Key}";
 
     public void Emit(LlvmModule module, int lanes) => KernelAbi.Define(module, Name, (b, slots, begin, end) =>
     {
         var t = b.T;
         LValue a = b.PointerSlot(slots, 0), aScales = b.PointerSlot(slots, 1), codes = b.PointerSlot(slots, 2), scales = b.PointerSlot(slots, 3);
         LValue zeros = b.PointerSlot(slots, 4), y = b.PointerSlot(slots, 5), m = b.Slot(slots, 6), n = b.Slot(slots, 7);
-        var decoder = new QuantizedRowDecoder(b, Bits, GroupLength, ImplicitZero, StoredZeros, RowBytes);
-        const int step = QuantizedRowDecoder.CodesPerStep;
-        long vectorEnd = QuantizedRowDecoder.Vectorizable(GroupLength, K) ? K - K % step : 0;
+        var decoder = Rows.Decoder(b);
         var dotType = WideDots ? t.I64 : t.I32;
-        var centered = b.StackArray(t.I32, t.I64Const(K));
-        var k = t.I64Const(K);
+        var k = t.I64Const(Rows.K);
+        var centered = b.StackArray(t.I32, k);
         b.For(begin, end, 1, j =>
         {
-            var rowCodes = b.Gep(t.I8, codes, b.Mul(j, t.I64Const(RowBytes)));
-            var rowZeros = StoredZeros ? b.Gep(t.I8, zeros, b.Mul(j, t.I64Const(Groups))) : zeros;
-            var rowScales = b.Gep(t.F32, scales, b.Mul(j, t.I64Const(Groups)));
-            if (vectorEnd > 0)
-                b.For(t.I64Const(0), t.I64Const(vectorEnd), step, c => b.Store(decoder.CenteredVector8(rowCodes, rowZeros, c), b.Gep(t.I32, centered, c), 4));
-            if (K > vectorEnd)
-                b.For(t.I64Const(vectorEnd), k, 1, c => b.Store(decoder.CenteredScalar(rowCodes, rowZeros, c), b.Gep(t.I32, centered, c), 4));
+            var (rowCodes, rowScales, rowZeros) = Rows.Row(b, codes, scales, zeros, j);
+            decoder.DecodeRow(rowCodes, rowScales, rowZeros, centered, Rows.K, RowValues.CenteredInts);
             b.For(t.I64Const(0), m, 1, token =>
             {
                 var aRow = b.Gep(t.I8, a, b.Mul(token, k));
                 var aScale = b.Load(t.F32, b.Gep(t.F32, aScales, token), 4);
-                var acc = b.For(t.I64Const(0), t.I64Const(Groups), 1, [t.F32Const(0f)], (q, acc0) =>
+                var acc = b.For(t.I64Const(0), t.I64Const(Rows.Groups), 1, [t.F32Const(0f)], (q, acc0) =>
                 {
-                    var start = b.Mul(q, t.I64Const(GroupLength));
-                    var stop = b.IMin(b.Add(start, t.I64Const(GroupLength)), k);
+                    var start = b.Mul(q, t.I64Const(Rows.GroupLength));
+                    var stop = b.IMin(b.Add(start, t.I64Const(Rows.GroupLength)), k);
                     // An integer reduction: LLVM's vectoriser may reorder it freely, the sum is exact either way.
                     var dot = b.For(start, stop, 1, [t.Zero(dotType)], (c, d) =>
                     {
-                        var product = b.Mul(b.SExt(b.Load(t.I8, b.Gep(t.I8, aRow, c)), dotType), WideDots ? b.SExt(b.Load(t.I32, b.Gep(t.I32, centered, c), 4), t.I64) : b.Load(t.I32, b.Gep(t.I32, centered, c), 4));
+                        var w = b.Load(t.I32, b.Gep(t.I32, centered, c), 4);
+                        var product = b.Mul(b.SExt(b.Load(t.I8, b.Gep(t.I8, aRow, c)), dotType), WideDots ? b.SExt(w, t.I64) : w);
                         return [b.Add(d[0], product)];
                     })[0];
                     var scale = b.FMul(b.Load(t.F32, b.Gep(t.F32, rowScales, q), 4), aScale);

@@ -36,30 +36,27 @@ public sealed record DenseLinearSpec(int K) : IKernelSpec
 /// [N, groups]), zeros (u8 [N, groups] or 0), y, M, N. For M = 1 (decode) the codes are decoded straight into
 /// the FMAs; for M &gt; 1 a row is decoded once into a stack buffer and reused for every token.
 /// </summary>
-public sealed record QuantizedLinearSpec(int Bits, int K, int GroupLength, int Groups, bool StoredZeros, int ImplicitZero) : IKernelSpec
+public sealed record QuantizedLinearSpec(QuantizedRows Rows) : IKernelSpec
 {
-    public static QuantizedLinearSpec For(QuantScheme scheme, int k) =>
-        new(scheme.Bits, k, scheme.GroupLength(k), scheme.GroupCount(k), !scheme.Symmetric, scheme.Symmetric ? scheme.ImplicitZero : 0);
+    public static QuantizedLinearSpec For(QuantScheme scheme, int k) => new(QuantizedRows.For(scheme, k));
 
-    public int RowBytes => (K * Bits + 7) / 8;
+    public int RowBytes => Rows.RowBytes;
 
-    public string Name => $"qlinear_b{Bits}_k{K}_g{GroupLength}_{(StoredZeros ? "z" : $"s{ImplicitZero}")}";
+    public string Name => $"qlinear_{Rows.Key}";
 
     public void Emit(LlvmModule module, int lanes) => KernelAbi.Define(module, Name, (b, slots, begin, end) =>
     {
         var t = b.T;
         LValue x = b.PointerSlot(slots, 0), codes = b.PointerSlot(slots, 1), scales = b.PointerSlot(slots, 2), zeros = b.PointerSlot(slots, 3);
         LValue y = b.PointerSlot(slots, 4), m = b.Slot(slots, 5), n = b.Slot(slots, 6);
-        var decoder = new QuantizedRowDecoder(b, Bits, GroupLength, ImplicitZero, StoredZeros, RowBytes);
+        var decoder = Rows.Decoder(b);
         // Decoding works in 8-code steps; the dot runs 8 lanes wide to match.
         const int stepLanes = QuantizedRowDecoder.CodesPerStep;
-        long vectorEnd = QuantizedRowDecoder.Vectorizable(GroupLength, K) ? K - K % stepLanes : 0;
-        var buffer = b.StackArray(t.F32, t.I64Const(K));
+        int k = Rows.K;
+        var buffer = b.StackArray(t.F32, t.I64Const(k));
         b.For(begin, end, 1, j =>
         {
-            var rowCodes = b.Gep(t.I8, codes, b.Mul(j, t.I64Const(RowBytes)));
-            var rowScales = b.Gep(t.F32, scales, b.Mul(j, t.I64Const(Groups)));
-            var rowZeros = StoredZeros ? b.Gep(t.I8, zeros, b.Mul(j, t.I64Const(Groups))) : zeros;
+            var (rowCodes, rowScales, rowZeros) = Rows.Row(b, codes, scales, zeros, j);
             var vt = t.Vector(t.F32, stepLanes);
             var single = b.IEqual(m, t.I64Const(1));
             b.If(single, () =>
@@ -70,19 +67,16 @@ public sealed record QuantizedLinearSpec(int Bits, int K, int GroupLength, int G
                     WVector = i => decoder.Vector8(rowCodes, rowScales, rowZeros, i),
                     XScalar = i => b.Load(t.F32, b.Gep(t.F32, x, i), 4),
                     WScalar = i => decoder.Scalar(rowCodes, rowScales, rowZeros, i),
-                }.Emit(b, stepLanes, K, vectorEnd);
+                }.Emit(b, stepLanes, k, Rows.VectorEnd);
                 b.Store(dot, b.Gep(t.F32, y, j), 4);
             });
             b.If(b.ILess(t.I64Const(1), m), () =>
             {
-                if (vectorEnd > 0)
-                    b.For(t.I64Const(0), t.I64Const(vectorEnd), stepLanes, i => b.Store(decoder.Vector8(rowCodes, rowScales, rowZeros, i), b.Gep(t.F32, buffer, i), 4));
-                if (K > vectorEnd)
-                    b.For(t.I64Const(vectorEnd), t.I64Const(K), 1, i => b.Store(decoder.Scalar(rowCodes, rowScales, rowZeros, i), b.Gep(t.F32, buffer, i), 4));
+                decoder.DecodeRow(rowCodes, rowScales, rowZeros, buffer, k, RowValues.Weights);
                 b.For(t.I64Const(0), m, 1, r =>
                 {
-                    var xRow = b.Gep(t.F32, x, b.Mul(r, t.I64Const(K)));
-                    var dot = DotProduct.OfFloats(b, xRow, buffer, lanes).Emit(b, lanes, K, K - K % lanes);
+                    var xRow = b.Gep(t.F32, x, b.Mul(r, t.I64Const(k)));
+                    var dot = DotProduct.OfFloats(b, xRow, buffer, lanes).Emit(b, lanes, k, k - k % lanes);
                     b.Store(dot, b.Gep(t.F32, y, b.Add(b.Mul(r, n), j)), 4);
                 });
             });
@@ -96,44 +90,35 @@ public sealed record QuantizedLinearSpec(int Bits, int K, int GroupLength, int G
 /// semantics: the dot within a group is vectorised, so results agree to f32 rounding). Each row's centered codes are
 /// decoded once into a stack buffer and reused by every token. Slots as <see cref="QuantizedLinearSpec"/>.
 /// </summary>
-public sealed record GroupAccumulateLinearSpec(int Bits, int K, int GroupLength, int Groups, bool StoredZeros, int ImplicitZero) : IKernelSpec
+public sealed record GroupAccumulateLinearSpec(QuantizedRows Rows) : IKernelSpec
 {
-    public static GroupAccumulateLinearSpec For(QuantScheme scheme, int k) =>
-        new(scheme.Bits, k, scheme.GroupLength(k), scheme.GroupCount(k), !scheme.Symmetric, scheme.Symmetric ? scheme.ImplicitZero : 0);
+    public static GroupAccumulateLinearSpec For(QuantScheme scheme, int k) => new(QuantizedRows.For(scheme, k));
 
-    public int RowBytes => (K * Bits + 7) / 8;
-
-    public string Name => $"glinear_b{Bits}_k{K}_g{GroupLength}_{(StoredZeros ? "z" : $"s{ImplicitZero}")}";
+    public string Name => $"glinear_{Rows.Key}";
 
     public void Emit(LlvmModule module, int lanes) => KernelAbi.Define(module, Name, (b, slots, begin, end) =>
     {
         var t = b.T;
         LValue x = b.PointerSlot(slots, 0), codes = b.PointerSlot(slots, 1), scales = b.PointerSlot(slots, 2), zeros = b.PointerSlot(slots, 3);
         LValue y = b.PointerSlot(slots, 4), m = b.Slot(slots, 5), n = b.Slot(slots, 6);
-        var decoder = new QuantizedRowDecoder(b, Bits, GroupLength, ImplicitZero, StoredZeros, RowBytes);
-        const int step = QuantizedRowDecoder.CodesPerStep;
-        long vectorEnd = QuantizedRowDecoder.Vectorizable(GroupLength, K) ? K - K % step : 0;
-        int lastLength = K - (Groups - 1) * GroupLength;
-        var buffer = b.StackArray(t.F32, t.I64Const(K));
+        var decoder = Rows.Decoder(b);
+        var (k, groupLength, groups) = (Rows.K, Rows.GroupLength, Rows.Groups);
+        int lastLength = k - (groups - 1) * groupLength;
+        var buffer = b.StackArray(t.F32, t.I64Const(k));
         b.For(begin, end, 1, j =>
         {
-            var rowCodes = b.Gep(t.I8, codes, b.Mul(j, t.I64Const(RowBytes)));
-            var rowScales = b.Gep(t.F32, scales, b.Mul(j, t.I64Const(Groups)));
-            var rowZeros = StoredZeros ? b.Gep(t.I8, zeros, b.Mul(j, t.I64Const(Groups))) : zeros;
-            if (vectorEnd > 0)
-                b.For(t.I64Const(0), t.I64Const(vectorEnd), step, i => b.Store(b.SIToFP(decoder.CenteredVector8(rowCodes, rowZeros, i), t.Vector(t.F32, step)), b.Gep(t.F32, buffer, i), 4));
-            if (K > vectorEnd)
-                b.For(t.I64Const(vectorEnd), t.I64Const(K), 1, i => b.Store(b.SIToFP(decoder.CenteredScalar(rowCodes, rowZeros, i), t.F32), b.Gep(t.F32, buffer, i), 4));
+            var (rowCodes, rowScales, rowZeros) = Rows.Row(b, codes, scales, zeros, j);
+            decoder.DecodeRow(rowCodes, rowScales, rowZeros, buffer, k, RowValues.CenteredFloats);
             b.For(t.I64Const(0), m, 1, r =>
             {
-                var xRow = b.Gep(t.F32, x, b.Mul(r, t.I64Const(K)));
+                var xRow = b.Gep(t.F32, x, b.Mul(r, t.I64Const(k)));
                 LValue Partial(LValue start, int length) =>
                     DotProduct.OfFloats(b, b.Gep(t.F32, xRow, start), b.Gep(t.F32, buffer, start), lanes).Emit(b, lanes, length, length - length % lanes);
                 LValue Scale(LValue q) => b.Load(t.F32, b.Gep(t.F32, rowScales, q), 4);
-                var acc = b.For(t.I64Const(0), t.I64Const(Groups - 1), 1, [t.F32Const(0f)], (q, a) =>
-                    [b.FAdd(a[0], b.FMul(Scale(q), Partial(b.Mul(q, t.I64Const(GroupLength)), GroupLength)))])[0];
-                var last = t.I64Const(Groups - 1);
-                acc = b.FAdd(acc, b.FMul(Scale(last), Partial(b.Mul(last, t.I64Const(GroupLength)), lastLength)));
+                var acc = b.For(t.I64Const(0), t.I64Const(groups - 1), 1, [t.F32Const(0f)], (q, a) =>
+                    [b.FAdd(a[0], b.FMul(Scale(q), Partial(b.Mul(q, t.I64Const(groupLength)), groupLength)))])[0];
+                var last = t.I64Const(groups - 1);
+                acc = b.FAdd(acc, b.FMul(Scale(last), Partial(b.Mul(last, t.I64Const(groupLength)), lastLength)));
                 b.Store(acc, b.Gep(t.F32, y, b.Add(b.Mul(r, n), j)), 4);
             });
         });

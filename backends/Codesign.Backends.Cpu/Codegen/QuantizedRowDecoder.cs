@@ -3,6 +3,46 @@ using Codesign.Backends.Cpu.Llvm;
 namespace Codesign.Backends.Cpu.Codegen;
 
 /// <summary>
+/// What the quantized kernels specialise on: the bit width, K, the group length and count, and whether zero points
+/// are stored (else the scheme's implicit zero). One record for every kernel that decodes our packed rows.
+/// </summary>
+public sealed record QuantizedRows(int Bits, int K, int GroupLength, int Groups, bool StoredZeros, int ImplicitZero)
+{
+    public static QuantizedRows For(Codesign.IR.Types.QuantScheme scheme, int k) =>
+        new(scheme.Bits, k, scheme.GroupLength(k), scheme.GroupCount(k), !scheme.Symmetric, scheme.Symmetric ? scheme.ImplicitZero : 0);
+
+    public int RowBytes => (K * Bits + 7) / 8;
+
+    /// <summary>The part of a kernel's name that identifies the rows: "b4_k4096_g128_z".</summary>
+    public string Key => $"b{Bits}_k{K}_g{GroupLength}_{(StoredZeros ? "z" : $"s{ImplicitZero}")}";
+
+    /// <summary>Codes [0, VectorEnd) decode 8 at a time (steps never straddle a group); the rest one by one.</summary>
+    public long VectorEnd => QuantizedRowDecoder.Vectorizable(GroupLength, K) ? K - K % QuantizedRowDecoder.CodesPerStep : 0;
+
+    internal QuantizedRowDecoder Decoder(IrBuilder b) => new(b, Bits, GroupLength, ImplicitZero, StoredZeros, RowBytes);
+
+    /// <summary>Row <paramref name="row"/>'s codes, scales (f32) and zero points, as pointers.</summary>
+    internal (LValue Codes, LValue Scales, LValue Zeros) Row(IrBuilder b, LValue codes, LValue scales, LValue zeros, LValue row)
+    {
+        var t = b.T;
+        return (b.Gep(t.I8, codes, b.Mul(row, t.I64Const(RowBytes))),
+            b.Gep(t.F32, scales, b.Mul(row, t.I64Const(Groups))),
+            StoredZeros ? b.Gep(t.I8, zeros, b.Mul(row, t.I64Const(Groups))) : zeros);
+    }
+}
+
+/// <summary>What <see cref="QuantizedRowDecoder.DecodeRow"/> writes per weight.</summary>
+internal enum RowValues
+{
+    /// <summary>scale · (code − zero) as f32: the interpreter's dequantized weight.</summary>
+    Weights,
+    /// <summary>code − zero as f32 (exact).</summary>
+    CenteredFloats,
+    /// <summary>code − zero as i32.</summary>
+    CenteredInts,
+}
+
+/// <summary>
 /// Emits the dequantization of one row of a group-wise quantized matrix in our packed layout
 /// (docs/weight-formats.md: codes LSB first, each row starting on a byte): w = scale · (code − zero) in f32,
 /// exactly the interpreter's value. Eight codes at a time occupy <c>bits</c> whole bytes, so a vector step
@@ -16,6 +56,29 @@ internal sealed class QuantizedRowDecoder(IrBuilder b, int bits, int groupLength
     public static bool Vectorizable(int groupLength, int k) => groupLength % CodesPerStep == 0 || groupLength >= k;
 
     private LlvmTypes T => b.T;
+
+    /// <summary>Decodes a whole row of <paramref name="k"/> codes into <paramref name="buffer"/> (f32 or i32 per <paramref name="values"/>).</summary>
+    public void DecodeRow(LValue codes, LValue scales, LValue zeros, LValue buffer, long k, RowValues values)
+    {
+        long vectorEnd = Vectorizable(groupLength, (int)k) ? k - k % CodesPerStep : 0;
+        var element = values == RowValues.CenteredInts ? T.I32 : T.F32;
+        LValue Vector(LValue c) => values switch
+        {
+            RowValues.Weights => Vector8(codes, scales, zeros, c),
+            RowValues.CenteredFloats => b.SIToFP(CenteredVector8(codes, zeros, c), T.Vector(T.F32, CodesPerStep)),
+            _ => CenteredVector8(codes, zeros, c),
+        };
+        LValue Single(LValue c) => values switch
+        {
+            RowValues.Weights => Scalar(codes, scales, zeros, c),
+            RowValues.CenteredFloats => b.SIToFP(CenteredScalar(codes, zeros, c), T.F32),
+            _ => CenteredScalar(codes, zeros, c),
+        };
+        if (vectorEnd > 0)
+            b.For(T.I64Const(0), T.I64Const(vectorEnd), CodesPerStep, c => b.Store(Vector(c), b.Gep(element, buffer, c), 4));
+        if (k > vectorEnd)
+            b.For(T.I64Const(vectorEnd), T.I64Const(k), 1, c => b.Store(Single(c), b.Gep(element, buffer, c), 4));
+    }
 
     /// <summary>The 8 weights starting at column <paramref name="c"/> (a multiple of 8) as &lt;8 x float&gt;.</summary>
     public LValue Vector8(LValue codes, LValue scales, LValue zeros, LValue c) =>
