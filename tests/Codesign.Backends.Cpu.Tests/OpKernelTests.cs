@@ -26,6 +26,33 @@ public class OpKernelTests
         else Assert.That(y, Is.EqualTo(expected), "exact: one IEEE operation per element");
     }
 
+    [TestCase(new[] { 37, 53 }, new[] { 1, 0 }), TestCase(new[] { 5, 7, 9 }, new[] { 2, 0, 1 }), TestCase(new[] { 3, 4, 5, 6 }, new[] { 0, 2, 3, 1 }),
+     TestCase(new[] { 3, 4, 5, 6 }, new[] { 3, 2, 1, 0 }), TestCase(new[] { 11, 13 }, new[] { 0, 1 }), TestCase(new[] { 257 }, new[] { 0 })]
+    public void Transpose_copies_exactly_what_the_interpreter_does(int[] shape, int[] perm)
+    {
+        var r = Fresh();
+        var x = RandomFloats(r, shape.Aggregate(1L, (a, d) => a * d));
+        var y = new float[x.Length];
+        using var h = new KernelHarness(new TransposeSpec(perm));
+        int last = shape[perm[^1]];
+        h.Run([h.Pin(x), h.Pin(y), .. shape.Select(d => (long)d)], x.Length / last);
+        Assert.That(y, Is.EqualTo(ShapeKernels.Transpose(x, shape, perm)));
+    }
+
+    [Test]
+    public void A_transpose_over_a_symbolic_axis_runs_in_a_compiled_graph()
+    {
+        var r = Fresh();
+        var b = new IR.Graphs.GraphBuilder("t");
+        var xv = b.Input("x", IR.Types.TensorType.Of(IR.Types.DType.F32, "seq", 6, 10));
+        var g = b.Return(b.Apply(new IR.Ops.TransposeOp([1, 0, 2]), "y", xv));
+        using var program = Execution.CpuProgram.Compile(g, new IR.Weights.LayeredWeightStore(), threads: 2);
+        var x = RandomFloats(r, 9 * 6 * 10);
+        var y = program.Run(new Dictionary<string, Execution.CpuTensor> { ["x"] = Execution.CpuTensor.F32([9, 6, 10], x) }, new KvCache())["y"];
+        Assert.That(y.Shape, Is.EqualTo(new[] { 6, 9, 10 }));
+        Assert.That(y.Floats, Is.EqualTo(ShapeKernels.Transpose(x, [9, 6, 10], [1, 0, 2])));
+    }
+
     [Test]
     public void Rms_norm_matches_the_interpreter()
     {

@@ -24,6 +24,7 @@ internal static unsafe class NodeLowering
             QMatMulOp q => QuantizedLinear(node, q, weights),
             LutMatMulOp => LutLinear(node, weights),
             SpMatMulOp => SparseLinear(node, weights),
+            TransposeOp transpose => Transpose(node, transpose),
             ReshapeOp => new CpuStep(node, [], (s, _) => s.Env[output] = s.Env[node.Inputs[0]].Reshaped(s.Resolve(output.Type))),
             RopeOp rope => new CpuStep(node, new RopeSpec(Dim(node, 0, 1), Dim(node, 0, 2), rope.Theta), (s, k) =>
             {
@@ -171,6 +172,16 @@ internal static unsafe class NodeLowering
             GC.KeepAlive(scratch);
         });
     }
+
+    private static CpuStep Transpose(Node node, TransposeOp op) =>
+        new(node, new TransposeSpec(op.Perm), (s, k) =>
+        {
+            var x = s.Env[node.Inputs[0]];
+            var y = Output(s, node);
+            int last = x.Shape[op.Perm[^1]];
+            long rows = last == 0 ? 0 : x.ElementCount / last;
+            s.Launcher.Launch(k, [x.Pointer, y.Pointer, .. x.Shape.Select(d => (long)d)], rows, last);
+        });
 
     private static CpuStep Elementwise(Node node, ElementwiseKind kind) =>
         new(node, new ElementwiseSpec(kind), (s, k) =>
