@@ -15,7 +15,7 @@ internal static unsafe class CpuGemvBenchmark
 {
     private const long StreamBytes = 320L << 20;
 
-    private sealed record Format(string Name, QuantScheme? Scheme, bool Lut = false, bool Sparse = false);
+    private sealed record Format(string Name, QuantScheme? Scheme, bool Lut = false, bool Sparse = false, bool HalfSparse = false);
 
     /// <param name="only">Run only the formats whose name contains this (e.g. "f32", "LUT"); null: all.</param>
     public static void Run(string? only = null)
@@ -31,7 +31,8 @@ internal static unsafe class CpuGemvBenchmark
             new Format("W4 g128 asym LUT", QuantScheme.Create(4, 128, false, DType.F16), Lut: true),
             new Format("W2 g32 asym LUT", QuantScheme.Create(2, 32, false, DType.F16), Lut: true),
             new Format("W2 g128 sym LUT", QuantScheme.Create(2, 128, true, DType.F16), Lut: true),
-            new Format("f32 2:4 sparse", null, Sparse: true),
+            new Format("f32 2:4 sparse (gather)", null, Sparse: true),
+            new Format("f32 2:4 sparse (permute)", null, HalfSparse: true),
         };
         formats = formats.Where(f => only is null || f.Name.Contains(only, StringComparison.OrdinalIgnoreCase)).ToArray();
         var shapes = new[] { (4096, 4096), (11008, 4096), (4096, 11008) };
@@ -47,7 +48,7 @@ internal static unsafe class CpuGemvBenchmark
         foreach (var format in formats)
         foreach (var (n, k) in shapes)
         {
-            var (spec, copies, bytes) = format.Lut ? BuildLut(format.Scheme!, n, k) : format.Sparse ? BuildSparse(n, k) : Build(format, n, k);
+            var (spec, copies, bytes) = format.Lut ? BuildLut(format.Scheme!, n, k) : format.Sparse ? BuildSparse(n, k) : format.HalfSparse ? BuildHalfSparse(n, k) : Build(format, n, k);
             var lut = format.Lut ? LutGeometry.For(format.Scheme!, k) : null;
             IKernelSpec[] specs = lut is null ? [spec] : [new LutTableSpec(lut), spec];
             using var library = new JitKernelLibrary(specs);
@@ -71,6 +72,7 @@ internal static unsafe class CpuGemvBenchmark
                             return;
                         }
                         long[] slots = format.Sparse ? [xp, c.Codes, c.Scales, c.Zeros, yp, 1, n]
+                            : format.HalfSparse ? [xp, c.Codes, c.Scales, yp, 1, n]
                             : format.Scheme is null ? [xp, c.Codes, yp, 1, n] : [xp, c.Codes, c.Scales, c.Zeros, yp, 1, n];
                         launcher.Launch(kernel, slots, n, k);
                     }
@@ -153,6 +155,27 @@ internal static unsafe class CpuGemvBenchmark
         }
         // Copy fields here: Codes = row starts, Scales = columns, Zeros = values (the kernel's slot order).
         return (new SparseLinearSpec(k), list.ToArray(), weightBytes);
+    }
+
+    /// <summary>2:4-pruned f32 rows for the permute kernel: a u8 window index and an f32 value per kept weight.</summary>
+    private static (IKernelSpec Spec, Copy[] Copies, long Bytes) BuildHalfSparse(int n, int k)
+    {
+        var r = new Random(n ^ k ^ 48);
+        long kept = (long)n * k / 2;
+        long weightBytes = kept * (sizeof(byte) + sizeof(float));
+        var list = new List<Copy>();
+        for (int c = 0; c < Copies(weightBytes); c++)
+        {
+            var indices = new byte[kept];
+            for (long i = 0; i < kept; i += 2)
+            {
+                int group = (int)(i / 2 % 2) * 4, a = r.Next(4), b = (a + 1 + r.Next(3)) % 4;
+                (indices[i], indices[i + 1]) = ((byte)(group + Math.Min(a, b)), (byte)(group + Math.Max(a, b)));
+            }
+            list.Add(new Copy(Pinned(indices), Pinned(RandomFloats(r, kept)), 0));
+        }
+        // Copy fields here: Codes = indices, Scales = values.
+        return (new HalfSparseLinearSpec(k), list.ToArray(), weightBytes);
     }
 
     private static int Copies(long bytes) => (int)Math.Max(2, (StreamBytes + bytes - 1) / bytes);

@@ -138,6 +138,8 @@ internal static unsafe class NodeLowering
     private static CpuStep SparseLinear(Node node, PreparedWeights weights)
     {
         if (node.Inputs[1].WeightKey is null) throw Unsupported(node, "operand 1 must be a weight");
+        if (node.Inputs[1].Type.DType.Sparsity is { } format && HalfSparseLinearSpec.Supports(format) && CpuFeatures.Has(HalfSparseLinearSpec.RequiredFeature))
+            return HalfSparseLinear(node, weights.HalfSparse(node.Inputs[1]));
         var w = weights.SparseRows(node.Inputs[1]);
         int n = Dim(node, 1, 0), k = Dim(node, 1, 1);
         long keptPerRow = Math.Max(1, w.StoredValues / Math.Max(1, n));
@@ -147,6 +149,18 @@ internal static unsafe class NodeLowering
             var y = Output(s, node);
             long m = x.ElementCount / k;
             s.Launcher.Launch(kernel, [x.Pointer, w.RowStarts, w.Columns, w.Values, y.Pointer, m, n], n, keptPerRow * m);
+        });
+    }
+
+    private static CpuStep HalfSparseLinear(Node node, HalfSparseWeight w)
+    {
+        int n = Dim(node, 1, 0), k = Dim(node, 1, 1);
+        return new CpuStep(node, new HalfSparseLinearSpec(k), (s, kernel) =>
+        {
+            var x = s.Env[node.Inputs[0]];
+            var y = Output(s, node);
+            long m = x.ElementCount / k;
+            s.Launcher.Launch(kernel, [x.Pointer, w.Indices, w.Values, y.Pointer, m, n], n, k / 2 * m);
         });
     }
 

@@ -5,7 +5,7 @@ using Codesign.IR.Types;
 namespace Codesign.Backends.Cpu.Execution;
 
 /// <summary>The layouts a weight can take for the cpu kernels; a weight read by two kinds of kernel has two.</summary>
-public enum WeightForm { Dense, Quantized, Lut, SparseRows }
+public enum WeightForm { Dense, Quantized, Lut, SparseRows, HalfSparse }
 
 /// <summary>One native buffer of a prepared weight, named as an artifact's weight index names it.</summary>
 public readonly record struct WeightBuffer(string Name, nint Address, long Bytes);
@@ -38,6 +38,7 @@ public abstract record PreparedWeight(long[] Shape)
             WeightForm.Quantized => new QuantizedWeight(shape, Scheme(type), 0, 0, 0),
             WeightForm.Lut => new LutWeight(shape, LutLinearSpec.For(Scheme(type), checked((int)shape[1])), 0, 0, 0),
             WeightForm.SparseRows when type.Rank == 2 => new SparseRowsWeight(shape, -1, 0, 0, 0),
+            WeightForm.HalfSparse when type.Rank == 2 && type.DType.Sparsity is { } f && HalfSparseLinearSpec.Supports(f) => new HalfSparseWeight(shape, 0, 0),
             _ => throw new ArgumentOutOfRangeException(nameof(form)),
         };
     }
@@ -137,5 +138,32 @@ public sealed unsafe record SparseRowsWeight(long[] Shape, long StoredValues, ni
             if (c < 0 || c >= cols) throw new ArgumentException($"kept weight {i} has column {c}, outside K = {cols}");
         }
         return this with { StoredValues = count, RowStarts = stored[0].Address, Columns = stored[1].Address, Values = stored[2].Address };
+    }
+}
+
+/// <summary>
+/// N:M sparsity keeping half of every 8 columns, for <see cref="HalfSparseLinearSpec"/>: per row its K/2 kept weights
+/// in column order, each as a u8 index into its window of 8 columns and an f32 value (quantized values dequantized).
+/// </summary>
+public sealed unsafe record HalfSparseWeight(long[] Shape, nint Indices, nint Values) : PreparedWeight(Shape)
+{
+    public override WeightForm Form => WeightForm.HalfSparse;
+
+    private long Kept => (long)Rows(Shape) * (Cols(Shape) / 2);
+
+    public override IReadOnlyList<WeightBuffer> Buffers => [new("indices", Indices, Kept), new("values", Values, Kept * sizeof(float))];
+
+    /// <summary>Binds to stored buffers after checking that every index stays inside its window and the matrix.</summary>
+    public override PreparedWeight At(IReadOnlyList<WeightBuffer> stored)
+    {
+        int cols = Cols(Shape), perRow = cols / 2, half = HalfSparseLinearSpec.Window / 2;
+        var indices = new ReadOnlySpan<byte>((void*)stored[0].Address, checked((int)Kept));
+        for (int i = 0; i < indices.Length; i++)
+        {
+            int window = i % perRow / half * HalfSparseLinearSpec.Window;
+            if (window + indices[i] >= Math.Min(cols, window + HalfSparseLinearSpec.Window))
+                throw new ArgumentException($"kept weight {i} has index {indices[i]} in the window at column {window}, outside the window or K = {cols}");
+        }
+        return this with { Indices = stored[0].Address, Values = stored[1].Address };
     }
 }

@@ -52,6 +52,8 @@ public sealed unsafe class PreparedWeights : IDisposable
 
     public SparseRowsWeight SparseRows(Value weight) => (SparseRowsWeight)Get(weight, WeightForm.SparseRows);
 
+    public HalfSparseWeight HalfSparse(Value weight) => (HalfSparseWeight)Get(weight, WeightForm.HalfSparse);
+
     private PreparedWeight Get(Value weight, WeightForm form)
     {
         string key = weight.WeightKey ?? throw new ArgumentException($"%{weight.Name} is not a weight", nameof(weight));
@@ -64,7 +66,8 @@ public sealed unsafe class PreparedWeights : IDisposable
             WeightForm.Dense => PrepareDense(weight, t),
             WeightForm.Quantized => PrepareQuantized(weight, t),
             WeightForm.Lut => PrepareLut(weight, t),
-            _ => PrepareSparseRows(weight, t),
+            WeightForm.SparseRows => PrepareSparseRows(weight, t),
+            _ => PrepareHalfSparse(weight, t),
         };
         _prepared[(key, form)] = prepared;
         return prepared;
@@ -126,6 +129,27 @@ public sealed unsafe class PreparedWeights : IDisposable
         }
         starts[rows] = at;
         return new SparseRowsWeight(t.Shape, kept, Own(starts), narrow ? Own(narrowColumns) : Own(wideColumns), Own(values));
+    }
+
+    private HalfSparseWeight PrepareHalfSparse(Value weight, WeightTensor t)
+    {
+        if (t.DType.Sparsity is not { } format || !Codegen.HalfSparseLinearSpec.Supports(format))
+            throw new CodesignException($"cpu backend: weight %{weight.Name} is {t.DType}; its kernel reads N:M sparsity that keeps half of every 8 columns");
+        var matrix = (SparseMatrix)PackedWeightCodec.Decode(t);
+        var dense = matrix.ToDense();
+        int rows = matrix.Rows, cols = matrix.Cols, window = Codegen.HalfSparseLinearSpec.Window;
+        var indices = GC.AllocateUninitializedArray<byte>(checked(rows * (cols / 2)), pinned: true);
+        var values = GC.AllocateUninitializedArray<float>(indices.Length, pinned: true);
+        int at = 0;
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++)
+            {
+                long i = (long)r * cols + c;
+                if (!matrix.Kept[i]) continue;
+                indices[at] = (byte)(c % window);
+                values[at++] = dense[i];
+            }
+        return new HalfSparseWeight(t.Shape, Own(indices), Own(values));
     }
 
     private nint Pin<T>(ReadOnlyMemory<T> memory) where T : unmanaged
