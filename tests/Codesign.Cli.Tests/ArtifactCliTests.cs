@@ -59,6 +59,24 @@ public class ArtifactCliTests : ScratchDirectoryTest
     }
 
     [Test]
+    public void Inspect_shows_what_an_artifact_was_compiled_from_and_for_and_a_quantized_gguf_model()
+    {
+        string dir = Path.Combine(Scratch, "w2"), gguf = Path.Combine(Scratch, "q4.gguf");
+        string recipe = TestPaths.ExampleRecipe("w2g32-awq");
+        Assert.That(Run("compile", TestPaths.TinyLlama, "--recipe", recipe, "--target", "cpu", "--lut", "always", "-o", dir).Exit, Is.Zero);
+        var inspect = Run("inspect", dir);
+        Assert.That(inspect.Exit, Is.Zero, inspect.Err);
+        Assert.That(inspect.Out, Does.Contain("artifact (every file's SHA-256 checked)").And.Contain("w2g32-awq.json").And.Contain("4,000,000"));
+        if (System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+            Assert.That(inspect.Out, Does.Contain("avx2").And.Contain("28 of 28 quantized").And.Contain("│ Lut "));
+        // A model whose weights are packed (GGUF Q4_0) lists its bytes from the file.
+        Assert.That(Run("compile", TestPaths.TinyLlama, "--recipe", TestPaths.ExampleRecipe("gguf-q4_0"), "-o", gguf).Exit, Is.Zero);
+        var model = Run("inspect", gguf);
+        Assert.That(model.Exit, Is.Zero, model.Err);
+        Assert.That(model.Out, Does.Contain("quant<int4, g32"));
+    }
+
+    [Test]
     public void Misuse_of_an_artifact_is_one_clear_error()
     {
         string dir = Path.Combine(Scratch, "f32");
