@@ -42,6 +42,48 @@ internal sealed class DotProduct
         return s;
     }
 
+    /// <summary>Tokens whose dots share each weight load in <see cref="EveryToken"/>.</summary>
+    public const int TokenBlock = 4;
+
+    /// <summary>
+    /// y[r, column] = x[r, :] · w for every token r &lt; m (x is [m, k], y is [m, n]): tokens in blocks of
+    /// <see cref="TokenBlock"/> share each load of w (one chain per token, so four independent FMA chains and 1.25
+    /// loads per FMA instead of 2); the remaining tokens take the single-token dot, which decode (m = 1) also uses.
+    /// </summary>
+    public static void EveryToken(IrBuilder b, LValue x, LValue w, LValue m, LValue n, LValue column, LValue y, int k, int lanes)
+    {
+        var t = b.T;
+        var vt = t.Vector(t.F32, lanes);
+        long vectorEnd = k - k % lanes;
+        var kk = t.I64Const(k);
+        var blocked = b.Sub(m, b.SRem(m, t.I64Const(TokenBlock)));
+        b.For(t.I64Const(0), blocked, TokenBlock, first =>
+        {
+            var rows = Enumerable.Range(0, TokenBlock).Select(i => b.Gep(t.F32, x, b.Mul(b.Add(first, t.I64Const(i)), kk))).ToArray();
+            var accs = Enumerable.Range(0, TokenBlock).Select(_ => t.Zero(vt)).ToArray();
+            if (vectorEnd > 0)
+                accs = b.For(t.I64Const(0), t.I64Const(vectorEnd), lanes, accs, (i, a) =>
+                {
+                    var wv = b.Load(vt, b.Gep(t.F32, w, i), 4);
+                    return rows.Select((row, r) => b.Fma(b.Load(vt, b.Gep(t.F32, row, i), 4), wv, a[r], lanes)).ToArray();
+                });
+            var sums = accs.Select(acc => b.ReduceAdd(t.F32Const(-0.0f), acc, lanes)).ToArray();
+            if (k > vectorEnd)
+                sums = b.For(t.I64Const(vectorEnd), kk, 1, sums, (i, a) =>
+                {
+                    var wv = b.Load(t.F32, b.Gep(t.F32, w, i), 4);
+                    return rows.Select((row, r) => b.Fma(b.Load(t.F32, b.Gep(t.F32, row, i), 4), wv, a[r])).ToArray();
+                });
+            for (int r = 0; r < TokenBlock; r++)
+                b.Store(sums[r], b.Gep(t.F32, y, b.Add(b.Mul(b.Add(first, t.I64Const(r)), n), column)), 4);
+        });
+        b.For(blocked, m, 1, r =>
+        {
+            var dot = OfFloats(b, b.Gep(t.F32, x, b.Mul(r, kk)), w, lanes).Emit(b, lanes, k, vectorEnd);
+            b.Store(dot, b.Gep(t.F32, y, b.Add(b.Mul(r, n), column)), 4);
+        });
+    }
+
     /// <summary>A dot product of two f32 arrays.</summary>
     public static DotProduct OfFloats(IrBuilder b, LValue x, LValue w, int lanes)
     {

@@ -20,12 +20,7 @@ public sealed record DenseLinearSpec(int K) : IKernelSpec
         b.For(begin, end, 1, j =>
         {
             var wRow = b.Gep(t.F32, w, b.Mul(j, k));
-            b.For(t.I64Const(0), m, 1, r =>
-            {
-                var xRow = b.Gep(t.F32, x, b.Mul(r, k));
-                var dot = DotProduct.OfFloats(b, xRow, wRow, lanes).Emit(b, lanes, K, K - K % lanes);
-                b.Store(dot, b.Gep(t.F32, y, b.Add(b.Mul(r, n), j)), 4);
-            });
+            DotProduct.EveryToken(b, x, wRow, m, n, j, y, K, lanes);
         });
     });
 }
@@ -73,12 +68,7 @@ public sealed record QuantizedLinearSpec(QuantizedRows Rows) : IKernelSpec
             b.If(b.ILess(t.I64Const(1), m), () =>
             {
                 decoder.DecodeRow(rowCodes, rowScales, rowZeros, buffer, k, RowValues.Weights);
-                b.For(t.I64Const(0), m, 1, r =>
-                {
-                    var xRow = b.Gep(t.F32, x, b.Mul(r, t.I64Const(k)));
-                    var dot = DotProduct.OfFloats(b, xRow, buffer, lanes).Emit(b, lanes, k, k - k % lanes);
-                    b.Store(dot, b.Gep(t.F32, y, b.Add(b.Mul(r, n), j)), 4);
-                });
+                DotProduct.EveryToken(b, x, buffer, m, n, j, y, k, lanes);
             });
         });
     });

@@ -57,11 +57,7 @@ public sealed record SparseLinearSpec(int K) : IKernelSpec
                 // Prefill: scatter the row into a dense stack buffer once, then a dense dot per token.
                 b.For(t.I64Const(0), k, 1, c => b.Store(t.F32Const(0f), b.Gep(t.F32, dense, c), 4));
                 b.For(first, last, 1, i => b.Store(Value(i), b.Gep(t.F32, dense, Column(i)), 4));
-                b.For(t.I64Const(0), m, 1, token =>
-                {
-                    var dot = DotProduct.OfFloats(b, b.Gep(t.F32, x, b.Mul(token, k)), dense, lanes).Emit(b, lanes, K, K - K % lanes);
-                    b.Store(dot, b.Gep(t.F32, y, b.Add(b.Mul(token, n), row)), 4);
-                });
+                DotProduct.EveryToken(b, x, dense, m, n, row, y, K, lanes);
             });
         });
     });
