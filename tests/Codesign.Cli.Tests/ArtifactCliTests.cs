@@ -77,6 +77,16 @@ public class ArtifactCliTests : ScratchDirectoryTest
     }
 
     [Test]
+    public void Without_a_linker_compiling_for_the_cpu_is_one_clear_error_and_leaves_nothing_behind()
+    {
+        string dir = Path.Combine(Scratch, "no-ld");
+        var run = RunInNewProcess(new Dictionary<string, string> { ["PATH"] = "/nonexistent" }, "compile", TestPaths.TinyLlama, "--target", "cpu", "-o", dir);
+        Assert.That(run.Exit, Is.EqualTo(1), run.Err);
+        Assert.That(run.Err, Does.StartWith("error: cpu backend: cannot link ").And.Contain("the linker 'ld' is not installed").And.Contain("apt-get install binutils"));
+        Assert.That(Directory.GetFileSystemEntries(Scratch), Is.Empty, "no artifact and no staging directory");
+    }
+
+    [Test]
     public void Misuse_of_an_artifact_is_one_clear_error()
     {
         string dir = Path.Combine(Scratch, "f32");

@@ -157,10 +157,10 @@ public sealed unsafe record HalfSparseWeight(long[] Shape, nint Indices, nint Va
     public override PreparedWeight At(IReadOnlyList<WeightBuffer> stored)
     {
         int cols = Cols(Shape), perRow = cols / 2, half = HalfSparseLinearSpec.Window / 2;
-        var indices = new ReadOnlySpan<byte>((void*)stored[0].Address, checked((int)Kept));
-        for (int i = 0; i < indices.Length; i++)
+        byte* indices = (byte*)stored[0].Address;
+        for (long i = 0; i < Kept; i++)
         {
-            int window = i % perRow / half * HalfSparseLinearSpec.Window;
+            long window = i % perRow / half * HalfSparseLinearSpec.Window;
             if (window + indices[i] >= Math.Min(cols, window + HalfSparseLinearSpec.Window))
                 throw new ArgumentException($"kept weight {i} has index {indices[i]} in the window at column {window}, outside the window or K = {cols}");
         }
