@@ -15,7 +15,7 @@ internal static unsafe class CpuGemvBenchmark
 {
     private const long StreamBytes = 320L << 20;
 
-    private sealed record Format(string Name, QuantScheme? Scheme, bool Lut = false, bool Sparse = false, bool HalfSparse = false);
+    private sealed record Format(string Name, QuantScheme? Scheme, bool Lut = false, bool Sparse = false, bool HalfSparse = false, int ActBits = 0);
 
     /// <param name="only">Run only the formats whose name contains this (e.g. "f32", "LUT"); null: all.</param>
     public static void Run(string? only = null)
@@ -31,6 +31,8 @@ internal static unsafe class CpuGemvBenchmark
             new Format("W4 g128 asym LUT", QuantScheme.Create(4, 128, false, DType.F16), Lut: true),
             new Format("W2 g32 asym LUT", QuantScheme.Create(2, 32, false, DType.F16), Lut: true),
             new Format("W2 g128 sym LUT", QuantScheme.Create(2, 128, true, DType.F16), Lut: true),
+            new Format("W8 per-channel A8 (integer)", QuantScheme.Create(8, 0, true, DType.F32), ActBits: 8),
+            new Format("W4 g128 asym A8 (integer)", QuantScheme.Create(4, 128, false, DType.F16), ActBits: 8),
             new Format("f32 2:4 sparse (gather)", null, Sparse: true),
             new Format("f32 2:4 sparse (permute)", null, HalfSparse: true),
         };
@@ -50,7 +52,9 @@ internal static unsafe class CpuGemvBenchmark
         {
             var (spec, copies, bytes) = format.Lut ? BuildLut(format.Scheme!, n, k) : format.Sparse ? BuildSparse(n, k) : format.HalfSparse ? BuildHalfSparse(n, k) : Build(format, n, k);
             var lut = format.Lut ? LutGeometry.For(format.Scheme!, k) : null;
-            IKernelSpec[] specs = lut is null ? [spec] : [new LutTableSpec(lut), spec];
+            if (format.ActBits != 0) spec = IntegerLinearSpec.For(format.Scheme!, k, format.ActBits);
+            IKernelSpec[] specs = lut is not null ? [new LutTableSpec(lut), spec] : format.ActBits != 0 ? [new ActivationQuantizeSpec(k, format.ActBits), spec] : [spec];
+            nint activationCodes = format.ActBits == 0 ? 0 : Pinned(new sbyte[k]), activationScale = format.ActBits == 0 ? 0 : Pinned(new float[1]);
             using var library = new JitKernelLibrary(specs);
             nint xp = Pinned(RandomFloats(new Random(7), k)), yp = Pinned(new float[n]);
             nint tables = lut is null ? 0 : Pinned(new sbyte[lut.TableBytesPerToken]), ts = lut is null ? 0 : Pinned(new float[lut.Groups]), sums = lut is null ? 0 : Pinned(new float[lut.Groups]);
@@ -59,7 +63,7 @@ internal static unsafe class CpuGemvBenchmark
                 {
                     using var launcher = new KernelLauncher(threads);
                     nint kernel = library.Address(spec.Name);
-                    nint tableKernel = lut is null ? 0 : library.Address(specs[0].Name);
+                    nint tableKernel = specs.Length > 1 ? library.Address(specs[0].Name) : 0;
                     int next = 0;
                     void Once()
                     {
@@ -69,6 +73,13 @@ internal static unsafe class CpuGemvBenchmark
                             // Table precompute is part of every LUT GEMV's time.
                             launcher.Launch(tableKernel, [xp, tables, ts, sums], lut.Groups, lut.GroupLength);
                             launcher.Launch(kernel, [tables, ts, sums, c.Codes, c.Scales, c.Zeros, yp, 1, n], LutGeometry.RowBlocks(n), (long)k * LutGeometry.RowsPerBlock);
+                            return;
+                        }
+                        if (format.ActBits != 0)
+                        {
+                            // Quantizing the activations is part of every integer GEMV's time.
+                            launcher.Launch(tableKernel, [xp, activationCodes, activationScale], 1, k);
+                            launcher.Launch(kernel, [activationCodes, activationScale, c.Codes, c.Scales, c.Zeros, yp, 1, n], n, k);
                             return;
                         }
                         long[] slots = format.Sparse ? [xp, c.Codes, c.Scales, c.Zeros, yp, 1, n]

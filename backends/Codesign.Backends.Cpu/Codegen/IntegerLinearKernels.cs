@@ -43,7 +43,7 @@ public sealed record ActivationQuantizeSpec(int K, int Bits) : IKernelSpec
 /// y = x · wᵀ with integer activations and weights (quant.qmatmul with act_bits, W8A8 / W4A8 as QServe runs it),
 /// bit-exact with <see cref="QMatMulKernel.IntegerGroupAccumulate"/>: per group the integer dot Σ a·(code − zero) is
 /// exact (i32, or i64 when a group could overflow it), then acc += (scale_w · scale_a) · dot in f32, groups in order.
-/// Each weight row is decoded once into centered i32 codes on the stack and reused by every token. Slots: codes of
+/// Each weight row is decoded once into centered i16 codes on the stack and reused by every token. Slots: codes of
 /// the activations (i8 [M, K]), their scales (f32 [M]), packed weight codes, weight scales (f32 [N, groups]), zero
 /// points (u8 [N, groups] or 0), y, M, N. Work items: output columns (weight rows).
 /// </summary>
@@ -64,11 +64,11 @@ public sealed record IntegerLinearSpec(QuantizedRows Rows, int ActBits) : IKerne
         var decoder = Rows.Decoder(b);
         var dotType = WideDots ? t.I64 : t.I32;
         var k = t.I64Const(Rows.K);
-        var centered = b.StackArray(t.I32, k);
+        var centered = b.StackArray(t.I16, k);
         b.For(begin, end, 1, j =>
         {
             var (rowCodes, rowScales, rowZeros) = Rows.Row(b, codes, scales, zeros, j);
-            decoder.DecodeRow(rowCodes, rowScales, rowZeros, centered, Rows.K, RowValues.CenteredInts);
+            decoder.DecodeRow(rowCodes, rowScales, rowZeros, centered, Rows.K, RowValues.CenteredShorts);
             b.For(t.I64Const(0), m, 1, token =>
             {
                 var aRow = b.Gep(t.I8, a, b.Mul(token, k));
@@ -80,8 +80,8 @@ public sealed record IntegerLinearSpec(QuantizedRows Rows, int ActBits) : IKerne
                     // An integer reduction: LLVM's vectoriser may reorder it freely, the sum is exact either way.
                     var dot = b.For(start, stop, 1, [t.Zero(dotType)], (c, d) =>
                     {
-                        var w = b.Load(t.I32, b.Gep(t.I32, centered, c), 4);
-                        var product = b.Mul(b.SExt(b.Load(t.I8, b.Gep(t.I8, aRow, c)), dotType), WideDots ? b.SExt(w, t.I64) : w);
+                        var w = b.SExt(b.Load(t.I16, b.Gep(t.I16, centered, c), 2), dotType);
+                        var product = b.Mul(b.SExt(b.Load(t.I8, b.Gep(t.I8, aRow, c)), dotType), w);
                         return [b.Add(d[0], product)];
                     })[0];
                     var scale = b.FMul(b.Load(t.F32, b.Gep(t.F32, rowScales, q), 4), aScale);

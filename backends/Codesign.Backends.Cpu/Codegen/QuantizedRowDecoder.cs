@@ -38,8 +38,8 @@ internal enum RowValues
     Weights,
     /// <summary>code − zero as f32 (exact).</summary>
     CenteredFloats,
-    /// <summary>code − zero as i32.</summary>
-    CenteredInts,
+    /// <summary>code − zero as i16 (|code − zero| &lt; 2^8): products with i8 activations map onto vpmaddwd.</summary>
+    CenteredShorts,
 }
 
 /// <summary>
@@ -61,23 +61,23 @@ internal sealed class QuantizedRowDecoder(IrBuilder b, int bits, int groupLength
     public void DecodeRow(LValue codes, LValue scales, LValue zeros, LValue buffer, long k, RowValues values)
     {
         long vectorEnd = Vectorizable(groupLength, (int)k) ? k - k % CodesPerStep : 0;
-        var element = values == RowValues.CenteredInts ? T.I32 : T.F32;
+        var element = values == RowValues.CenteredShorts ? T.I16 : T.F32;
         LValue Vector(LValue c) => values switch
         {
             RowValues.Weights => Vector8(codes, scales, zeros, c),
             RowValues.CenteredFloats => b.SIToFP(CenteredVector8(codes, zeros, c), T.Vector(T.F32, CodesPerStep)),
-            _ => CenteredVector8(codes, zeros, c),
+            _ => b.Trunc(CenteredVector8(codes, zeros, c), T.Vector(T.I16, CodesPerStep)),
         };
         LValue Single(LValue c) => values switch
         {
             RowValues.Weights => Scalar(codes, scales, zeros, c),
             RowValues.CenteredFloats => b.SIToFP(CenteredScalar(codes, zeros, c), T.F32),
-            _ => CenteredScalar(codes, zeros, c),
+            _ => b.Trunc(CenteredScalar(codes, zeros, c), T.I16),
         };
         if (vectorEnd > 0)
-            b.For(T.I64Const(0), T.I64Const(vectorEnd), CodesPerStep, c => b.Store(Vector(c), b.Gep(element, buffer, c), 4));
+            b.For(T.I64Const(0), T.I64Const(vectorEnd), CodesPerStep, c => b.Store(Vector(c), b.Gep(element, buffer, c), 2));
         if (k > vectorEnd)
-            b.For(T.I64Const(vectorEnd), T.I64Const(k), 1, c => b.Store(Single(c), b.Gep(element, buffer, c), 4));
+            b.For(T.I64Const(vectorEnd), T.I64Const(k), 1, c => b.Store(Single(c), b.Gep(element, buffer, c), 2));
     }
 
     /// <summary>The 8 weights starting at column <paramref name="c"/> (a multiple of 8) as &lt;8 x float&gt;.</summary>
