@@ -87,6 +87,27 @@ public class ArtifactCliTests : ScratchDirectoryTest
     }
 
     [Test]
+    public void Bench_reports_per_device_timings_for_a_model_and_an_artifact()
+    {
+        var model = Run("bench", TestPaths.TinyLlama, "--prompt-tokens", "8", "--tokens", "4", "--runs", "1", "--threads", "2");
+        Assert.That(model.Exit, Is.Zero, model.Err);
+        Assert.That(model.Out, Does.Contain("time to first token (ms)").And.Contain("decode tokens/s").And.Contain("kernels busy"));
+        var rows = model.Out.Split('\n').Where(l => l.StartsWith("│ interpreter", StringComparison.Ordinal) || l.StartsWith("│ cpu", StringComparison.Ordinal)).ToArray();
+        Assert.That(rows, Has.Length.EqualTo(2), model.Out);
+        Assert.That(rows[1], Does.Match(@"│ cpu\s+│ 2\s+│\s+[\d.]+ │\s+\d+ │\s+[\d.]+ │\s+[\d.]+ │\s+\d+ │\s+\d+ % │"), "the cpu row has numbers in every column");
+
+        string dir = Path.Combine(Scratch, "f32");
+        Assert.That(Run("compile", TestPaths.TinyLlama, "--target", "cpu", "-o", dir).Exit, Is.Zero);
+        var artifact = Run("bench", dir, "--prompt-tokens", "8", "--tokens", "4", "--runs", "1");
+        Assert.That(artifact.Exit, Is.Zero, artifact.Err);
+        Assert.That(artifact.Out, Does.Contain("│ cpu "));
+        var bad = Run("bench", TestPaths.TinyLlama, "--tokens", "0");
+        Assert.That(bad.Err.Trim(), Is.EqualTo("error: --prompt-tokens, --tokens and --runs must be at least 1 (got 64, 0, 3)"));
+        var tooLong = Run("bench", TestPaths.TinyLlama, "--device", "cpu", "--prompt-tokens", "500", "--tokens", "100");
+        Assert.That(tooLong.Err, Does.Contain("exceed the model's 512 positions"));
+    }
+
+    [Test]
     public void Misuse_of_an_artifact_is_one_clear_error()
     {
         string dir = Path.Combine(Scratch, "f32");

@@ -33,6 +33,9 @@ public sealed class CpuProgram : IDisposable
 
     public Graph Graph => _plan.Graph;
     public int Threads => _launcher.Threads;
+
+    /// <summary>Wall time spent in kernels so far (for utilisation: busy time over elapsed time).</summary>
+    public TimeSpan KernelTime => _launcher.Busy;
     public IEnumerable<IKernelSpec> Kernels => _plan.Kernels;
 
     /// <summary>The weights in the forms the kernels read.</summary>

@@ -31,11 +31,29 @@ public sealed unsafe class KernelLauncher : IDisposable
 
     public int Threads { get; }
 
+    /// <summary>Wall time spent inside launches so far (the kernels running on any of the cores).</summary>
+    public TimeSpan Busy => System.Diagnostics.Stopwatch.GetElapsedTime(0, _busyTicks);
+
+    private long _busyTicks;
+
     /// <param name="cost">Rough work per item (e.g. K for a matmul column) to decide whether threading pays.</param>
     public void Launch(nint kernel, long[] slots, long items, long cost = 1)
     {
         if (items <= 0) return;
         ObjectDisposedException.ThrowIf(_stopping, this);
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        try
+        {
+            Run(kernel, slots, items, cost);
+        }
+        finally
+        {
+            _busyTicks += System.Diagnostics.Stopwatch.GetTimestamp() - started;
+        }
+    }
+
+    private void Run(nint kernel, long[] slots, long items, long cost)
+    {
         var fn = (delegate* unmanaged<long*, long, long, void>)kernel;
         int parts = (int)Math.Min(Threads, items);
         fixed (long* s = slots)

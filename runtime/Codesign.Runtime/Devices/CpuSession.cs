@@ -5,8 +5,10 @@ using Codesign.Runtime.Generation;
 namespace Codesign.Runtime.Devices;
 
 /// <summary>A causal-LM session on the cpu backend's compiled kernels.</summary>
-public sealed class CpuSession(CpuProgram program, bool ownsProgram = false) : GraphSession(program.Graph), IDisposable
+public sealed class CpuSession(CpuProgram program, bool ownsProgram = false) : GraphSession(program.Graph), IKernelTimed, IDisposable
 {
+    public TimeSpan KernelTime => program.KernelTime;
+
     protected override float[] Run(int[] tokens, int[] positions)
     {
         var outputs = program.Run(new Dictionary<string, CpuTensor>
