@@ -17,6 +17,7 @@ public static class CodesignCli
             IrCommand.Create(output),
             CompileCommand.Create(output),
             BenchCommand.Create(output),
+            ServeCommand.Create(output),
         };
         try
         {

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Codesign.IR.Diagnostics;
 using Codesign.Runtime.Generation;
+using Codesign.Runtime.Text;
 
 namespace Codesign.Cli.Commands;
 

@@ -1,13 +1,12 @@
-using Codesign.Runtime.Text;
 
-namespace Codesign.Cli.Commands;
+namespace Codesign.Runtime.Text;
 
 /// <summary>
 /// Streams decoded text token by token. SentencePiece decoding is not per-token (leading spaces, bytes
 /// that form one UTF-8 character), so it decodes the whole sequence and emits what is new, holding back
 /// text that ends in an incomplete character.
 /// </summary>
-internal sealed class IncrementalDetokenizer(SentencePieceTokenizer tokenizer)
+public sealed class IncrementalDetokenizer(SentencePieceTokenizer tokenizer)
 {
     private readonly List<int> _ids = [];
     private int _emitted;
