@@ -21,6 +21,7 @@ public sealed unsafe class KernelLauncher : IDisposable
     private long _items;
     private int _parts;
     private volatile bool _stopping;
+    private long _busyTicks;
 
     public KernelLauncher(int threads)
     {
@@ -33,8 +34,6 @@ public sealed unsafe class KernelLauncher : IDisposable
 
     /// <summary>Wall time spent inside launches so far (the kernels running on any of the cores).</summary>
     public TimeSpan Busy => System.Diagnostics.Stopwatch.GetElapsedTime(0, _busyTicks);
-
-    private long _busyTicks;
 
     /// <param name="cost">Rough work per item (e.g. K for a matmul column) to decide whether threading pays.</param>
     public void Launch(nint kernel, long[] slots, long items, long cost = 1)

@@ -35,14 +35,13 @@ public sealed class JitKernelLibrary : IKernelLibrary
 
     public JitKernelLibrary(IEnumerable<IKernelSpec> specs, bool keepIr = false)
     {
-        var unique = specs.DistinctBy(s => s.Name).ToArray();
         using var target = new HostTarget();
         Target = $"{target.CpuName} ({target.Triple})";
         _jit = new LlvmJit();
         try
         {
             var module = _jit.NewModule("codesign_kernels");
-            KernelModules.Fill(module, target, unique);
+            var unique = KernelModules.Fill(module, target, specs);
             if (keepIr) LlvmIr = module.Print();
             _jit.Add(module);
             foreach (var spec in unique) _addresses[spec.Name] = _jit.Lookup(spec.Name);

@@ -59,9 +59,11 @@ internal static unsafe class NodeLowering
         return y;
     }
 
-    private static nint Dense(PreparedWeights weights, Node node, int input) =>
-        node.Inputs[input].WeightKey is not null ? weights.Dense(node.Inputs[input]).Data
-            : throw Unsupported(node, $"operand {input} must be a weight");
+    /// <summary>Operand <paramref name="input"/>, which the cpu kernels read as a prepared weight (not a computed tensor).</summary>
+    private static IR.Values.Value WeightOperand(Node node, int input) =>
+        node.Inputs[input].WeightKey is not null ? node.Inputs[input] : throw Unsupported(node, $"operand {input} must be a weight");
+
+    private static nint Dense(PreparedWeights weights, Node node, int input) => weights.Dense(WeightOperand(node, input)).Data;
 
     // Weights are prepared while lowering, never inside a step: an artifact stores exactly the forms lowering asked for.
     private static CpuStep RmsNorm(Node node, RmsNormOp norm, PreparedWeights weights)
@@ -107,8 +109,7 @@ internal static unsafe class NodeLowering
 
     private static CpuStep QuantizedLinear(Node node, QMatMulOp op, PreparedWeights weights)
     {
-        if (node.Inputs[1].WeightKey is null) throw Unsupported(node, "operand 1 must be a weight");
-        var w = weights.Quantized(node.Inputs[1]);
+        var w = weights.Quantized(WeightOperand(node, 1));
         int n = Dim(node, 1, 0), k = Dim(node, 1, 1);
         if (op.ActBits != 0) return IntegerLinear(node, w, (int)op.ActBits, n, k);
         IKernelSpec spec = op.Accumulate == QMatMulOp.GroupAccumulate ? GroupAccumulateLinearSpec.For(w.Scheme, k) : QuantizedLinearSpec.For(w.Scheme, k);
@@ -137,10 +138,10 @@ internal static unsafe class NodeLowering
 
     private static CpuStep SparseLinear(Node node, PreparedWeights weights)
     {
-        if (node.Inputs[1].WeightKey is null) throw Unsupported(node, "operand 1 must be a weight");
-        if (node.Inputs[1].Type.DType.Sparsity is { } format && HalfSparseLinearSpec.Supports(format) && CpuFeatures.Has(HalfSparseLinearSpec.RequiredFeature))
-            return HalfSparseLinear(node, weights.HalfSparse(node.Inputs[1]));
-        var w = weights.SparseRows(node.Inputs[1]);
+        var operand = WeightOperand(node, 1);
+        if (operand.Type.DType.Sparsity is { } format && HalfSparseLinearSpec.Supports(format) && CpuFeatures.Has(HalfSparseLinearSpec.RequiredFeature))
+            return HalfSparseLinear(node, weights.HalfSparse(operand));
+        var w = weights.SparseRows(operand);
         int n = Dim(node, 1, 0), k = Dim(node, 1, 1);
         long keptPerRow = Math.Max(1, w.StoredValues / Math.Max(1, n));
         return new CpuStep(node, new SparseLinearSpec(k), (s, kernel) =>
@@ -168,7 +169,7 @@ internal static unsafe class NodeLowering
     {
         if (!CpuFeatures.Has(LutLinearSpec.RequiredFeature))
             throw Unsupported(node, $"the LUT kernels need {LutLinearSpec.RequiredFeature.ToUpperInvariant()} byte shuffles, which this CPU lacks (lower to quant.qmatmul instead)");
-        var w = weights.Lut(node.Inputs[1]);
+        var w = weights.Lut(WeightOperand(node, 1));
         var geo = w.Spec.Geometry;
         int n = Dim(node, 1, 0), k = Dim(node, 1, 1);
         return new CpuStep(node, [new LutTableSpec(geo), w.Spec], (s, kernels) =>

@@ -59,7 +59,7 @@ internal static class BenchCommand
                     F(Median(x => x.Timings.DecodeP50.TotalMilliseconds), "F3"), F(Median(x => x.Timings.DecodeP99.TotalMilliseconds), "F3"),
                     F(Median(x => x.Timings.DecodeTokensPerSecond), "F0"), F(Median(x => x.Busy * 100), "F0") + (results.Any(x => !double.IsNaN(x.Busy)) ? " %" : ""));
             }
-            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors });
+            var console = PlainConsole.Create(output);
             console.Profile.Width = 160;
             console.Write(table);
             return 0;

@@ -15,7 +15,7 @@ internal static class InspectCommand
         command.SetAction(parse =>
         {
             using var source = ModelSource.Open(parse.GetValue(model)!);
-            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors });
+            var console = PlainConsole.Create(output);
             // Packed dtypes have no per-element size: a model's store knows each tensor's bytes; an artifact's graph does not.
             Func<IR.Values.Value, long?> bytes = source.Model is { } m
                 ? w => m.Weights.Get(w.WeightKey!).Data.Length

@@ -36,6 +36,18 @@ public sealed record ArtifactManifest(
     /// <summary>Bumped whenever the layout of the files or the kernels' calling convention changes.</summary>
     public const int CurrentVersion = 1;
 
+    /// <summary>The files a manifest with these parts names, each of which must have a hash in <see cref="Files"/>.</summary>
+    public static IEnumerable<string> NamedFiles(string graphFile, ArtifactTokenizer? tokenizer, ArtifactDevices devices)
+    {
+        yield return graphFile;
+        if (tokenizer is not null) yield return tokenizer.File;
+        if (devices.Cpu is { } cpu)
+        {
+            yield return cpu.KernelsFile;
+            yield return cpu.WeightsFile;
+        }
+    }
+
     public static string ThisCodesignVersion =>
         typeof(ArtifactManifest).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
 

@@ -37,11 +37,12 @@ public static class ArtifactWriter
             }
             File.WriteAllText(Path.Combine(staging, GraphFile), graphText);
             var tokenizer = WriteTokenizer(model, staging);
+            var devices = new ArtifactDevices(section);
             var files = new SortedDictionary<string, string>(StringComparer.Ordinal);
-            foreach (var path in new[] { GraphFile, section.KernelsFile, section.WeightsFile }.Concat(tokenizer is null ? [] : [tokenizer.File]))
+            foreach (var path in ArtifactManifest.NamedFiles(GraphFile, tokenizer, devices))
                 files[path] = ArtifactHashes.OfFile(Path.Combine(staging, path));
             var manifest = new ArtifactManifest(ArtifactManifest.FormatName, ArtifactManifest.CurrentVersion, ArtifactManifest.ThisCodesignVersion,
-                model.Source, recipe, GraphFile, tokenizer, files, ArtifactHashes.Content(files), new ArtifactDevices(section));
+                model.Source, recipe, GraphFile, tokenizer, files, ArtifactHashes.Content(files), devices);
             File.WriteAllText(Path.Combine(staging, ArtifactManifest.FileName), JsonSerializer.Serialize(manifest, ArtifactManifest.Json));
             Replace(full, staging);
             return manifest;

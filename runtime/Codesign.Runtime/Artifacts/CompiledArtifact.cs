@@ -62,8 +62,7 @@ public sealed class CompiledArtifact
         return t.Kind switch
         {
             ArtifactTokenizer.SentencePiece => SentencePieceTokenizer.Load(path),
-            ArtifactTokenizer.GgufVocabulary => new SentencePieceTokenizer(GgufVocabularies.ToSentencePiece(
-                Deserialize<GgufVocabulary>(path, File.ReadAllText(path)))),
+            ArtifactTokenizer.GgufVocabulary => GgufVocabularies.Tokenizer(Deserialize<GgufVocabulary>(path, File.ReadAllText(path))),
             _ => throw new CodesignException($"{Path.Combine(Directory, ArtifactManifest.FileName)}: unknown tokenizer kind '{t.Kind}'"),
         };
     }
@@ -94,10 +93,7 @@ public sealed class CompiledArtifact
 
     private static void CheckFiles(string directory, ArtifactManifest manifest)
     {
-        var named = new List<string> { manifest.GraphFile };
-        if (manifest.Tokenizer is { } t) named.Add(t.File);
-        if (manifest.Devices.Cpu is { } cpu) named.AddRange([cpu.KernelsFile, cpu.WeightsFile]);
-        foreach (var file in named)
+        foreach (var file in ArtifactManifest.NamedFiles(manifest.GraphFile, manifest.Tokenizer, manifest.Devices))
             if (!manifest.Files.ContainsKey(file))
                 throw new CodesignException($"{Path.Combine(directory, ArtifactManifest.FileName)}: file '{file}' has no hash in the manifest");
         foreach (var (file, hash) in manifest.Files)

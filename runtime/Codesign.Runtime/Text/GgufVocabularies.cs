@@ -39,6 +39,9 @@ public static class GgufVocabularies
     /// <summary>The model's tokenizer: its tokenizer.model file, else the vocabulary its GGUF file carries, else null.</summary>
     public static SentencePieceTokenizer? TokenizerOf(ImportedModel model) =>
         model.TokenizerPath is { } path ? SentencePieceTokenizer.Load(path)
-        : model.Vocabulary is { } vocabulary ? new SentencePieceTokenizer(ToSentencePiece(vocabulary))
+        : model.Vocabulary is { } vocabulary ? Tokenizer(vocabulary)
         : null;
+
+    /// <summary>The tokenizer a GGUF vocabulary describes.</summary>
+    public static SentencePieceTokenizer Tokenizer(GgufVocabulary vocabulary) => new(ToSentencePiece(vocabulary));
 }
