@@ -6,11 +6,18 @@ namespace Codesign.IR.Semantics;
 /// </summary>
 public static class RopeKernel
 {
+    /// <summary>θ^(−2i/d) per rotated pair: an f64 power of an f32 exponent, rounded to f32 (backends upload these).</summary>
+    public static float[] InverseFrequencies(double theta, int headDim)
+    {
+        var invFreq = new float[headDim / 2];
+        for (int i = 0; i < invFreq.Length; i++) invFreq[i] = (float)(1.0 / Math.Pow(theta, (float)(2 * i) / headDim));
+        return invFreq;
+    }
+
     public static float[] Apply(ReadOnlySpan<float> x, ReadOnlySpan<int> positions, int tokens, int heads, int headDim, double theta)
     {
         int half = headDim / 2;
-        var invFreq = new float[half];
-        for (int i = 0; i < half; i++) invFreq[i] = (float)(1.0 / Math.Pow(theta, (float)(2 * i) / headDim));
+        var invFreq = InverseFrequencies(theta, headDim);
         var y = new float[x.Length];
         var cos = new float[half];
         var sin = new float[half];

@@ -1,0 +1,99 @@
+using Codesign.IR.Diagnostics;
+using ILGPU;
+using ILGPU.Runtime;
+using ILGPU.Runtime.CPU;
+using ILGPU.Runtime.Cuda;
+
+namespace Codesign.Backends.Gpu.Execution;
+
+/// <summary>Which accelerator runs the gpu kernels.</summary>
+public enum GpuAcceleratorKind
+{
+    /// <summary>CUDA when a device exists, else ILGPU's CPU accelerator (with a notice saying so).</summary>
+    Auto,
+    /// <summary>CUDA only: no CUDA device is an error.</summary>
+    Cuda,
+    /// <summary>ILGPU's CPU accelerator: the same kernels, run by threads of this process (how CI tests them).</summary>
+    Cpu,
+}
+
+/// <summary>Thrown when the gpu device cannot be opened (no CUDA device where one was required).</summary>
+public sealed class GpuUnavailableException(string message) : CodesignException(message);
+
+/// <summary>
+/// An ILGPU context and accelerator, the launch geometry for it, and the kernels compiled for it so far. Kernels are
+/// compiled by ILGPU when first used (PTX for CUDA, IL for the CPU accelerator) and kept for the device's lifetime.
+/// </summary>
+public sealed class GpuDevice : IDisposable
+{
+    private GpuDevice(Context context, Accelerator accelerator)
+    {
+        Context = context;
+        Accelerator = accelerator;
+        Geometry = GpuGeometry.For(accelerator);
+        Kernels = new GpuKernels(accelerator);
+    }
+
+    public Context Context { get; }
+    public Accelerator Accelerator { get; }
+    public GpuGeometry Geometry { get; }
+    internal GpuKernels Kernels { get; }
+    public bool IsCuda => Accelerator.AcceleratorType == AcceleratorType.Cuda;
+
+    /// <summary>e.g. "cuda: NVIDIA H100 80GB HBM3 (79.1 GiB)" or "ILGPU cpu accelerator (no CUDA device)".</summary>
+    public string Description => IsCuda
+        ? $"cuda: {Accelerator.Name} ({Accelerator.MemorySize / (double)(1L << 30):F1} GiB)"
+        : $"ILGPU cpu accelerator ({Accelerator.Name}; warp {Accelerator.WarpSize}, group {Geometry.GroupSize})";
+
+    /// <param name="notice">Told when <see cref="GpuAcceleratorKind.Auto"/> falls back to the CPU accelerator.</param>
+    public static GpuDevice Open(GpuAcceleratorKind kind = GpuAcceleratorKind.Auto, Action<string>? notice = null)
+    {
+        var context = Context.Create(b => b.Default().EnableAlgorithms());
+        try
+        {
+            var cuda = context.GetCudaDevices();
+            if (kind != GpuAcceleratorKind.Cpu && cuda.Count > 0)
+                return new GpuDevice(context, cuda[0].CreateAccelerator(context));
+            if (kind == GpuAcceleratorKind.Cuda)
+                throw new GpuUnavailableException("gpu: no CUDA device found (ILGPU sees none: is the NVIDIA driver installed and a GPU visible?); "
+                    + "use the cpu device, or the gpu kernels on ILGPU's CPU accelerator");
+            if (kind == GpuAcceleratorKind.Auto)
+                notice?.Invoke("gpu: no CUDA device found; running the gpu kernels on ILGPU's CPU accelerator (correct, but slow)");
+            return new GpuDevice(context, context.CreateCPUAccelerator(0));
+        }
+        catch
+        {
+            context.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        Accelerator.Dispose();
+        Context.Dispose();
+    }
+}
+
+/// <summary>Launch shapes: threads per group (a power of two, at least a warp) and the warp size.</summary>
+public sealed record GpuGeometry(int WarpSize, int GroupSize)
+{
+    public int WarpsPerGroup => GroupSize / WarpSize;
+
+    public static GpuGeometry For(Accelerator accelerator)
+    {
+        int warp = accelerator.WarpSize;
+        int limit = Math.Min(256, accelerator.MaxNumThreadsPerGroup);
+        int group = 1;
+        while (group * 2 <= limit) group *= 2;
+        if (group < warp || (warp & (warp - 1)) != 0)
+            throw new GpuUnavailableException($"gpu: {accelerator.Name} has warps of {warp} and groups of at most {accelerator.MaxNumThreadsPerGroup} threads; the kernels need power-of-two warps that fit a group");
+        return new GpuGeometry(warp, group);
+    }
+
+    /// <summary>Groups for a grid-stride kernel over <paramref name="items"/> elements.</summary>
+    public int StrideGroups(long items) => (int)Math.Clamp((items + GroupSize - 1) / GroupSize, 1, 1 << 16);
+
+    /// <summary>Groups for one warp per row.</summary>
+    public int WarpRowGroups(int rows) => Math.Max(1, (rows + WarpsPerGroup - 1) / WarpsPerGroup);
+}

@@ -1,0 +1,265 @@
+using Codesign.Backends.Gpu.Kernels;
+using Codesign.IR.Diagnostics;
+using Codesign.IR.Graphs;
+using Codesign.IR.Ops;
+using Codesign.IR.Semantics;
+using Codesign.IR.Types;
+using Codesign.IR.Values;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace Codesign.Backends.Gpu.Execution;
+
+/// <summary>
+/// Chooses the kernels for each node. A node the gpu backend cannot run is reported with the op and the reason.
+/// Weights are uploaded here, at lowering, so a forward call only launches kernels.
+/// </summary>
+internal static class GpuNodeLowering
+{
+    /// <summary>Up to this many tokens a linear layer runs as GEMV (weights streamed once per token); beyond, tiled GEMM.</summary>
+    public const int GemvMaxTokens = 4;
+
+    public static GpuStep Lower(Node node, GpuWeights weights, Value? fusedSiluInput)
+    {
+        var op = node.Op;
+        return op switch
+        {
+            EmbeddingOp => Embedding(node, weights),
+            RmsNormOp norm => RmsNorm(node, norm, weights),
+            MatMulOp => weights.DenseMatrix(WeightOperand(node, 1)) switch
+            {
+                DenseF16GpuWeight h => Linear(node, h.Rows),
+                DenseF32GpuWeight f => Linear(node, f.Rows),
+                var w => throw Unsupported(node, $"no dense kernel for {w.GetType().Name}"),
+            },
+            QMatMulOp q => QuantizedLinear(node, q, weights.Quantized(WeightOperand(node, 1))),
+            LutMatMulOp => LutLinear(node, weights.Quantized(WeightOperand(node, 1))),
+            SpMatMulOp => weights.Sparse(WeightOperand(node, 1)) switch
+            {
+                NOfMGpuWeight s => Linear(node, s.Rows),
+                EllGpuWeight s => Linear(node, s.Rows),
+                var w => throw Unsupported(node, $"no sparse kernel for {w.GetType().Name}"),
+            },
+            ReshapeOp => new GpuStep(node, node.Inputs, s => s.Env[node.Outputs[0]] = s.Env[node.Inputs[0]].Reshaped(s.Resolve(node.Outputs[0].Type))),
+            TransposeOp t => Transpose(node, t),
+            RopeOp rope => Rope(node, rope, weights),
+            AttentionOp attention => Attention(node, attention),
+            AddOp => Binary(node, (s, a, b, y) => s.Kernels.Add(s.Stride(y.Length), a, b, y)),
+            MulOp when fusedSiluInput is not null => SiluMul(node, fusedSiluInput),
+            MulOp => Binary(node, (s, a, b, y) => s.Kernels.Mul(s.Stride(y.Length), a, b, y)),
+            SiluOp => new GpuStep(node, node.Inputs, s =>
+            {
+                var x = s.Env[node.Inputs[0]];
+                var y = s.Output(node);
+                s.Kernels.Silu(s.Stride(y.ElementCount), x.Floats, y.Floats);
+            }),
+            SoftmaxOp => new GpuStep(node, node.Inputs, s =>
+            {
+                int d = LastDim(node);
+                var x = s.Env[node.Inputs[0]];
+                var y = s.Output(node);
+                s.Kernels.Softmax(s.Groups(checked((int)(x.ElementCount / d))), x.Floats, y.Floats, d);
+            }),
+            _ => throw Unsupported(node, "no gpu kernel for this op"),
+        };
+    }
+
+    public static CodesignException Unsupported(Node node, string why) =>
+        new($"gpu backend: cannot run %{node.Outputs[0].Name} = {node.Op.Mnemonic}: {why}");
+
+    private static int LastDim(Node node) => checked((int)node.Inputs[0].Type[-1].Size);
+    private static int Dim(Node node, int input, int axis) => checked((int)node.Inputs[input].Type[axis].Size);
+
+    private static Value WeightOperand(Node node, int input) =>
+        node.Inputs[input].WeightKey is not null ? node.Inputs[input] : throw Unsupported(node, $"operand {input} must be a weight");
+
+    private static GpuStep Embedding(Node node, GpuWeights weights)
+    {
+        var table = weights.DenseF32(WeightOperand(node, 1));
+        int vocab = table.Shape[0], d = table.Shape[1];
+        var ids = node.Inputs[0];
+        if (ids.Kind != ValueKind.Input)
+            throw Unsupported(node, "token ids must be a graph input (they are checked against the table on the host before upload)");
+        return new GpuStep(node, [ids], s =>
+        {
+            foreach (int id in s.HostInts[ids])
+                if (id < 0 || id >= vocab)
+                    throw new CodesignException($"{node.Op.Mnemonic} %{node.Outputs[0].Name}: token id {id} is outside the table of {vocab} rows");
+            var y = s.Output(node);
+            s.Kernels.Embedding(s.Stride(y.ElementCount), s.Env[ids].Ints, table.Values, y.Floats, d);
+        });
+    }
+
+    private static GpuStep RmsNorm(Node node, RmsNormOp norm, GpuWeights weights)
+    {
+        var gain = weights.DenseF32(WeightOperand(node, 1));
+        int d = LastDim(node);
+        return new GpuStep(node, [node.Inputs[0]], s =>
+        {
+            var x = s.Env[node.Inputs[0]];
+            var y = s.Output(node);
+            s.Kernels.RmsNorm(s.Groups(checked((int)(x.ElementCount / d))), x.Floats, gain.Values, y.Floats, d, norm.Eps);
+        });
+    }
+
+    /// <summary>Any weight format through the generic GEMV (decode) or tiled GEMM (prefill).</summary>
+    private static GpuStep Linear<TW>(Node node, TW rows) where TW : struct, IWeightRows
+    {
+        int n = Dim(node, 1, 0), k = Dim(node, 1, 1);
+        return new GpuStep(node, [node.Inputs[0]], s =>
+        {
+            var x = s.Env[node.Inputs[0]];
+            var y = s.Output(node);
+            int m = checked((int)(x.ElementCount / k));
+            if (m <= GemvMaxTokens)
+                s.Kernels.Gemv<TW>()(s.Groups(s.Geometry.WarpRowGroups(n)), x.Floats, y.Floats, rows, m, n, k);
+            else
+                s.Kernels.Gemm<TW>()(s.Groups(Tiles(n, LinearKernels.TileN) * Tiles(m, LinearKernels.TileM)), x.Floats, y.Floats, rows, m, n, k);
+        });
+    }
+
+    private static int Tiles(int extent, int tile) => (extent + tile - 1) / tile;
+
+    private static GpuStep QuantizedLinear(Node node, QMatMulOp op, QuantizedGpuWeight w)
+    {
+        if (op.ActBits == 0) return Linear(node, w.Rows(op.Accumulate == QMatMulOp.GroupAccumulate));
+        var rows = w.Rows(false);
+        int k = rows.K, qmax = ActivationQuantizer.MaxCode((int)op.ActBits);
+        // The integer group dots are exact in i32: |a| ≤ qmax, |code − zero| ≤ 255.
+        if ((long)rows.GroupLength * qmax * 255 >= int.MaxValue)
+            throw Unsupported(node, $"groups of {rows.GroupLength} weights could overflow the exact 32-bit integer dot products");
+        return new GpuStep(node, [node.Inputs[0]], s =>
+        {
+            var x = s.Env[node.Inputs[0]];
+            var y = s.Output(node);
+            int m = checked((int)(x.ElementCount / k));
+            var scratch = s.Scratch(m + ((long)m * k + 3) / 4);
+            ArrayView<float> all = scratch.Buffer.View;
+            var scales = all.SubView(0, m);
+            var codes = all.SubView(m, ((long)m * k + 3) / 4).Cast<sbyte>().SubView(0, (long)m * k);
+            s.Kernels.QuantizeActivations(s.Groups(m), x.Floats, codes, scales, k, qmax);
+            s.Kernels.IntegerGemv(s.Groups(s.Geometry.WarpRowGroups(rows.N)), codes, scales, y.Floats, rows, m);
+            scratch.Release();
+        });
+    }
+
+    private static GpuStep LutLinear(Node node, QuantizedGpuWeight w)
+    {
+        if (w.Bits > 4) throw Unsupported(node, $"LUT-mpGEMM takes 1–4-bit weights, not {w.Bits}-bit");
+        var rows = w.Rows(false);
+        int k = rows.K, planes = LutMpGemmKernel.Planes(((QuantScheme?)node.Inputs[1].Type.DType.Scheme)!);
+        int runs = LutMpGemmKernel.Runs(rows.GroupLength);
+        return new GpuStep(node, [node.Inputs[0]], s =>
+        {
+            var x = s.Env[node.Inputs[0]];
+            var y = s.Output(node);
+            int m = checked((int)(x.ElementCount / k));
+            long tables = (long)m * rows.Groups;
+            long entryFloats = (tables * runs * LutMpGemmKernel.StoredEntries + 3) / 4;
+            var scratch = s.Scratch(2 * tables + entryFloats);
+            ArrayView<float> all = scratch.Buffer.View;
+            var t = new LutTables
+            {
+                Scales = all.SubView(0, tables),
+                Sums = all.SubView(tables, tables),
+                Entries = all.SubView(2 * tables, entryFloats).Cast<sbyte>(),
+                Groups = rows.Groups,
+                RunsPerGroup = runs,
+            };
+            s.Kernels.LutTables(s.Stride(tables), x.Floats, t, m, k, rows.GroupLength);
+            s.Kernels.LutGemv(s.Groups(s.Geometry.WarpRowGroups(rows.N)), t, y.Floats, rows, m, planes);
+            scratch.Release();
+        });
+    }
+
+    private static GpuStep Transpose(Node node, TransposeOp op)
+    {
+        int rank = op.Perm.Count;
+        if (rank > 4) throw Unsupported(node, $"transposes of rank {rank} (the kernel takes up to 4)");
+        return new GpuStep(node, node.Inputs, s =>
+        {
+            var x = s.Env[node.Inputs[0]];
+            var y = s.Output(node);
+            var inStrides = new long[rank];
+            long stride = 1;
+            for (int a = rank - 1; a >= 0; a--) { inStrides[a] = stride; stride *= x.Shape[a]; }
+            var dims = new int[4];
+            var strides = new long[4];
+            for (int a = 0; a < 4; a++)
+            {
+                int src = a - (4 - rank);
+                dims[a] = src < 0 ? 1 : y.Shape[src];
+                strides[a] = src < 0 ? 0 : inStrides[op.Perm[src]];
+            }
+            s.Kernels.Transpose(s.Stride(y.ElementCount), x.Floats, y.Floats, new TransposeShape(dims[0], dims[1], dims[2], dims[3], strides[0], strides[1], strides[2], strides[3]));
+        });
+    }
+
+    private static GpuStep Rope(Node node, RopeOp rope, GpuWeights weights)
+    {
+        int heads = Dim(node, 0, 1), headDim = Dim(node, 0, 2);
+        var invFreq = weights.Constant(IR.Semantics.RopeKernel.InverseFrequencies(rope.Theta, headDim));
+        return new GpuStep(node, node.Inputs, s =>
+        {
+            var x = s.Env[node.Inputs[0]];
+            var y = s.Output(node);
+            s.Kernels.Rope(s.Stride(x.ElementCount / 2), x.Floats, s.Env[node.Inputs[1]].Ints, invFreq, y.Floats, heads, headDim);
+        });
+    }
+
+    private static GpuStep Binary(Node node, Action<GpuRunState, ArrayView<float>, ArrayView<float>, ArrayView<float>> launch) =>
+        new(node, node.Inputs, s =>
+        {
+            var (a, b) = (s.Env[node.Inputs[0]], s.Env[node.Inputs[1]]);
+            if (a.ElementCount != b.ElementCount)
+                throw new CodesignException($"{node.Op.Mnemonic} %{node.Outputs[0].Name}: operands have {a.ElementCount} and {b.ElementCount} elements");
+            var y = s.Output(node);
+            launch(s, a.Floats, b.Floats, y.Floats);
+        });
+
+    /// <summary>mul(silu(gate), up) as one kernel; the silu node was skipped, so read its input.</summary>
+    private static GpuStep SiluMul(Node mul, Value gate)
+    {
+        var up = mul.Inputs[0].Producer?.Op is SiluOp ? mul.Inputs[1] : mul.Inputs[0];
+        return new GpuStep(mul, [gate, up], s =>
+        {
+            var y = s.Output(mul);
+            s.Kernels.SiluMul(s.Stride(y.ElementCount), s.Env[gate].Floats, s.Env[up].Floats, y.Floats);
+        });
+    }
+
+    private static GpuStep Attention(Node node, AttentionOp op)
+    {
+        int heads = Dim(node, 0, 1), headDim = Dim(node, 0, 2), kvHeads = Dim(node, 1, 1);
+        int qmax = op.KvBits == 0 ? 0 : ActivationQuantizer.MaxCode((int)op.KvBits);
+        int rowSize = kvHeads * headDim;
+        return new GpuStep(node, node.Inputs, s =>
+        {
+            var (q, k, v) = (s.Env[node.Inputs[0]], s.Env[node.Inputs[1]], s.Env[node.Inputs[2]]);
+            int tokens = q.Shape[0];
+            var layer = s.Cache.Reserve(op.Layer, rowSize, tokens);
+            int past = layer.Length;
+            s.Kernels.AppendKv(s.Groups(tokens * kvHeads), k.Floats, layer.Keys.View, (long)past * rowSize, headDim, qmax);
+            s.Kernels.AppendKv(s.Groups(tokens * kvHeads), v.Floats, layer.Values.View, (long)past * rowSize, headDim, qmax);
+            layer.Length = past + tokens;
+            var y = s.Output(node);
+            if (tokens == 1)
+            {
+                int splits = (past + tokens + AttentionKernels.SplitLength - 1) / AttentionKernels.SplitLength;
+                var shape = new AttentionShape(tokens, past, heads, kvHeads, headDim, (float)op.Scale, splits);
+                var partial = s.Scratch((long)tokens * heads * splits * (headDim + 2));
+                s.Kernels.DecodeSlices(s.Groups(tokens * heads * splits), q.Floats, layer.Keys.View, layer.Values.View, partial.Buffer.View, shape);
+                s.Kernels.MergeSlices(s.Groups(tokens * heads), partial.Buffer.View, y.Floats, shape);
+                partial.Release();
+            }
+            else
+            {
+                var shape = new AttentionShape(tokens, past, heads, kvHeads, headDim, (float)op.Scale, 1);
+                int group = s.Geometry.GroupSize;
+                var config = new KernelConfig(new Index1D((tokens + group - 1) / group * heads), new Index1D(group),
+                    SharedMemoryConfig.RequestDynamic<float>(AttentionKernels.PrefillSharedFloats(group, headDim)));
+                s.Kernels.Prefill(config, q.Floats, layer.Keys.View, layer.Values.View, y.Floats, shape);
+            }
+        });
+    }
+}

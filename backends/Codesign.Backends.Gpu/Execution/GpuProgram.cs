@@ -1,0 +1,161 @@
+using System.Diagnostics;
+using Codesign.IR.Diagnostics;
+using Codesign.IR.Graphs;
+using Codesign.IR.Ops;
+using Codesign.IR.Semantics;
+using Codesign.IR.Values;
+using Codesign.IR.Weights;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace Codesign.Backends.Gpu.Execution;
+
+/// <summary>
+/// A graph lowered for the gpu: weights uploaded once, one step per node (silu·mul fused), every kernel enqueued on
+/// the accelerator's stream without a host round trip; a forward call synchronises once, to download its outputs.
+/// Device buffers come from a pool and return to it after each value's last use.
+/// </summary>
+public sealed class GpuProgram : IDisposable
+{
+    private readonly List<GpuStep> _steps = [];
+    private readonly List<Value>[] _deadAfter;
+    private readonly GpuWeights _weights;
+    private readonly GpuBufferPool _pool;
+    private readonly bool _ownsDevice;
+    private readonly Stopwatch _busy = new();
+
+    private GpuProgram(Graph graph, IWeightStore store, GpuDevice device, bool ownsDevice)
+    {
+        Graph = graph;
+        Device = device;
+        _ownsDevice = ownsDevice;
+        _weights = new GpuWeights(device.Accelerator, store);
+        _pool = new GpuBufferPool(device.Accelerator);
+        try
+        {
+            var fused = FusibleSilus(graph);
+            foreach (var node in graph.Nodes)
+            {
+                if (fused.ContainsKey(node.Outputs[0])) continue;
+                var siluInput = node.Op is MulOp ? node.Inputs.Select(i => fused.GetValueOrDefault(i)).FirstOrDefault(v => v is not null) : null;
+                _steps.Add(GpuNodeLowering.Lower(node, _weights, siluInput));
+            }
+            Fused = [.. fused.Keys.Select(v => v.Name)];
+            _deadAfter = LastReads(graph, _steps);
+        }
+        catch
+        {
+            _weights.Dispose();
+            _pool.Dispose();
+            if (ownsDevice) device.Dispose();
+            throw;
+        }
+    }
+
+    public Graph Graph { get; }
+    public GpuDevice Device { get; }
+
+    /// <summary>Bytes of weights on the device.</summary>
+    public long WeightBytes => _weights.Bytes;
+
+    /// <summary>Outputs of silu nodes folded into the following mul (never written to memory).</summary>
+    public IReadOnlyList<string> Fused { get; }
+
+    /// <summary>Wall time of forward calls, from the first launch to the outputs on the host.</summary>
+    public TimeSpan KernelTime => _busy.Elapsed;
+
+    /// <param name="ownsDevice">Dispose <paramref name="device"/> with the program.</param>
+    public static GpuProgram Compile(Graph graph, IWeightStore weights, GpuDevice device, bool ownsDevice = false) => new(graph, weights, device, ownsDevice);
+
+    /// <summary>A KV cache on this device, sized for the graph's context when it declares one.</summary>
+    public GpuKvCache NewCache() =>
+        new(Device.Accelerator, Graph.GetAttribute("max_position_embeddings") is long max ? checked((int)Math.Min(max, 1 << 20)) : 256);
+
+    /// <summary>Runs the graph once: inputs by name (i32 or f32 host tensors), outputs by name on the host.</summary>
+    public IReadOnlyDictionary<string, HostTensor> Run(IReadOnlyDictionary<string, HostTensor> inputs, GpuKvCache cache)
+    {
+        var symbols = new Dictionary<string, long>(StringComparer.Ordinal);
+        var state = new GpuRunState(Device, _pool, cache, symbols);
+        _busy.Start();
+        try
+        {
+            foreach (var input in Graph.Inputs)
+            {
+                if (!inputs.TryGetValue(input.Name, out var t))
+                    throw new CodesignException($"graph @{Graph.Name}: input %{input.Name} was not given");
+                GraphBinding.BindInput(Graph, input, t.Ints is not null, t.Shape, symbols, t.ToString());
+                var device = new GpuTensor(t.Shape, _pool.Rent(t.ElementCount), t.Ints is not null);
+                if (t.Ints is { } ints)
+                {
+                    device.Ints.CopyFromCPU(ints);
+                    state.HostInts[input] = ints;
+                }
+                else
+                {
+                    device.Floats.CopyFromCPU(t.Floats.ToArray());
+                }
+                state.Env[input] = device;
+            }
+            for (int i = 0; i < _steps.Count; i++)
+            {
+                _steps[i].Run(state);
+                foreach (var dead in _deadAfter[i])
+                    if (state.Env.Remove(dead, out var t)) t.Storage.Release();
+            }
+            var outputs = new Dictionary<string, HostTensor>();
+            foreach (var v in Graph.Outputs)
+            {
+                var t = state.Env[v];
+                var host = new float[t.ElementCount];
+                t.Floats.CopyToCPU(host);
+                outputs[v.Name] = HostTensor.F32(t.Shape, host);
+            }
+            return outputs;
+        }
+        finally
+        {
+            Device.Accelerator.Synchronize();
+            foreach (var t in state.Env.Values) t.Storage.Release();
+            _busy.Stop();
+        }
+    }
+
+    /// <summary>silu nodes whose one consumer is a mul (and which are not graph outputs): silu output → silu input.</summary>
+    private static Dictionary<Value, Value> FusibleSilus(Graph graph)
+    {
+        var consumers = new Dictionary<Value, List<Node>>();
+        foreach (var n in graph.Nodes)
+            foreach (var i in n.Inputs)
+                (consumers.TryGetValue(i, out var l) ? l : consumers[i] = []).Add(n);
+        var fused = new Dictionary<Value, Value>();
+        foreach (var n in graph.Nodes)
+            if (n.Op is SiluOp && !graph.Outputs.Contains(n.Outputs[0])
+                && consumers.TryGetValue(n.Outputs[0], out var users) && users.Count == 1 && users[0].Op is MulOp
+                && users[0].Inputs.Count(i => i == n.Outputs[0]) == 1)
+                fused[n.Outputs[0]] = n.Inputs[0];
+        return fused;
+    }
+
+    /// <summary>For each step, the values no later step reads (graph outputs excepted): their buffers go back to the pool.</summary>
+    private static List<Value>[] LastReads(Graph graph, List<GpuStep> steps)
+    {
+        var last = new Dictionary<Value, int>();
+        for (int i = 0; i < steps.Count; i++)
+        {
+            foreach (var v in steps[i].Reads) last[v] = i;
+            foreach (var v in steps[i].Node.Outputs) last.TryAdd(v, i);
+        }
+        var dead = new List<Value>[steps.Count];
+        for (int i = 0; i < dead.Length; i++) dead[i] = [];
+        foreach (var (v, i) in last)
+            if (!graph.Outputs.Contains(v) && v.WeightKey is null) dead[i].Add(v);
+        return dead;
+    }
+
+    public void Dispose()
+    {
+        _weights.Dispose();
+        _pool.Dispose();
+        if (_ownsDevice) Device.Dispose();
+    }
+}

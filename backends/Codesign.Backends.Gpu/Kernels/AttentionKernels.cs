@@ -1,0 +1,191 @@
+using ILGPU;
+using ILGPU.Algorithms;
+
+namespace Codesign.Backends.Gpu.Kernels;
+
+/// <summary>One attention step: <see cref="Tokens"/> new queries after <see cref="Past"/> cached positions; GQA when KvHeads &lt; Heads.</summary>
+internal readonly record struct AttentionShape(int Tokens, int Past, int Heads, int KvHeads, int HeadDim, float Scale, int Splits)
+{
+    public int KvHead(int head) => head / (Heads / KvHeads);
+}
+
+/// <summary>
+/// Causal attention over the device KV cache ([capacity, kvHeads, headDim] per layer, keys and values apart): query s
+/// sits at position Past + s and sees positions 0..Past + s. Decode uses split-K (flash-decoding: each group scores one
+/// slice of the cache, a second kernel merges the slices' softmax statistics); prefill uses a flash-attention tiling
+/// (a group owns a tile of queries, one per thread, and streams key/value tiles through shared memory with an online
+/// softmax).
+/// </summary>
+internal static class AttentionKernels
+{
+    /// <summary>Cache positions one decode group scores.</summary>
+    public const int SplitLength = 256;
+    /// <summary>Key/value rows per prefill tile.</summary>
+    public const int KvTile = 16;
+
+    /// <summary>
+    /// One group per (token, kv head) row: copies the new row into the cache at <paramref name="destOffset"/>, fake-quantized
+    /// to kv_bits when <paramref name="qmax"/> &gt; 0 (per-row absmax, half-to-even, as <c>ActivationQuantizer</c> does).
+    /// </summary>
+    public static void AppendRows(ArrayView<float> rows, ArrayView<float> cache, long destOffset, int rowLength, int qmax)
+    {
+        long start = (long)Grid.IdxX * rowLength;
+        float scale = 0f;
+        if (qmax > 0)
+        {
+            float amax = 0f;
+            for (int c = Group.IdxX; c < rowLength; c += Group.DimX) amax = XMath.Max(amax, XMath.Abs(rows[start + c]));
+            scale = Reductions.GroupMax(amax) / qmax;
+        }
+        for (int c = Group.IdxX; c < rowLength; c += Group.DimX)
+        {
+            float v = rows[start + c];
+            if (qmax > 0)
+            {
+                int q = scale == 0f ? 0 : (int)XMath.RoundToEven(v / scale);
+                v = (q < -qmax ? -qmax : q > qmax ? qmax : q) * scale;
+            }
+            cache[destOffset + start + c] = v;
+        }
+    }
+
+    /// <summary>Grid: tokens · heads · splits groups. Writes per slice [max, Σexp, Σexp·v (headDim)] to <paramref name="partial"/>.</summary>
+    public static void DecodeSlices(ArrayView<float> q, ArrayView<float> keys, ArrayView<float> values, ArrayView<float> partial, AttentionShape s)
+    {
+        var scores = SharedMemory.Allocate<float>(SplitLength);
+        int split = Grid.IdxX % s.Splits, queryHead = Grid.IdxX / s.Splits;
+        int token = queryHead / s.Heads, head = queryHead % s.Heads, kvHead = s.KvHead(head), d = s.HeadDim;
+        int visible = s.Past + token + 1, pos0 = split * SplitLength;
+        int count = visible - pos0 < SplitLength ? visible - pos0 : SplitLength;
+        long qRow = (long)queryHead * d;
+        float max = float.NegativeInfinity;
+        for (int j = Group.IdxX; j < SplitLength; j += Group.DimX)
+        {
+            float score = float.NegativeInfinity;
+            if (j < count)
+            {
+                long kRow = ((long)(pos0 + j) * s.KvHeads + kvHead) * d;
+                float dot = 0f;
+                for (int c = 0; c < d; c++) dot += q[qRow + c] * keys[kRow + c];
+                score = dot * s.Scale;
+            }
+            scores[j] = score;
+            max = XMath.Max(max, score);
+        }
+        max = Reductions.GroupMax(max);
+        float sum = 0f;
+        for (int j = Group.IdxX; j < SplitLength; j += Group.DimX)
+        {
+            float p = j < count ? XMath.Exp(scores[j] - max) : 0f;
+            scores[j] = p;
+            sum += p;
+        }
+        sum = Reductions.GroupSum(sum);
+        long o = ((long)queryHead * s.Splits + split) * (d + 2);
+        for (int c = Group.IdxX; c < d; c += Group.DimX)
+        {
+            float acc = 0f;
+            for (int j = 0; j < count; j++) acc += scores[j] * values[((long)(pos0 + j) * s.KvHeads + kvHead) * d + c];
+            partial[o + 2 + c] = acc;
+        }
+        if (Group.IsFirstThread)
+        {
+            partial[o] = max;
+            partial[o + 1] = sum;
+        }
+    }
+
+    /// <summary>Grid: tokens · heads groups: merges the slices' statistics into y [tokens, heads, headDim].</summary>
+    public static void MergeSlices(ArrayView<float> partial, ArrayView<float> y, AttentionShape s)
+    {
+        int queryHead = Grid.IdxX, d = s.HeadDim;
+        long base0 = (long)queryHead * s.Splits * (d + 2);
+        float max = float.NegativeInfinity;
+        for (int j = 0; j < s.Splits; j++) max = XMath.Max(max, partial[base0 + (long)j * (d + 2)]);
+        float sum = 0f;
+        for (int j = 0; j < s.Splits; j++)
+        {
+            long o = base0 + (long)j * (d + 2);
+            if (partial[o] > float.NegativeInfinity) sum += XMath.Exp(partial[o] - max) * partial[o + 1];
+        }
+        for (int c = Group.IdxX; c < d; c += Group.DimX)
+        {
+            float acc = 0f;
+            for (int j = 0; j < s.Splits; j++)
+            {
+                long o = base0 + (long)j * (d + 2);
+                if (partial[o] > float.NegativeInfinity) acc += XMath.Exp(partial[o] - max) * partial[o + 2 + c];
+            }
+            y[(long)queryHead * d + c] = acc / sum;
+        }
+    }
+
+    /// <summary>
+    /// Grid: ceil(tokens / group size) · heads groups; dynamic shared memory of <see cref="PrefillSharedFloats"/> floats.
+    /// Thread i of a group owns query (tile · group size + i) of one head.
+    /// </summary>
+    public static void Prefill(ArrayView<float> q, ArrayView<float> keys, ArrayView<float> values, ArrayView<float> y, AttentionShape s)
+    {
+        var shared = SharedMemory.GetDynamic<float>();
+        int d = s.HeadDim, tq = Group.DimX, thread = Group.IdxX;
+        var kTile = shared.SubView(0, KvTile * d);
+        var vTile = shared.SubView(KvTile * d, KvTile * d);
+        var o = shared.SubView(2L * KvTile * d, (long)tq * d);
+        var scores = shared.SubView(2L * KvTile * d + (long)tq * d, (long)tq * KvTile);
+        int tile = Grid.IdxX / s.Heads, head = Grid.IdxX % s.Heads, kvHead = s.KvHead(head);
+        int token = tile * tq + thread;
+        bool valid = token < s.Tokens;
+        int lastToken = (tile + 1) * tq < s.Tokens ? (tile + 1) * tq : s.Tokens;
+        int end = s.Past + lastToken, visible = s.Past + token + 1;
+        long qRow = ((long)token * s.Heads + head) * d;
+        for (int c = 0; c < d; c++) o[(long)thread * d + c] = 0f;
+        float max = float.NegativeInfinity, sum = 0f;
+        for (int j0 = 0; j0 < end; j0 += KvTile)
+        {
+            for (int i = thread; i < KvTile * d; i += tq)
+            {
+                int pos = j0 + i / d;
+                long at = ((long)pos * s.KvHeads + kvHead) * d + i % d;
+                kTile[i] = pos < end ? keys[at] : 0f;
+                vTile[i] = pos < end ? values[at] : 0f;
+            }
+            Group.Barrier();
+            if (valid)
+            {
+                float tileMax = float.NegativeInfinity;
+                for (int jj = 0; jj < KvTile; jj++)
+                {
+                    float score = float.NegativeInfinity;
+                    if (j0 + jj < visible)
+                    {
+                        float dot = 0f;
+                        for (int c = 0; c < d; c++) dot += q[qRow + c] * kTile[jj * d + c];
+                        score = dot * s.Scale;
+                    }
+                    scores[(long)thread * KvTile + jj] = score;
+                    tileMax = XMath.Max(tileMax, score);
+                }
+                if (tileMax > float.NegativeInfinity)
+                {
+                    float next = XMath.Max(max, tileMax);
+                    float correction = XMath.Exp(max - next);
+                    sum *= correction;
+                    for (int c = 0; c < d; c++) o[(long)thread * d + c] *= correction;
+                    for (int jj = 0; jj < KvTile; jj++)
+                    {
+                        if (j0 + jj >= visible) break;
+                        float p = XMath.Exp(scores[(long)thread * KvTile + jj] - next);
+                        sum += p;
+                        for (int c = 0; c < d; c++) o[(long)thread * d + c] += p * vTile[jj * d + c];
+                    }
+                    max = next;
+                }
+            }
+            Group.Barrier();
+        }
+        if (valid)
+            for (int c = 0; c < d; c++) y[qRow + c] = o[(long)thread * d + c] / sum;
+    }
+
+    public static int PrefillSharedFloats(int groupSize, int headDim) => 2 * KvTile * headDim + groupSize * headDim + groupSize * KvTile;
+}

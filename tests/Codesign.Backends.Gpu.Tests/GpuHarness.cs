@@ -1,0 +1,72 @@
+using Codesign.Backends.Gpu.Execution;
+using Codesign.IR.Graphs;
+using Codesign.IR.Ops;
+using Codesign.IR.Quantization;
+using Codesign.IR.Semantics;
+using Codesign.IR.Types;
+using Codesign.IR.Weights;
+
+namespace Codesign.Backends.Gpu.Tests;
+
+/// <summary>
+/// Runs graphs on the gpu backend beside the reference interpreter. The device is ILGPU's CPU accelerator (what CI has);
+/// CODESIGN_GPU_TESTS=cuda runs the same tests on a CUDA device.
+/// </summary>
+internal static class GpuHarness
+{
+    private static readonly Lazy<GpuDevice> Shared = new(() => GpuDevice.Open(
+        Environment.GetEnvironmentVariable("CODESIGN_GPU_TESTS") == "cuda" ? GpuAcceleratorKind.Cuda : GpuAcceleratorKind.Cpu));
+
+    public static GpuDevice Device => Shared.Value;
+
+    /// <summary>A generator seeded afresh each run (NUnit reports the seed on failure).</summary>
+    public static Random Fresh() => new(TestContext.CurrentContext.Random.Next());
+
+    public static float[] RandomFloats(Random r, long n, double spread = 2) => Enumerable.Range(0, (int)n).Select(_ => (float)((r.NextDouble() - 0.5) * spread)).ToArray();
+
+    /// <summary>Random codes, scales of both signs rounded to the scheme's scale dtype, and zero points where the scheme stores them.</summary>
+    public static QuantizedMatrix RandomMatrix(Random r, QuantScheme scheme, int n, int k)
+    {
+        int groups = scheme.GroupCount(k);
+        var codes = Enumerable.Range(0, n * k).Select(_ => (byte)r.Next(scheme.MaxCode + 1)).ToArray();
+        var scales = Enumerable.Range(0, n * groups).Select(_ => FloatStorage.Round((float)((r.NextDouble() - 0.3) * 0.1), scheme.ScaleType)).ToArray();
+        var zeros = scheme.Symmetric ? null : Enumerable.Range(0, n * groups).Select(_ => (byte)r.Next(scheme.MaxCode + 1)).ToArray();
+        return new QuantizedMatrix(scheme, n, k, codes, scales, zeros);
+    }
+
+    /// <summary>Runs <paramref name="graph"/> once on the gpu and on the interpreter with the same inputs and fresh caches.</summary>
+    public static (float[] Gpu, float[] Reference) Run(Graph graph, IWeightStore store, Dictionary<string, HostTensor> inputs, string output = "y")
+    {
+        using var program = GpuProgram.Compile(graph, store, Device);
+        using var cache = program.NewCache();
+        var gpu = program.Run(inputs, cache)[output].Floats.ToArray();
+        var reference = new ReferenceInterpreter(graph, store).Run(inputs, new KvCache())[output].Floats.ToArray();
+        return (gpu, reference);
+    }
+
+    /// <summary>The one-node graph y = op(x, w) run on x [tokens, K].</summary>
+    public static (float[] Gpu, float[] Reference) RunLinear(Op op, IPackedMatrix w, float[] x, int tokens)
+    {
+        var dtype = PackedWeightCodec.DTypeOf(w);
+        return RunLinear(op, PackedWeightCodec.Encode("w", dtype, w), dtype, checked((int)w.Rows), checked((int)w.Cols), x, tokens);
+    }
+
+    public static (float[] Gpu, float[] Reference) RunLinear(Op op, WeightTensor weight, DType dtype, int n, int k, float[] x, int tokens)
+    {
+        var b = new GraphBuilder("node");
+        var xv = b.Input("x", TensorType.Of(DType.F32, "seq", k));
+        var g = b.Return(b.Apply(op, "y", xv, b.Weight("w", TensorType.Of(dtype, n, k))));
+        var store = new LayeredWeightStore();
+        store.Set(weight);
+        return Run(g, store, new() { ["x"] = HostTensor.F32([tokens, k], x) });
+    }
+
+    /// <summary>Every element within <paramref name="relative"/> of the largest expected magnitude.</summary>
+    public static void AssertClose(float[] actual, float[] expected, double relative)
+    {
+        Assert.That(actual, Has.Length.EqualTo(expected.Length));
+        double scale = expected.Max(v => Math.Abs(v)) + 1e-30;
+        for (int i = 0; i < actual.Length; i++)
+            Assert.That(Math.Abs(actual[i] - expected[i]) / scale, Is.LessThanOrEqualTo(relative), $"element {i}: {actual[i]} vs {expected[i]}");
+    }
+}
