@@ -1,0 +1,75 @@
+using Codesign.IR.Ops;
+using Codesign.IR.Quantization;
+using Codesign.IR.Sparsity;
+using Codesign.IR.Types;
+using static Codesign.Backends.Gpu.Tests.GpuHarness;
+
+namespace Codesign.Backends.Gpu.Tests;
+
+/// <summary>sparse.spmatmul (N:M as values plus in-window offsets, other patterns as ELL rows) against the interpreter.</summary>
+public class SparseKernelTests
+{
+    private static bool[] RandomMask(Random r, SparseFormat format, int n, int k)
+    {
+        var kept = new bool[(long)n * k];
+        switch (format.Kind)
+        {
+            case SparseKind.NOfM:
+                for (int row = 0; row < n; row++)
+                    for (int g = 0; g < k; g += format.M)
+                        foreach (int j in Enumerable.Range(0, format.M).OrderBy(_ => r.Next()).Take(format.N)) kept[row * k + g + j] = true;
+                break;
+            case SparseKind.Block:
+                var blocks = new Dictionary<(int, int), bool>();
+                for (int row = 0; row < n; row++)
+                    for (int c = 0; c < k; c++)
+                    {
+                        var key = (row / format.BlockRows, c / format.BlockCols);
+                        if (!blocks.TryGetValue(key, out bool keep)) blocks[key] = keep = r.Next(2) == 0;
+                        kept[row * k + c] = keep;
+                    }
+                break;
+            default:
+                for (long i = 0; i < kept.Length; i++) kept[i] = r.NextDouble() < 0.3;
+                if (n > 2) Array.Clear(kept, 2 * k, k); // a row with nothing kept
+                break;
+        }
+        return kept;
+    }
+
+    private static IEnumerable<TestCaseData> Cases()
+    {
+        foreach (int tokens in new[] { 1, 3, 13 })
+        {
+            yield return new TestCaseData("nm_2_4", "f32", tokens, 37, 68);
+            yield return new TestCaseData("nm_4_8", "q4g32", tokens, 23, 96);
+            yield return new TestCaseData("block_4x4", "f32", tokens, 30, 70);
+            yield return new TestCaseData("unstructured", "q3g64", tokens, 17, 129);
+        }
+        yield return new TestCaseData("nm_1_8", "bf16", 1, 29, 200);
+        yield return new TestCaseData("nm_3_7", "f16", 18, 19, 91);
+        yield return new TestCaseData("nm_1_2", "f32", 6, 21, 90);
+    }
+
+    [TestCaseSource(nameof(Cases))]
+    public void Spmatmul_matches_the_interpreter(string pattern, string element, int tokens, int n, int k)
+    {
+        var r = Fresh();
+        var format = SparseFormat.FromToken(pattern);
+        var kept = RandomMask(r, format, n, k);
+        SparseMatrix matrix;
+        if (element.StartsWith('q'))
+        {
+            int bits = element[1] - '0', group = int.Parse(element[3..], System.Globalization.CultureInfo.InvariantCulture);
+            matrix = SparseMatrix.FromQuantized(format, kept, RandomMatrix(r, QuantScheme.Create(bits, group, false, DType.F16), n, k));
+        }
+        else
+        {
+            var dtype = DType.Parse(element);
+            var dense = RandomFloats(r, (long)n * k).Select(v => FloatStorage.Round(v, dtype)).ToArray();
+            matrix = SparseMatrix.FromDense(format, dtype, n, k, kept, dense);
+        }
+        var (gpu, reference) = RunLinear(new SpMatMulOp(), matrix, RandomFloats(r, (long)tokens * k), tokens);
+        AssertClose(gpu, reference, 1e-5);
+    }
+}
