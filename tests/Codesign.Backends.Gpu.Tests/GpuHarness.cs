@@ -9,13 +9,15 @@ using Codesign.IR.Weights;
 namespace Codesign.Backends.Gpu.Tests;
 
 /// <summary>
-/// Runs graphs on the gpu backend beside the reference interpreter. The device is ILGPU's CPU accelerator (what CI has);
-/// CODESIGN_GPU_TESTS=cuda runs the same tests on a CUDA device.
+/// Runs graphs on the gpu backend beside the reference interpreter. The device is ILGPU's CPU accelerator (what CI has)
+/// in its default shape, 4-thread warps and 4 warps per group (wider than the runtime's faster 2 x 2, so lane and warp
+/// strides are exercised); CODESIGN_GPU_TESTS=cuda runs the same tests on a CUDA device.
 /// </summary>
 internal static class GpuHarness
 {
-    private static readonly Lazy<GpuDevice> Shared = new(() => GpuDevice.Open(
-        Environment.GetEnvironmentVariable("CODESIGN_GPU_TESTS") == "cuda" ? GpuAcceleratorKind.Cuda : GpuAcceleratorKind.Cpu));
+    private static readonly Lazy<GpuDevice> Shared = new(() => Environment.GetEnvironmentVariable("CODESIGN_GPU_TESTS") == "cuda"
+        ? GpuDevice.Open(GpuAcceleratorKind.Cuda)
+        : GpuDevice.OpenCpu(4, 4, Environment.ProcessorCount));
 
     public static GpuDevice Device => Shared.Value;
 

@@ -17,7 +17,7 @@ internal static class BenchCommand
     public static Command Create(TextWriter output)
     {
         var model = ModelArguments.Model();
-        var devices = new Option<string?>("--device") { Description = "Comma-separated devices to measure (a model: interpreter and/or cpu, default both; an artifact: its own)." };
+        var devices = new Option<string?>("--device") { Description = "Comma-separated devices to measure (a model: interpreter, cpu and/or gpu, default interpreter,cpu; an artifact: its own)." };
         var promptTokens = new Option<int>("--prompt-tokens") { Description = "Prompt length (BOS then fixed token ids).", DefaultValueFactory = _ => 64 };
         var tokens = new Option<int>("--tokens") { Description = "Tokens to generate per run (end-of-sequence is ignored).", DefaultValueFactory = _ => 64 };
         var runs = new Option<int>("--runs") { Description = "Runs per device; the table shows medians.", DefaultValueFactory = _ => 3 };

@@ -40,7 +40,7 @@ internal sealed class ModelSource : IDisposable
     /// <param name="weights">For a model: the weights to run (the imported ones, or compressed ones); ignored for an artifact.</param>
     public ICausalLmSession Session(string? device, IWeightStore? weights, int threads, LutChoice lut) =>
         Model is not null
-            ? DeviceSessions.Open(device ?? "interpreter", Model.Graph, weights ?? Model.Weights, threads, lut)
+            ? DeviceSessions.Open(device ?? "interpreter", Model.Graph, weights ?? Model.Weights, threads, lut, notice: Console.Error.WriteLine)
             : Artifact!.OpenSession(device, threads);
 
     public void Dispose() => Model?.Dispose();

@@ -45,6 +45,10 @@ public abstract class GraphSession : ICausalLmSession
     public void Reset()
     {
         Cache.Clear();
+        ResetDevice();
         Position = 0;
     }
+
+    /// <summary>Forgets device-held state (a KV cache outside <see cref="Cache"/>).</summary>
+    protected virtual void ResetDevice() { }
 }

@@ -1,0 +1,41 @@
+using Codesign.Backends.Gpu.Execution;
+using Codesign.Compiler.Frontends.HuggingFace;
+using Codesign.IR.Semantics;
+using Codesign.Runtime.Generation;
+
+namespace Codesign.Runtime.Devices;
+
+/// <summary>A causal-LM session on the gpu backend: the weights and this sequence's KV cache live on the device.</summary>
+public sealed class GpuSession : GraphSession, IKernelTimed, IDisposable
+{
+    private readonly GpuProgram _program;
+    private readonly GpuKvCache _cache;
+
+    /// <summary>Takes ownership of <paramref name="program"/>.</summary>
+    public GpuSession(GpuProgram program) : base(program.Graph)
+    {
+        _program = program;
+        _cache = program.NewCache();
+    }
+
+    public TimeSpan KernelTime => _program.KernelTime;
+    public string DeviceDescription => _program.Device.Description;
+
+    protected override float[] Run(int[] tokens, int[] positions)
+    {
+        var outputs = _program.Run(new Dictionary<string, HostTensor>
+        {
+            [LlamaGraphBuilder.TokensInput] = HostTensor.I32([tokens.Length], tokens),
+            [LlamaGraphBuilder.PositionsInput] = HostTensor.I32([tokens.Length], positions),
+        }, _cache);
+        return outputs[LlamaGraphBuilder.LogitsOutput].Floats.ToArray();
+    }
+
+    protected override void ResetDevice() => _cache.Clear();
+
+    public void Dispose()
+    {
+        _cache.Dispose();
+        _program.Dispose();
+    }
+}
