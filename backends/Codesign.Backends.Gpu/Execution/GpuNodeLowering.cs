@@ -64,6 +64,26 @@ internal static class GpuNodeLowering
         };
     }
 
+    /// <summary>The kernels <see cref="Lower"/> launches for <paramref name="node"/>, in words (an artifact lists them).</summary>
+    public static string Describe(Node node)
+    {
+        string linear = $"gemv (≤ {GemvMaxTokens} tokens) / tiled gemm";
+        var w = node.Inputs.Count > 1 ? node.Inputs[1].Type.DType : null;
+        string what = node.Op switch
+        {
+            MatMulOp => $"{linear} over {w} rows",
+            QMatMulOp { ActBits: > 0 } q => $"activation quantize (int{q.ActBits}) + exact integer gemv over {w}",
+            QMatMulOp q => $"{linear} dequantizing {w} in registers{(q.Accumulate == QMatMulOp.GroupAccumulate ? ", scaled per group (MixPE)" : "")}",
+            LutMatMulOp => $"lut tables + lut gemv over {w}",
+            SpMatMulOp => $"{linear} over {(w?.Sparsity?.Kind == SparseKind.NOfM ? "N:M values + offsets" : "ELL rows")} of {w}",
+            AttentionOp a => $"kv append{(a.KvBits != 0 ? $" (int{a.KvBits})" : "")} + split-k decode / flash prefill",
+            MulOp when node.Inputs.Any(i => i.Producer?.Op is SiluOp) => "mul, or silu·mul fused",
+            ReshapeOp => "view",
+            _ => "one kernel",
+        };
+        return $"{node.Op.Mnemonic}: {what}";
+    }
+
     public static CodesignException Unsupported(Node node, string why) =>
         new($"gpu backend: cannot run %{node.Outputs[0].Name} = {node.Op.Mnemonic}: {why}");
 

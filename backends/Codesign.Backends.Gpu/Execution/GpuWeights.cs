@@ -140,7 +140,15 @@ public sealed class GpuWeights(Accelerator accelerator, IWeightStore store) : ID
     {
         string key = weight.WeightKey ?? throw new CodesignException($"gpu backend: %{weight.Name} must be a weight");
         if (_uploaded.TryGetValue((key, form), out var known)) return (T)known;
-        var uploaded = upload(GraphBinding.Weight(weight, store));
+        T uploaded;
+        try
+        {
+            uploaded = upload(GraphBinding.Weight(weight, store));
+        }
+        catch (CodesignException e) when (!e.Message.StartsWith("gpu backend", StringComparison.Ordinal))
+        {
+            throw new CodesignException($"gpu backend: weight %{weight.Name}: {e.Message}", e);
+        }
         _uploaded[(key, form)] = uploaded;
         return uploaded;
     }

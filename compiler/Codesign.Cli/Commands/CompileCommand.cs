@@ -13,7 +13,7 @@ namespace Codesign.Cli.Commands;
 
 /// <summary>
 /// <c>codesign compile MODEL [--recipe R] -o OUT.gguf|OUT.cir</c>: compress and write the result, as GGUF
-/// (llama.cpp's format) or as the text IR; with <c>--target cpu -o DIR</c>: compile it into an artifact directory
+/// (llama.cpp's format) or as the text IR; with <c>--target cpu|gpu -o DIR</c>: compile it into an artifact directory
 /// that <c>codesign run DIR</c> runs with no compiler in the process.
 /// </summary>
 internal static class CompileCommand
@@ -24,7 +24,7 @@ internal static class CompileCommand
         var recipe = new Option<string?>("--recipe") { Description = "Compression recipe (JSON)." };
         var outPath = new Option<string>("-o", "--output") { Description = "OUT.gguf (weights and tokenizer, llama.cpp's format), OUT.cir (the graph as text), or with --target an artifact directory.", Required = true };
         var fallback = new Option<bool>("--gguf-f32-fallback") { Description = "Write weights with no exact ggml type dequantized to F32 instead of failing." };
-        var target = new Option<string?>("--target") { Description = "Compile for a device into the artifact directory -o: cpu (kernels built ahead of time for this CPU, weights memory-mapped at load)." };
+        var target = new Option<string?>("--target") { Description = "Compile for a device into the artifact directory -o: cpu (kernels built ahead of time for this CPU, weights memory-mapped at load) or gpu (packed weights; ILGPU compiles the kernels for the GPU found at load)." };
         var lut = ModelArguments.Lut();
         var command = new Command("compile", "Compress a model with a recipe and write it, or compile it for a device.") { model, recipe, outPath, fallback, target, lut };
         command.SetAction(parse =>
@@ -34,7 +34,15 @@ internal static class CompileCommand
             string path = parse.GetValue(outPath)!;
             if (parse.GetValue(target) is { } device)
             {
-                if (device != "cpu") throw new CodesignException($"--target {device}: the targets are: cpu");
+                if (device == "gpu")
+                {
+                    var gpu = ArtifactWriter.WriteGpu(m, store, path, parse.GetValue(recipe)).Devices.Gpu!;
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"wrote {path}: gpu artifact, {gpu.Weights.Count} weights ({new FileInfo(Path.Combine(path, gpu.WeightsFile)).Length} bytes), kernels:"));
+                    foreach (var k in gpu.Kernels) output.WriteLine($"  {k}");
+                    return 0;
+                }
+                if (device != "cpu") throw new CodesignException($"--target {device}: the targets are: cpu, gpu");
                 var manifest = ArtifactWriter.WriteCpu(m, store, path, parse.GetValue(lut), parse.GetValue(recipe));
                 var cpu = manifest.Devices.Cpu!;
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,

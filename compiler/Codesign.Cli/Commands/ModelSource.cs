@@ -41,7 +41,7 @@ internal sealed class ModelSource : IDisposable
     public ICausalLmSession Session(string? device, IWeightStore? weights, int threads, LutChoice lut) =>
         Model is not null
             ? DeviceSessions.Open(device ?? "interpreter", Model.Graph, weights ?? Model.Weights, threads, lut, notice: Console.Error.WriteLine)
-            : Artifact!.OpenSession(device, threads);
+            : Artifact!.OpenSession(device, threads, Console.Error.WriteLine);
 
     public void Dispose() => Model?.Dispose();
 }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Codesign.Backends.Cpu.Aot;
 using Codesign.Backends.Cpu.Execution;
 using Codesign.Backends.Cpu.Lowering;
+using Codesign.Backends.Gpu.Aot;
 using Codesign.Compiler.Frontends;
 using Codesign.IR.Diagnostics;
 using Codesign.IR.Text;
@@ -11,8 +12,8 @@ using Codesign.Runtime.Text;
 namespace Codesign.Runtime.Artifacts;
 
 /// <summary>
-/// Writes an artifact directory for the cpu: the graph lowered for the cpu (graph.cir), the tokenizer, the cpu's
-/// kernels and weights (<see cref="CpuArtifact"/>) and manifest.json. Everything is written into a fresh sibling
+/// Writes an artifact directory for a device: the graph as that device runs it (graph.cir), the tokenizer, the device's
+/// files (<see cref="CpuArtifact"/>: kernels and prepared weights; <see cref="GpuArtifact"/>: packed weights) and manifest.json. Everything is written into a fresh sibling
 /// directory first and moved into place at the end, so a failed compile leaves an earlier artifact untouched; a
 /// directory that holds anything but an artifact is never overwritten.
 /// </summary>
@@ -20,7 +21,20 @@ public static class ArtifactWriter
 {
     public const string GraphFile = "graph.cir";
 
-    public static ArtifactManifest WriteCpu(ImportedModel model, IWeightStore weights, string directory, LutChoice lut = LutChoice.Auto, string? recipe = null)
+    public static ArtifactManifest WriteCpu(ImportedModel model, IWeightStore weights, string directory, LutChoice lut = LutChoice.Auto, string? recipe = null) =>
+        Write(model, directory, recipe, staging =>
+        {
+            using var plan = CpuPlan.Lower(model.Graph, weights, lut);
+            var section = CpuArtifact.Write(plan, staging);
+            return (GraphPrinter.Print(plan.Graph), new ArtifactDevices(section));
+        });
+
+    /// <summary>The gpu's artifact: the graph as compressed, its packed weights and the kernels they lower to (ILGPU compiles them at load).</summary>
+    public static ArtifactManifest WriteGpu(ImportedModel model, IWeightStore weights, string directory, string? recipe = null) =>
+        Write(model, directory, recipe, staging => (GraphPrinter.Print(model.Graph), new ArtifactDevices(null, GpuArtifact.Write(model.Graph, weights, staging))));
+
+    /// <param name="writeDevice">Writes the device's files into the staging directory; returns the graph text and the device sections.</param>
+    private static ArtifactManifest Write(ImportedModel model, string directory, string? recipe, Func<string, (string Graph, ArtifactDevices Devices)> writeDevice)
     {
         CheckDestination(directory);
         string full = Path.GetFullPath(directory).TrimEnd(Path.DirectorySeparatorChar);
@@ -28,16 +42,9 @@ public static class ArtifactWriter
         Directory.CreateDirectory(staging);
         try
         {
-            CpuArtifactSection section;
-            string graphText;
-            using (var plan = CpuPlan.Lower(model.Graph, weights, lut))
-            {
-                section = CpuArtifact.Write(plan, staging);
-                graphText = GraphPrinter.Print(plan.Graph);
-            }
+            var (graphText, devices) = writeDevice(staging);
             File.WriteAllText(Path.Combine(staging, GraphFile), graphText);
             var tokenizer = WriteTokenizer(model, staging);
-            var devices = new ArtifactDevices(section);
             var files = new SortedDictionary<string, string>(StringComparer.Ordinal);
             foreach (var path in ArtifactManifest.NamedFiles(GraphFile, tokenizer, devices))
                 files[path] = ArtifactHashes.OfFile(Path.Combine(staging, path));

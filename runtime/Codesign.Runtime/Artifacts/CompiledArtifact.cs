@@ -1,5 +1,7 @@
 using System.Text.Json;
 using Codesign.Backends.Cpu.Aot;
+using Codesign.Backends.Gpu.Aot;
+using Codesign.Backends.Gpu.Execution;
 using Codesign.Compiler.Frontends.Gguf;
 using Codesign.IR.Diagnostics;
 using Codesign.IR.Graphs;
@@ -31,7 +33,7 @@ public sealed class CompiledArtifact
     public Graph Graph { get; }
 
     /// <summary>The devices the artifact holds code for.</summary>
-    public IReadOnlyList<string> Devices => Manifest.Devices.Cpu is null ? [] : ["cpu"];
+    public IReadOnlyList<string> Devices => [.. new[] { Manifest.Devices.Cpu is null ? null : "cpu", Manifest.Devices.Gpu is null ? null : "gpu" }.OfType<string>()];
 
     /// <summary>Whether <paramref name="path"/> looks like an artifact directory (it has a manifest.json).</summary>
     public static bool IsArtifact(string path) => System.IO.Directory.Exists(path) && File.Exists(Path.Combine(path, ArtifactManifest.FileName));
@@ -68,12 +70,14 @@ public sealed class CompiledArtifact
     }
 
     /// <summary>A causal-LM session on <paramref name="device"/> (default: the one device the artifact holds).</summary>
-    public ICausalLmSession OpenSession(string? device = null, int threads = 0)
+    /// <param name="notice">Told when a device falls back (the gpu without CUDA).</param>
+    public ICausalLmSession OpenSession(string? device = null, int threads = 0, Action<string>? notice = null)
     {
         device ??= Devices.Count == 1 ? Devices[0] : throw new CodesignException($"{Directory}: holds code for {Devices.Count} devices; name one with --device");
         return device switch
         {
             "cpu" when Manifest.Devices.Cpu is { } cpu => new CpuSession(CpuArtifact.Load(Directory, cpu, Graph, threads), ownsProgram: true),
+            "gpu" when Manifest.Devices.Gpu is { } gpu => new GpuSession(GpuArtifact.Load(Directory, gpu, Graph, GpuDevice.Open(GpuAcceleratorKind.Auto, notice), ownsDevice: true)),
             "interpreter" => throw new CodesignException($"{Directory}: the interpreter runs models, not compiled artifacts; run the model this was compiled from ({Manifest.Model})"),
             _ => throw new CodesignException($"{Directory}: the artifact holds no code for device '{device}' (it holds: {string.Join(", ", Devices)}); compile it with --target {device}"),
         };
