@@ -57,7 +57,7 @@ internal static class Cpu7bDecodeBenchmark
     }
 
     /// <summary>Random codes, f16 scales and zero points written straight into the packed layout (no quantization run).</summary>
-    private static LayeredWeightStore RandomModel(LlamaConfig c, QuantScheme scheme)
+    internal static LayeredWeightStore RandomModel(LlamaConfig c, QuantScheme scheme)
     {
         var store = new LayeredWeightStore();
         var r = new Random(7);
@@ -67,17 +67,7 @@ internal static class Cpu7bDecodeBenchmark
             for (long i = 0; i < values.LongLength; i++) values[i] = (float)(r.NextDouble() - 0.5) * 0.1f + (shape.Length == 1 ? 1f : 0f);
             store.Set(WeightTensor.FromFloats(key, DType.F32, shape, values));
         }
-        void Quantized(string key, int rows, int cols)
-        {
-            var layout = new QuantizedLayout(scheme, rows, cols);
-            var bytes = new byte[layout.TotalBytes];
-            r.NextBytes(bytes.AsSpan(0, (int)layout.CodesBytes));
-            var scales = new float[(long)rows * layout.Groups];
-            for (long i = 0; i < scales.LongLength; i++) scales[i] = (float)(r.NextDouble() - 0.5) * 0.02f;
-            FloatStorage.Write(bytes.AsSpan((int)layout.ScalesOffset, (int)layout.ScalesBytes), scales, scheme.ScaleType);
-            for (long i = 0; i < layout.ZerosBytes; i++) bytes[layout.ZerosOffset + i] = (byte)r.Next(scheme.MaxCode + 1);
-            store.Set(new WeightTensor(key, DType.Quantized(scheme), [rows, cols], bytes));
-        }
+        void Quantized(string key, int rows, int cols) => store.Set(RandomPacked.Quantized(r, key, scheme, rows, cols));
         Dense("model.embed_tokens.weight", c.VocabSize, c.HiddenSize);
         for (int i = 0; i < c.NumLayers; i++)
         {

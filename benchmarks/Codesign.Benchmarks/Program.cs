@@ -12,6 +12,27 @@ using Codesign.Runtime.Interpreter;
 //        dotnet run -c Release --project benchmarks/Codesign.Benchmarks -- cpu-decode [MODEL_DIR [RECIPE_DIR]]
 //        dotnet run -c Release --project benchmarks/Codesign.Benchmarks -- cpu-artifact [MODEL_DIR [RECIPE_DIR]]
 //        dotnet run -c Release --project benchmarks/Codesign.Benchmarks -- cpu-decode-7b [LAYERS [FORMAT_SUBSTRING]]
+//        dotnet run -c Release --project benchmarks/Codesign.Benchmarks -- gpu-check [MODEL_DIR [RECIPE_DIR]]
+//        dotnet run -c Release --project benchmarks/Codesign.Benchmarks -- gpu-gemv [FORMAT_SUBSTRING] [quick]
+//        dotnet run -c Release --project benchmarks/Codesign.Benchmarks -- gpu-decode-7b [LAYERS] [quick]
+//        (quick: shapes scaled down, to check on ILGPU's CPU accelerator; scripts/publish-gpu-bench.sh builds these for a CUDA machine)
+if (args.Length > 0 && args[0] == "gpu-check")
+{
+    Environment.Exit(GpuCheck.Run(args.Length > 1 ? args[1] : Path.Combine(FindRoot(), "examples", "tiny-llama-a"),
+        args.Length > 2 ? args[2] : Path.Combine(FindRoot(), "examples", "recipes")));
+}
+if (args.Length > 0 && args[0] == "gpu-gemv")
+{
+    GpuGemvBenchmark.Run(args.Skip(1).FirstOrDefault(a => a != "quick"), args.Contains("quick"));
+    return;
+}
+if (args.Length > 0 && args[0] == "gpu-decode-7b")
+{
+    var numbers = args.Skip(1).Where(a => a != "quick").Select(a => int.Parse(a, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+    if (args.Contains("quick")) Gpu7bDecodeBenchmark.Run(numbers.FirstOrDefault(1), 512, 1376);
+    else Gpu7bDecodeBenchmark.Run(numbers.FirstOrDefault(32));
+    return;
+}
 if (args.Length > 0 && args[0] == "cpu-gemv")
 {
     CpuGemvBenchmark.Run(args.Length > 1 ? args[1] : null);

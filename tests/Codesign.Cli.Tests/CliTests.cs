@@ -33,7 +33,7 @@ public class CliTests
         Assert.That(exit, Is.Zero, err);
         Assert.That(LastLine(output), Is.EqualTo(string.Join(' ', Reference("prompt2.greedy"))));
         var unknown = Run("run", TestPaths.TinyLlama, "--prompt", "x", "--device", "tpu");
-        Assert.That((unknown.Exit, unknown.Err.Trim()), Is.EqualTo((1, "error: unknown device 'tpu' (one of interpreter, cpu)")));
+        Assert.That((unknown.Exit, unknown.Err.Trim()), Is.EqualTo((1, "error: unknown device 'tpu' (one of interpreter, cpu, gpu)")));
     }
 
     [Test]

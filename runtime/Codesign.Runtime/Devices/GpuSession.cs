@@ -20,6 +20,8 @@ public sealed class GpuSession : GraphSession, IKernelTimed, IDisposable
 
     public TimeSpan KernelTime => _program.KernelTime;
     public string DeviceDescription => _program.Device.Description;
+    /// <summary>Bytes of weights on the device.</summary>
+    public long WeightBytes => _program.WeightBytes;
 
     protected override float[] Run(int[] tokens, int[] positions)
     {
