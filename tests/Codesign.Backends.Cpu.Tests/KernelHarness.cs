@@ -41,22 +41,6 @@ internal sealed class KernelHarness : IDisposable
         _library.Dispose();
     }
 
-    /// <summary>A generator seeded afresh each run (NUnit reports the seed on failure).</summary>
-    public static Random Fresh() => new(TestContext.CurrentContext.Random.Next());
-
-    /// <summary>Uniform in [−spread/2, spread/2).</summary>
-    public static float[] RandomFloats(Random r, long n, double spread = 2) => Enumerable.Range(0, (int)n).Select(_ => (float)((r.NextDouble() - 0.5) * spread)).ToArray();
-
-    /// <summary>Random codes, scales of both signs rounded to the scheme's scale dtype, and zero points where the scheme stores them.</summary>
-    public static QuantizedMatrix RandomMatrix(Random r, QuantScheme scheme, int n, int k)
-    {
-        int groups = scheme.GroupCount(k);
-        var codes = Enumerable.Range(0, n * k).Select(_ => (byte)r.Next(scheme.MaxCode + 1)).ToArray();
-        var scales = Enumerable.Range(0, n * groups).Select(_ => FloatStorage.Round((float)((r.NextDouble() - 0.3) * 0.1), scheme.ScaleType)).ToArray();
-        var zeros = scheme.Symmetric ? null : Enumerable.Range(0, n * groups).Select(_ => (byte)r.Next(scheme.MaxCode + 1)).ToArray();
-        return new QuantizedMatrix(scheme, n, k, codes, scales, zeros);
-    }
-
     /// <summary>
     /// Compiles the one-node graph y = op(x, w) for the cpu and runs it on <paramref name="x"/> ([tokens, K]), beside the
     /// reference interpreter on the same graph; returns the program (for inspection; dispose it) and both results.
@@ -74,14 +58,5 @@ internal sealed class KernelHarness : IDisposable
         var y = program.Run(new Dictionary<string, CpuTensor> { ["x"] = CpuTensor.F32([tokens, k], x) }, new IR.Semantics.KvCache())["y"].Floats!;
         var expected = new IR.Semantics.ReferenceInterpreter(g, store).Run(new Dictionary<string, IR.Semantics.HostTensor> { ["x"] = IR.Semantics.HostTensor.F32([tokens, k], x) }, new IR.Semantics.KvCache())["y"].Floats.ToArray();
         return (program, y, expected);
-    }
-
-    /// <summary>Every element within <paramref name="relative"/> of the largest expected magnitude.</summary>
-    public static void AssertClose(float[] actual, float[] expected, double relative)
-    {
-        Assert.That(actual, Has.Length.EqualTo(expected.Length));
-        double scale = expected.Max(v => Math.Abs(v)) + 1e-30;
-        for (int i = 0; i < actual.Length; i++)
-            Assert.That(Math.Abs(actual[i] - expected[i]) / scale, Is.LessThanOrEqualTo(relative), $"element {i}: {actual[i]} vs {expected[i]}");
     }
 }

@@ -11,35 +11,6 @@ namespace Codesign.Backends.Cpu.Tests;
 /// <summary>sparse.spmatmul on the cpu (gathered rows, every sparse format) against the interpreter's dense-on-decoded semantics.</summary>
 public class SparseKernelTests
 {
-    /// <summary>A random mask of <paramref name="format"/>'s shape keeping about half the weights.</summary>
-    private static bool[] RandomMask(Random r, SparseFormat format, int n, int k)
-    {
-        var kept = new bool[(long)n * k];
-        switch (format.Kind)
-        {
-            case SparseKind.NOfM:
-                for (int row = 0; row < n; row++)
-                    for (int g = 0; g < k; g += format.M)
-                        foreach (int j in Enumerable.Range(0, format.M).OrderBy(_ => r.Next()).Take(format.N)) kept[row * k + g + j] = true;
-                break;
-            case SparseKind.Block:
-                var blocks = new Dictionary<(int, int), bool>();
-                for (int row = 0; row < n; row++)
-                    for (int c = 0; c < k; c++)
-                    {
-                        var key = (row / format.BlockRows, c / format.BlockCols);
-                        if (!blocks.TryGetValue(key, out bool keep)) blocks[key] = keep = r.Next(2) == 0;
-                        kept[row * k + c] = keep;
-                    }
-                break;
-            default:
-                for (long i = 0; i < kept.Length; i++) kept[i] = r.NextDouble() < 0.3;
-                if (n > 2) Array.Clear(kept, 2 * k, k); // a row with nothing kept
-                break;
-        }
-        return kept;
-    }
-
     private static IEnumerable<TestCaseData> Cases()
     {
         yield return new TestCaseData("nm_2_4", "f32", 1, 37, 68).SetName("NM_2_4_f32_gemv_odd_rows");

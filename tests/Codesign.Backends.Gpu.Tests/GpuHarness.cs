@@ -21,21 +21,6 @@ internal static class GpuHarness
 
     public static GpuDevice Device => Shared.Value;
 
-    /// <summary>A generator seeded afresh each run (NUnit reports the seed on failure).</summary>
-    public static Random Fresh() => new(TestContext.CurrentContext.Random.Next());
-
-    public static float[] RandomFloats(Random r, long n, double spread = 2) => Enumerable.Range(0, (int)n).Select(_ => (float)((r.NextDouble() - 0.5) * spread)).ToArray();
-
-    /// <summary>Random codes, scales of both signs rounded to the scheme's scale dtype, and zero points where the scheme stores them.</summary>
-    public static QuantizedMatrix RandomMatrix(Random r, QuantScheme scheme, int n, int k)
-    {
-        int groups = scheme.GroupCount(k);
-        var codes = Enumerable.Range(0, n * k).Select(_ => (byte)r.Next(scheme.MaxCode + 1)).ToArray();
-        var scales = Enumerable.Range(0, n * groups).Select(_ => FloatStorage.Round((float)((r.NextDouble() - 0.3) * 0.1), scheme.ScaleType)).ToArray();
-        var zeros = scheme.Symmetric ? null : Enumerable.Range(0, n * groups).Select(_ => (byte)r.Next(scheme.MaxCode + 1)).ToArray();
-        return new QuantizedMatrix(scheme, n, k, codes, scales, zeros);
-    }
-
     /// <summary>Runs <paramref name="graph"/> once on the gpu and on the interpreter with the same inputs and fresh caches.</summary>
     public static (float[] Gpu, float[] Reference) Run(Graph graph, IWeightStore store, Dictionary<string, HostTensor> inputs, string output = "y")
     {
@@ -61,14 +46,5 @@ internal static class GpuHarness
         var store = new LayeredWeightStore();
         store.Set(weight);
         return Run(g, store, new() { ["x"] = HostTensor.F32([tokens, k], x) });
-    }
-
-    /// <summary>Every element within <paramref name="relative"/> of the largest expected magnitude.</summary>
-    public static void AssertClose(float[] actual, float[] expected, double relative)
-    {
-        Assert.That(actual, Has.Length.EqualTo(expected.Length));
-        double scale = expected.Max(v => Math.Abs(v)) + 1e-30;
-        for (int i = 0; i < actual.Length; i++)
-            Assert.That(Math.Abs(actual[i] - expected[i]) / scale, Is.LessThanOrEqualTo(relative), $"element {i}: {actual[i]} vs {expected[i]}");
     }
 }

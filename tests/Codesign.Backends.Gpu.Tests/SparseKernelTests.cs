@@ -9,34 +9,6 @@ namespace Codesign.Backends.Gpu.Tests;
 /// <summary>sparse.spmatmul (N:M as values plus in-window offsets, other patterns as ELL rows) against the interpreter.</summary>
 public class SparseKernelTests
 {
-    private static bool[] RandomMask(Random r, SparseFormat format, int n, int k)
-    {
-        var kept = new bool[(long)n * k];
-        switch (format.Kind)
-        {
-            case SparseKind.NOfM:
-                for (int row = 0; row < n; row++)
-                    for (int g = 0; g < k; g += format.M)
-                        foreach (int j in Enumerable.Range(0, format.M).OrderBy(_ => r.Next()).Take(format.N)) kept[row * k + g + j] = true;
-                break;
-            case SparseKind.Block:
-                var blocks = new Dictionary<(int, int), bool>();
-                for (int row = 0; row < n; row++)
-                    for (int c = 0; c < k; c++)
-                    {
-                        var key = (row / format.BlockRows, c / format.BlockCols);
-                        if (!blocks.TryGetValue(key, out bool keep)) blocks[key] = keep = r.Next(2) == 0;
-                        kept[row * k + c] = keep;
-                    }
-                break;
-            default:
-                for (long i = 0; i < kept.Length; i++) kept[i] = r.NextDouble() < 0.3;
-                if (n > 2) Array.Clear(kept, 2 * k, k); // a row with nothing kept
-                break;
-        }
-        return kept;
-    }
-
     private static IEnumerable<TestCaseData> Cases()
     {
         foreach (int tokens in new[] { 1, 3, 13 })
