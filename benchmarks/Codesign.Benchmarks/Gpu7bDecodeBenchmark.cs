@@ -19,7 +19,7 @@ internal static class Gpu7bDecodeBenchmark
             ModelType = "llama", HiddenSize = hidden, IntermediateSize = ffn, NumLayers = layers, NumHeads = hidden / 128, NumKvHeads = hidden / 128,
             HeadDim = 128, VocabSize = 32000, RmsNormEps = 1e-6, RopeTheta = 10000, TieWordEmbeddings = false, MaxPositionEmbeddings = 4096,
         };
-        var device = GpuDevice.Open(GpuAcceleratorKind.Auto, Console.WriteLine);
+        using var device = GpuDevice.Open(GpuAcceleratorKind.Auto, Console.WriteLine);
         double copy = GpuGemvBenchmark.CopyBandwidth(device, device.IsCuda ? 1 << 28 : 1 << 22);
         Console.WriteLine($"device: {device.Description}; copy bandwidth {copy:F1} GB/s; LLaMA-7B shapes (hidden {hidden}, MLP {ffn}), {layers} layers");
         Console.WriteLine();
@@ -46,6 +46,5 @@ internal static class Gpu7bDecodeBenchmark
             double ms = steps[steps.Length / 2], limit = bytes / copy / 1e6;
             Console.WriteLine($"| {label} | {bytes / 1e9:F2} GB | {upload:F1} | {ms:F2} | {1e3 / ms:F1} | {limit:F2} | {limit / ms:P0} |");
         }
-        device.Dispose();
     }
 }

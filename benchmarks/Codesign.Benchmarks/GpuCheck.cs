@@ -42,17 +42,12 @@ internal static class GpuCheck
             foreach (int tokens in new[] { 1, 3, 37 })
             {
                 int n = 1001, k = 2000;
-                var codes = Enumerable.Range(0, n * k).Select(_ => (byte)r.Next(scheme.MaxCode + 1)).ToArray();
-                var scales = Enumerable.Range(0, n * scheme.GroupCount(k)).Select(_ => FloatStorage.Round((float)((r.NextDouble() - 0.3) * 0.1), scheme.ScaleType)).ToArray();
-                var zeros = scheme.Symmetric ? null : Enumerable.Range(0, scales.Length).Select(_ => (byte)r.Next(scheme.MaxCode + 1)).ToArray();
-                var w = new QuantizedMatrix(scheme, n, k, codes, scales, zeros);
                 var x = Enumerable.Range(0, tokens * k).Select(_ => (float)(r.NextDouble() - 0.5) * 2).ToArray();
-                var dtype = PackedWeightCodec.DTypeOf(w);
                 var b = new GraphBuilder("check");
                 var xv = b.Input("x", TensorType.Of(DType.F32, "seq", k));
-                var g = b.Return(b.Apply(op, "y", xv, b.Weight("w", TensorType.Of(dtype, n, k))));
+                var g = b.Return(b.Apply(op, "y", xv, b.Weight("w", TensorType.Of(DType.Quantized(scheme), n, k))));
                 var store = new LayeredWeightStore();
-                store.Set(PackedWeightCodec.Encode("w", dtype, w));
+                store.Set(RandomPacked.Quantized(r, "w", scheme, n, k));
                 var inputs = new Dictionary<string, HostTensor> { ["x"] = HostTensor.F32([tokens, k], x) };
                 using var program = GpuProgram.Compile(g, store, device);
                 using var cache = program.NewCache();

@@ -47,13 +47,8 @@ internal sealed class KernelHarness : IDisposable
     /// </summary>
     public static (CpuProgram Program, float[] Cpu, float[] Reference) RunNode(IR.Ops.Op op, IPackedMatrix w, float[] x, int tokens)
     {
-        var dtype = PackedWeightCodec.DTypeOf(w);
-        int n = checked((int)w.Rows), k = checked((int)w.Cols);
-        var b = new IR.Graphs.GraphBuilder("node");
-        var xv = b.Input("x", TensorType.Of(DType.F32, "seq", k));
-        var g = b.Return(b.Apply(op, "y", xv, b.Weight("w", TensorType.Of(dtype, n, k))));
-        var store = new IR.Weights.LayeredWeightStore();
-        store.Set(PackedWeightCodec.Encode("w", dtype, w));
+        int k = checked((int)w.Cols);
+        var (g, store) = Codesign.Testing.LinearNodeGraph.Build(op, w);
         var program = CpuProgram.Compile(g, store, threads: 2);
         var y = program.Run(new Dictionary<string, CpuTensor> { ["x"] = CpuTensor.F32([tokens, k], x) }, new IR.Semantics.KvCache())["y"].Floats!;
         var expected = new IR.Semantics.ReferenceInterpreter(g, store).Run(new Dictionary<string, IR.Semantics.HostTensor> { ["x"] = IR.Semantics.HostTensor.F32([tokens, k], x) }, new IR.Semantics.KvCache())["y"].Floats.ToArray();

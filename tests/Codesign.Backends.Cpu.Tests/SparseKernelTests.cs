@@ -29,23 +29,10 @@ public class SparseKernelTests
     public void A_compiled_spmatmul_matches_the_interpreter(string pattern, string element, int tokens, int n, int k)
     {
         var r = Fresh();
-        var format = SparseFormat.FromToken(pattern);
-        var kept = RandomMask(r, format, n, k);
-        SparseMatrix matrix;
-        if (element.StartsWith('q'))
-        {
-            int bits = element[1] - '0', group = int.Parse(element[3..], System.Globalization.CultureInfo.InvariantCulture);
-            matrix = SparseMatrix.FromQuantized(format, kept, RandomMatrix(r, QuantScheme.Create(bits, group, false, DType.F16), n, k));
-        }
-        else
-        {
-            var dtype = DType.Parse(element);
-            var dense = RandomFloats(r, (long)n * k).Select(v => FloatStorage.Round(v, dtype)).ToArray();
-            matrix = SparseMatrix.FromDense(format, dtype, n, k, kept, dense);
-        }
+        var matrix = RandomSparse(r, pattern, element, n, k);
         var x = RandomFloats(r, (long)tokens * k);
         var (program, y, expected) = RunNode(new IR.Ops.SpMatMulOp(), matrix, x, tokens);
-        bool half = HalfSparseLinearSpec.Supports(format) && CpuFeatures.Has(HalfSparseLinearSpec.RequiredFeature);
+        bool half = HalfSparseLinearSpec.Supports(matrix.Format) && CpuFeatures.Has(HalfSparseLinearSpec.RequiredFeature);
         using (program) Assert.That(program.Kernels.Single().Name, Is.EqualTo(half ? $"half_sparse_linear_k{k}" : $"sparse_linear_k{k}_i{(k <= 65536 ? 16 : 32)}"));
         AssertClose(y, expected, 1e-5);
     }

@@ -4,6 +4,7 @@ using Codesign.IR.Ops;
 using Codesign.IR.Quantization;
 using Codesign.IR.Semantics;
 using Codesign.IR.Types;
+using Codesign.Testing;
 using Codesign.IR.Weights;
 
 namespace Codesign.Backends.Gpu.Tests;
@@ -34,17 +35,13 @@ internal static class GpuHarness
     /// <summary>The one-node graph y = op(x, w) run on x [tokens, K].</summary>
     public static (float[] Gpu, float[] Reference) RunLinear(Op op, IPackedMatrix w, float[] x, int tokens)
     {
-        var dtype = PackedWeightCodec.DTypeOf(w);
-        return RunLinear(op, PackedWeightCodec.Encode("w", dtype, w), dtype, checked((int)w.Rows), checked((int)w.Cols), x, tokens);
+        var (graph, store) = LinearNodeGraph.Build(op, w);
+        return Run(graph, store, new() { ["x"] = HostTensor.F32([tokens, checked((int)w.Cols)], x) });
     }
 
     public static (float[] Gpu, float[] Reference) RunLinear(Op op, WeightTensor weight, DType dtype, int n, int k, float[] x, int tokens)
     {
-        var b = new GraphBuilder("node");
-        var xv = b.Input("x", TensorType.Of(DType.F32, "seq", k));
-        var g = b.Return(b.Apply(op, "y", xv, b.Weight("w", TensorType.Of(dtype, n, k))));
-        var store = new LayeredWeightStore();
-        store.Set(weight);
-        return Run(g, store, new() { ["x"] = HostTensor.F32([tokens, k], x) });
+        var (graph, store) = LinearNodeGraph.Build(op, weight, dtype, n, k);
+        return Run(graph, store, new() { ["x"] = HostTensor.F32([tokens, k], x) });
     }
 }

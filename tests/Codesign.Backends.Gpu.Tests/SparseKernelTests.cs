@@ -27,20 +27,7 @@ public class SparseKernelTests
     public void Spmatmul_matches_the_interpreter(string pattern, string element, int tokens, int n, int k)
     {
         var r = Fresh();
-        var format = SparseFormat.FromToken(pattern);
-        var kept = RandomMask(r, format, n, k);
-        SparseMatrix matrix;
-        if (element.StartsWith('q'))
-        {
-            int bits = element[1] - '0', group = int.Parse(element[3..], System.Globalization.CultureInfo.InvariantCulture);
-            matrix = SparseMatrix.FromQuantized(format, kept, RandomMatrix(r, QuantScheme.Create(bits, group, false, DType.F16), n, k));
-        }
-        else
-        {
-            var dtype = DType.Parse(element);
-            var dense = RandomFloats(r, (long)n * k).Select(v => FloatStorage.Round(v, dtype)).ToArray();
-            matrix = SparseMatrix.FromDense(format, dtype, n, k, kept, dense);
-        }
+        var matrix = RandomSparse(r, pattern, element, n, k);
         var (gpu, reference) = RunLinear(new SpMatMulOp(), matrix, RandomFloats(r, (long)tokens * k), tokens);
         AssertClose(gpu, reference, 1e-5);
     }

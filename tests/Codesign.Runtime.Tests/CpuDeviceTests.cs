@@ -8,6 +8,8 @@ using Codesign.Runtime.Generation;
 using Codesign.Runtime.Interpreter;
 using Codesign.Testing;
 
+using static Codesign.Runtime.Tests.LogitAssertions;
+
 namespace Codesign.Runtime.Tests;
 
 /// <summary>tiny-llama-a compiled for the cpu backend (LLVM JIT) against the reference interpreter on the same graph.</summary>
@@ -27,14 +29,6 @@ public class CpuDeviceTests
         var interpreterLogits = reference.Forward(ids);
         var options = SamplingOptions.GreedyDecoding;
         return (TextGenerator.Generate(cpu, ids, 32, options), TextGenerator.Generate(reference, ids, 32, options), cpuLogits, interpreterLogits);
-    }
-
-    private static void AssertLogitsClose(float[] cpu, float[] reference, double tolerance = 1e-4)
-    {
-        Assert.That(cpu, Has.Length.EqualTo(reference.Length));
-        double scale = reference.Max(v => Math.Abs(v));
-        double worst = cpu.Zip(reference, (a, b) => Math.Abs(a - b)).Max() / scale;
-        Assert.That(worst, Is.LessThan(tolerance), "largest logit difference relative to the largest logit");
     }
 
     [TestCase(0, 2), TestCase(3, 1)]

@@ -9,6 +9,8 @@ using Codesign.Runtime.Generation;
 using Codesign.Runtime.Interpreter;
 using Codesign.Testing;
 
+using static Codesign.Runtime.Tests.LogitAssertions;
+
 namespace Codesign.Runtime.Tests;
 
 /// <summary>
@@ -27,18 +29,8 @@ public class GpuDeviceTests
         var reference = new InterpreterSession(new ReferenceInterpreter(graph, store));
         var gpuLogits = gpu.Forward(ids);
         var interpreterLogits = reference.Forward(ids);
-        gpu.Reset();
-        reference.Reset();
         var options = SamplingOptions.GreedyDecoding;
         return (TextGenerator.Generate(gpu, ids, tokens, options), TextGenerator.Generate(reference, ids, tokens, options), gpuLogits, interpreterLogits);
-    }
-
-    private static void AssertLogitsClose(float[] gpu, float[] reference, double tolerance = 1e-4)
-    {
-        Assert.That(gpu, Has.Length.EqualTo(reference.Length));
-        double scale = reference.Max(v => Math.Abs(v));
-        double worst = gpu.Zip(reference, (a, b) => Math.Abs(a - b)).Max() / scale;
-        Assert.That(worst, Is.LessThan(tolerance), "largest logit difference relative to the largest logit");
     }
 
     [TestCase(0), TestCase(2)]

@@ -51,6 +51,24 @@ internal static class RandomTensors
         return kept;
     }
 
+    /// <summary>
+    /// A random sparse matrix of <paramref name="pattern"/> (a sparse format token) whose kept elements are
+    /// <paramref name="element"/>: a float dtype (values rounded to it), or <c>qBgG</c> for B-bit asymmetric codes in groups of G.
+    /// </summary>
+    public static SparseMatrix RandomSparse(Random r, string pattern, string element, int n, int k)
+    {
+        var format = SparseFormat.FromToken(pattern);
+        var kept = RandomMask(r, format, n, k);
+        if (element.StartsWith('q'))
+        {
+            int bits = element[1] - '0', group = int.Parse(element[3..], System.Globalization.CultureInfo.InvariantCulture);
+            return SparseMatrix.FromQuantized(format, kept, RandomMatrix(r, QuantScheme.Create(bits, group, false, DType.F16), n, k));
+        }
+        var dtype = DType.Parse(element);
+        var dense = RandomFloats(r, (long)n * k).Select(v => FloatStorage.Round(v, dtype)).ToArray();
+        return SparseMatrix.FromDense(format, dtype, n, k, kept, dense);
+    }
+
     /// <summary>Every element within <paramref name="relative"/> of the largest expected magnitude.</summary>
     public static void AssertClose(float[] actual, float[] expected, double relative)
     {

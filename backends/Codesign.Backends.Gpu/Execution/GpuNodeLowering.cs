@@ -167,7 +167,7 @@ internal static class GpuNodeLowering
     {
         if (w.Bits > 4) throw Unsupported(node, $"LUT-mpGEMM takes 1–4-bit weights, not {w.Bits}-bit");
         var rows = w.Rows(false);
-        int k = rows.K, planes = LutMpGemmKernel.Planes(((QuantScheme?)node.Inputs[1].Type.DType.Scheme)!);
+        int k = rows.K, planes = LutMpGemmKernel.Planes(node.Inputs[1].Type.DType.Scheme!);
         int runs = LutMpGemmKernel.Runs(rows.GroupLength);
         return new GpuStep(node, [node.Inputs[0]], s =>
         {

@@ -33,9 +33,8 @@ public sealed class GpuWeights(Accelerator accelerator, IWeightStore store) : ID
     internal GpuWeight DenseMatrix(Value weight) => weight.Type.DType == DType.F16
         ? Get(weight, "f16", t =>
         {
-            var halves = new ILGPU.Half[t.ElementCount];
-            var raw = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(t.Data.Span);
-            for (int i = 0; i < halves.Length; i++) halves[i] = (ILGPU.Half)(float)BitConverter.UInt16BitsToHalf(raw[i]);
+            // ILGPU's Half is the IEEE binary16 the store holds: upload the bits as they are.
+            var halves = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ILGPU.Half>(t.Data.Span).ToArray();
             return new DenseF16GpuWeight(accelerator.Allocate1D(halves), checked((int)t.Shape[0]), checked((int)t.Shape[1]));
         })
         : DenseF32(weight);
