@@ -37,6 +37,19 @@ public class CliTests
     }
 
     [Test]
+    public void Run_with_a_placement_splits_the_model_across_devices_and_generates_the_reference_greedy_tokens()
+    {
+        var (exit, output, err) = Run("run", TestPaths.TinyLlama, "--prompt", Prompt(1), "--max-tokens", "32", "--greedy", "--ignore-eos", "--ids", "--placement", "matmul=cpu,*=interpreter", "--threads", "2");
+        Assert.That(exit, Is.Zero, err);
+        Assert.That(LastLine(output), Is.EqualTo(string.Join(' ', Reference("prompt1.greedy"))));
+        Assert.That(err, Does.Contain("placement matmul=cpu,*=interpreter:").And.Contain("cpu: matmul 29"));
+        var both = Run("run", TestPaths.TinyLlama, "--prompt", "x", "--device", "cpu", "--placement", "*=cpu");
+        Assert.That((both.Exit, both.Err.Trim()), Is.EqualTo((1, "error: --device and --placement exclude each other: the placement names the devices")));
+        var gap = Run("run", TestPaths.TinyLlama, "--prompt", "x", "--placement", "matmul=cpu");
+        Assert.That(gap.Err, Does.StartWith("error: --placement 'matmul=cpu' places no rule on nn.embedding"));
+    }
+
+    [Test]
     public void Run_stops_at_end_of_sequence_unless_told_otherwise()
     {
         var (exit, output, _) = Run("run", TestPaths.TinyLlama, "--prompt", Prompt(0), "--max-tokens", "32", "--ids");

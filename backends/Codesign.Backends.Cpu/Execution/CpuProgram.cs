@@ -20,13 +20,15 @@ public sealed class CpuProgram : IDisposable
     private readonly IKernelLibrary _kernels;
     private readonly IReadOnlyDictionary<Node, List<Value>> _lastUses;
     private readonly KernelLauncher _launcher;
+    private readonly bool _ownsLauncher;
 
-    private CpuProgram(CpuPlan plan, IKernelLibrary kernels, int threads)
+    private CpuProgram(CpuPlan plan, IKernelLibrary kernels, int threads, KernelLauncher? launcher)
     {
         _plan = plan;
         _kernels = kernels;
         _lastUses = GraphAnalysis.LastUses(plan.Graph, plan.Steps.Select(s => s.Node).ToArray());
-        _launcher = new KernelLauncher(threads > 0 ? threads : Environment.ProcessorCount);
+        _ownsLauncher = launcher is null;
+        _launcher = launcher ?? new KernelLauncher(threads > 0 ? threads : Environment.ProcessorCount);
         foreach (var step in plan.Steps)
             for (int i = 0; i < step.Kernels.Count; i++) step.Addresses[i] = kernels.Address(step.Kernels[i].Name);
     }
@@ -34,7 +36,7 @@ public sealed class CpuProgram : IDisposable
     public Graph Graph => _plan.Graph;
     public int Threads => _launcher.Threads;
 
-    /// <summary>Wall time spent in kernels so far (for utilisation: busy time over elapsed time).</summary>
+    /// <summary>Wall time spent in kernels so far (for utilisation: busy time over elapsed time; shared with the programs sharing the launcher).</summary>
     public TimeSpan KernelTime => _launcher.Busy;
     public IEnumerable<IKernelSpec> Kernels => _plan.Kernels;
 
@@ -49,19 +51,23 @@ public sealed class CpuProgram : IDisposable
     /// Lowers <paramref name="graph"/> for the cpu (lut-lower per <paramref name="lut"/>; <see cref="Graph"/> is the
     /// result, the graph the interpreter must run to compare) and JIT-compiles its kernels for this CPU.
     /// </summary>
-    public static CpuProgram Compile(Graph graph, IWeightStore weights, int threads = 0, bool keepIr = false, LutChoice lut = LutChoice.Auto) =>
-        Assemble(CpuPlan.Lower(graph, weights, lut), plan => new JitKernelLibrary(plan.Kernels, keepIr), threads);
+    /// <param name="launcher">
+    /// Cores shared with other programs (the cpu segments of a partitioned graph), which would otherwise each keep
+    /// spinning workers competing for the same cores; the caller disposes it. Null: a launcher of <paramref name="threads"/> of its own.
+    /// </param>
+    public static CpuProgram Compile(Graph graph, IWeightStore weights, int threads = 0, bool keepIr = false, LutChoice lut = LutChoice.Auto, KernelLauncher? launcher = null) =>
+        Assemble(CpuPlan.Lower(graph, weights, lut), plan => new JitKernelLibrary(plan.Kernels, keepIr), threads, launcher);
 
     /// <summary>A program over kernels compiled before (e.g. an artifact's shared object): no LLVM is involved.</summary>
-    public static CpuProgram Load(CpuPlan plan, Func<CpuPlan, IKernelLibrary> kernels, int threads = 0) => Assemble(plan, kernels, threads);
+    public static CpuProgram Load(CpuPlan plan, Func<CpuPlan, IKernelLibrary> kernels, int threads = 0) => Assemble(plan, kernels, threads, null);
 
-    private static CpuProgram Assemble(CpuPlan plan, Func<CpuPlan, IKernelLibrary> kernels, int threads)
+    private static CpuProgram Assemble(CpuPlan plan, Func<CpuPlan, IKernelLibrary> kernels, int threads, KernelLauncher? launcher)
     {
         IKernelLibrary? library = null;
         try
         {
             library = kernels(plan);
-            return new CpuProgram(plan, library, threads);
+            return new CpuProgram(plan, library, threads, launcher);
         }
         catch
         {
@@ -94,7 +100,7 @@ public sealed class CpuProgram : IDisposable
 
     public void Dispose()
     {
-        _launcher.Dispose();
+        if (_ownsLauncher) _launcher.Dispose();
         _kernels.Dispose();
         _plan.Dispose();
     }

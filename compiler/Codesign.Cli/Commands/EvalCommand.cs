@@ -24,18 +24,19 @@ internal static class EvalCommand
         var window = new Option<int>("--window") { Description = "Tokens per non-overlapping window; each scores tokens 1..W-1.", DefaultValueFactory = _ => 256 };
         var recipe = new Option<string?>("--recipe") { Description = "Compress with this recipe (JSON) first, in memory; report the change against f32 and the weight footprint." };
         var device = ModelArguments.Device();
+        var placement = ModelArguments.Placement();
         var threads = ModelArguments.Threads();
         var lut = ModelArguments.Lut();
-        var command = new Command("eval", "Compute perplexity over token ids or a text file.") { model, ids, text, window, recipe, device, threads, lut };
+        var command = new Command("eval", "Compute perplexity over token ids or a text file.") { model, ids, text, window, recipe, device, placement, threads, lut };
         command.SetAction(parse =>
         {
             string? idsSpec = parse.GetValue(ids), textPath = parse.GetValue(text);
             if ((idsSpec is null) == (textPath is null))
                 throw new CodesignException("give exactly one of --ids FILE.safetensors:TENSOR or --text FILE");
-            using var source = ModelSource.Open(parse.GetValue(model)!);
+            using var source = ModelSource.Open(parse.GetValue(model)!, parse.InvocationConfiguration.Error);
             var tokens = idsSpec is not null ? ReadIds(idsSpec) : source.Tokenizer().EncodePrompt(ReadText(textPath!));
             int w = parse.GetValue(window);
-            ICausalLmSession Open(IWeightStore? weights) => source.Session(parse.GetValue(device), weights, parse.GetValue(threads), parse.GetValue(lut));
+            ICausalLmSession Open(IWeightStore? weights) => source.Session(parse.GetValue(device), parse.GetValue(placement), weights, parse.GetValue(threads), parse.GetValue(lut));
             if (parse.GetValue(recipe) is not { } recipePath)
             {
                 var result = Evaluate(Open(null), tokens, w, output);

@@ -14,7 +14,7 @@ internal static class InspectCommand
         var command = new Command("inspect", "Print what a model or artifact is: architecture, parameters, dtypes, op counts; kernels and weight forms of an artifact.") { model };
         command.SetAction(parse =>
         {
-            using var source = ModelSource.Open(parse.GetValue(model)!);
+            using var source = ModelSource.Open(parse.GetValue(model)!, parse.InvocationConfiguration.Error);
             var console = PlainConsole.Create(output);
             // Packed dtypes have no per-element size: a model's store knows each tensor's bytes; an artifact's graph does not.
             Func<IR.Values.Value, long?> bytes = source.Model is { } m

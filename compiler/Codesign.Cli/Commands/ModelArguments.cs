@@ -16,6 +16,11 @@ internal static class ModelArguments
         Description = "Where to run: interpreter (the reference; the default for a model), cpu (kernels compiled by LLVM for this machine) or gpu (ILGPU kernels on CUDA; on ILGPU's CPU accelerator where no CUDA device exists). An artifact runs on the device it was compiled for.",
     };
 
+    public static Option<string?> Placement() => new("--placement")
+    {
+        Description = "Run the model across devices instead of on one: auto (a cost model chooses between cpu and gpu per op), or rules SELECTOR=DEVICE joined by commas, where SELECTOR is an op class (matmul, attention, norm, elementwise, rope, layout), an op mnemonic (nn.rms_norm) or * for the rest, e.g. matmul=gpu,*=cpu. Models only; excludes --device.",
+    };
+
     public static Option<LutChoice> Lut() => new("--lut")
     {
         Description = "cpu device: rewrite 1–4-bit layers into LUT-mpGEMM (int8 activation tables): auto (per layer), always or never. An artifact keeps the choice made when it was compiled.",

@@ -5,6 +5,7 @@ using Codesign.IR.Weights;
 using Codesign.Runtime.Artifacts;
 using Codesign.Runtime.Devices;
 using Codesign.Runtime.Generation;
+using Codesign.Runtime.Scheduling;
 using Codesign.Runtime.Text;
 
 namespace Codesign.Cli.Commands;
@@ -15,18 +16,22 @@ namespace Codesign.Cli.Commands;
 /// </summary>
 internal sealed class ModelSource : IDisposable
 {
-    private ModelSource(ImportedModel? model, CompiledArtifact? artifact)
+    private readonly TextWriter _notices;
+
+    private ModelSource(ImportedModel? model, CompiledArtifact? artifact, TextWriter notices)
     {
         Model = model;
         Artifact = artifact;
+        _notices = notices;
     }
 
     public ImportedModel? Model { get; }
     public CompiledArtifact? Artifact { get; }
     public string Path => Model?.Source ?? Artifact!.Directory;
 
-    public static ModelSource Open(string path) =>
-        CompiledArtifact.IsArtifact(path) ? new ModelSource(null, CompiledArtifact.Open(path)) : new ModelSource(ModelLoader.Load(path), null);
+    /// <param name="notices">Where sessions tell what they chose or fell back to (the command's error stream).</param>
+    public static ModelSource Open(string path, TextWriter notices) =>
+        CompiledArtifact.IsArtifact(path) ? new ModelSource(null, CompiledArtifact.Open(path), notices) : new ModelSource(ModelLoader.Load(path), null, notices);
 
     /// <summary>The imported model; an artifact is refused for <paramref name="what"/>, which needs the original weights.</summary>
     public ImportedModel RequireModel(string what) =>
@@ -37,11 +42,22 @@ internal sealed class ModelSource : IDisposable
             ?? throw new CodesignException($"{Path}: no tokenizer.model beside the checkpoint and no vocabulary in the file; pass token ids instead of text");
 
     /// <param name="device">null: the interpreter for a model, the artifact's device for an artifact.</param>
+    /// <param name="placement">A model split across devices (<see cref="PartitionedSessions"/>); excludes <paramref name="device"/>. The plan is told to the notices.</param>
     /// <param name="weights">For a model: the weights to run (the imported ones, or compressed ones); ignored for an artifact.</param>
-    public ICausalLmSession Session(string? device, IWeightStore? weights, int threads, LutChoice lut) =>
-        Model is not null
-            ? DeviceSessions.Open(device ?? "interpreter", Model.Graph, weights ?? Model.Weights, threads, lut, notice: Console.Error.WriteLine)
-            : Artifact!.OpenSession(device, threads, Console.Error.WriteLine);
+    public ICausalLmSession Session(string? device, string? placement, IWeightStore? weights, int threads, LutChoice lut)
+    {
+        if (placement is not null)
+        {
+            if (device is not null) throw new CodesignException("--device and --placement exclude each other: the placement names the devices");
+            var model = RequireModel("--placement");
+            var session = PartitionedSessions.Open(placement, model.Graph, weights ?? model.Weights, threads, lut, _notices.WriteLine);
+            _notices.WriteLine($"placement {placement}: {session.Plan.Segments.Count} segments; {session.Plan.Placement.Summary()}");
+            return session;
+        }
+        return Model is not null
+            ? DeviceSessions.Open(device ?? "interpreter", Model.Graph, weights ?? Model.Weights, threads, lut, notice: _notices.WriteLine)
+            : Artifact!.OpenSession(device, threads, _notices.WriteLine);
+    }
 
     public void Dispose() => Model?.Dispose();
 }

@@ -21,9 +21,10 @@ internal static class RunCommand
         var ids = new Option<bool>("--ids") { Description = "After the text, print the generated token ids space-separated as the last line." };
         var ignoreEos = new Option<bool>("--ignore-eos") { Description = "Keep generating after the end-of-sequence token (as the fixture's reference continuations do)." };
         var device = ModelArguments.Device();
+        var placement = ModelArguments.Placement();
         var threads = ModelArguments.Threads();
         var lut = ModelArguments.Lut();
-        var command = new Command("run", "Generate text from a prompt.") { model, prompt, maxTokens, greedy, temperature, topK, topP, seed, ids, ignoreEos, device, threads, lut };
+        var command = new Command("run", "Generate text from a prompt.") { model, prompt, maxTokens, greedy, temperature, topK, topP, seed, ids, ignoreEos, device, placement, threads, lut };
         command.SetAction(parse =>
         {
             double? t = parse.GetValue(temperature);
@@ -35,10 +36,10 @@ internal static class RunCommand
             int limit = parse.GetValue(maxTokens);
             if (limit < 0) throw new CodesignException($"--max-tokens must not be negative, got {limit}");
 
-            using var source = ModelSource.Open(parse.GetValue(model)!);
+            using var source = ModelSource.Open(parse.GetValue(model)!, parse.InvocationConfiguration.Error);
             var tokenizer = source.Tokenizer();
             var promptIds = tokenizer.EncodePrompt(parse.GetValue(prompt)!);
-            var session = source.Session(parse.GetValue(device), null, parse.GetValue(threads), parse.GetValue(lut));
+            var session = source.Session(parse.GetValue(device), parse.GetValue(placement), null, parse.GetValue(threads), parse.GetValue(lut));
             using var owner = session as IDisposable;
             var stream = new IncrementalDetokenizer(tokenizer);
             var generated = TextGenerator.Generate(session, promptIds, limit, options, parse.GetValue(ignoreEos) ? null : tokenizer.EosId, token =>

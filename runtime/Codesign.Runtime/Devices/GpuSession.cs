@@ -30,7 +30,7 @@ public sealed class GpuSession : GraphSession, IKernelTimed, IDisposable
             [LlamaGraphBuilder.TokensInput] = HostTensor.I32([tokens.Length], tokens),
             [LlamaGraphBuilder.PositionsInput] = HostTensor.I32([tokens.Length], positions),
         }, _cache);
-        return outputs[LlamaGraphBuilder.LogitsOutput].Floats.ToArray();
+        return AsArray(outputs[LlamaGraphBuilder.LogitsOutput].Floats);
     }
 
     protected override void ResetDevice() => _cache.Clear();

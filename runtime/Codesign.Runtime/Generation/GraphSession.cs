@@ -49,6 +49,10 @@ public abstract class GraphSession : ICausalLmSession
         Position = 0;
     }
 
+    /// <summary>Logits as the array <see cref="Run"/> returns, copied only when the memory is not a whole array.</summary>
+    protected static float[] AsArray(ReadOnlyMemory<float> logits) =>
+        System.Runtime.InteropServices.MemoryMarshal.TryGetArray(logits, out var seg) && seg.Offset == 0 && seg.Count == seg.Array!.Length ? seg.Array : logits.ToArray();
+
     /// <summary>Forgets device-held state (a KV cache outside <see cref="Cache"/>).</summary>
     protected virtual void ResetDevice() { }
 }

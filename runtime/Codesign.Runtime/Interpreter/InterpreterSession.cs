@@ -14,9 +14,6 @@ public sealed class InterpreterSession(ReferenceInterpreter interpreter) : Graph
             [LlamaGraphBuilder.TokensInput] = HostTensor.I32([tokens.Length], tokens),
             [LlamaGraphBuilder.PositionsInput] = HostTensor.I32([tokens.Length], positions),
         }, Cache);
-        var logits = outputs[LlamaGraphBuilder.LogitsOutput].Floats;
-        return System.Runtime.InteropServices.MemoryMarshal.TryGetArray(logits, out var seg) && seg.Offset == 0 && seg.Count == seg.Array!.Length
-            ? seg.Array
-            : logits.ToArray();
+        return AsArray(outputs[LlamaGraphBuilder.LogitsOutput].Floats);
     }
 }
