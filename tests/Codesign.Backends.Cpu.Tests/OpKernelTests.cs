@@ -96,20 +96,21 @@ public class OpKernelTests
         var r = Fresh();
         int heads = 6, kvHeads = 2, headDim = 20;
         int row = kvHeads * headDim;
-        var reference = new KvLayerCache();
-        var cache = new KvLayerCache();
+        var reference = new KvCache();
+        var cache = new KvCache();
         if (past > 0)
         {
             var (pk, pv) = (RandomFloats(r, past * row), RandomFloats(r, past * row));
-            reference.Append(pk, pv, past, row);
-            cache.Append(pk, pv, past, row);
+            reference.Layer(0).Append(pk, pv, past, row, headDim, 0);
+            cache.Layer(0).Append(pk, pv, past, row, headDim, 0);
         }
         var (q, k, v) = (RandomFloats(r, tokens * heads * headDim), RandomFloats(r, tokens * row), RandomFloats(r, tokens * row));
-        var expected = AttentionKernel.Run(q, k, v, reference, tokens, heads, kvHeads, headDim, 1 / Math.Sqrt(headDim));
-        cache.Append(k, v, tokens, row);
+        var expected = AttentionKernel.Run(q, k, v, reference, 0, tokens, heads, kvHeads, headDim, 1 / Math.Sqrt(headDim), 0);
+        cache.Layer(0).Append(k, v, tokens, row, headDim, 0);
+        var (keys, values) = cache.Rows(cache.Layer(0));
         var y = new float[expected.Length];
         using var h = new KernelHarness(new AttentionSpec(heads, kvHeads, headDim, 1 / Math.Sqrt(headDim)));
-        h.Run([h.Pin(q), h.Pin(cache.Keys.ToArray()), h.Pin(cache.Values.ToArray()), h.Pin(y), past, tokens], tokens * heads);
+        h.Run([h.Pin(q), h.Pin(keys.ToArray()), h.Pin(values.ToArray()), h.Pin(y), past, tokens], tokens * heads);
         AssertClose(y, expected, 1e-5);
     }
 

@@ -15,14 +15,25 @@ namespace Codesign.Cli.Tests;
 /// <summary>The OpenAI-compatible server on the fixture (cpu device), over real HTTP on localhost.</summary>
 public class ServeTests
 {
-    private static async Task<(OpenAiServer Server, GenerationService Service, IDisposable Owner, SentencePieceTokenizer Tokenizer)> Start()
+    /// <param name="batched">Continuous batching (what serve runs on the cpu), or one request at a time (the gpu's and placements' way).</param>
+    private static async Task<(OpenAiServer Server, GenerationService Service, IDisposable Owner, SentencePieceTokenizer Tokenizer)> Start(bool batched = true)
     {
         var m = ModelLoader.Load(TestPaths.TinyLlama);
         var tokenizer = GgufVocabularies.TokenizerOf(m)!;
-        var session = DeviceSessions.Open("cpu", m.Graph, m.Weights, threads: 2);
-        var service = new GenerationService(session, tokenizer.EosId);
+        IDisposable owner;
+        GenerationService service;
+        if (batched)
+        {
+            var model = BatchedModels.Open("cpu", m.Graph, m.Weights, threads: 2);
+            (owner, service) = (model, new GenerationService(model, tokenizer.EosId, new BatchingOptions { ChunkTokens = 16 }));
+        }
+        else
+        {
+            var session = DeviceSessions.Open("cpu", m.Graph, m.Weights, threads: 2);
+            (owner, service) = ((IDisposable)session, new GenerationService(session, tokenizer.EosId));
+        }
         var server = await OpenAiServer.StartAsync(service, tokenizer, "tiny", 0);
-        return (server, service, (IDisposable)session, tokenizer);
+        return (server, service, owner, tokenizer);
     }
 
     private static async Task<string> StreamedText(HttpClient http, string path, object body)
@@ -48,10 +59,10 @@ public class ServeTests
         return text.ToString();
     }
 
-    [Test]
-    public async Task Sixteen_concurrent_streams_get_what_each_gets_alone()
+    [TestCase(true), TestCase(false)]
+    public async Task Sixteen_concurrent_streams_get_what_each_gets_alone(bool batched)
     {
-        var (server, service, owner, tokenizer) = await Start();
+        var (server, service, owner, tokenizer) = await Start(batched);
         try
         {
             using var http = new HttpClient { BaseAddress = server.Address, Timeout = TimeSpan.FromMinutes(2) };

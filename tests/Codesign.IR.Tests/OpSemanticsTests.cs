@@ -87,7 +87,8 @@ public class OpSemanticsTests
         var v = Random(total * kvh * d);
         double scale = 1 / Math.Sqrt(d);
         var expected = NaiveReference.Attention(q, k, v, total, 0, h, kvh, d, scale);
-        var context = new EvalContext(new Dictionary<string, long>(), new KvCache());
+        var cache = new KvCache();
+        var context = new EvalContext(new Dictionary<string, long>(), cache);
         var op = new AttentionOp(3, scale);
 
         HostTensor Step(int from, int count) => op.Evaluate([
@@ -102,7 +103,7 @@ public class OpSemanticsTests
             var decode = Step(t, 1);
             AssertClose(decode.Span, expected[(t * h * d)..((t + 1) * h * d)], 1e-5, $"decode step at position {t}");
         }
-        Assert.That(context.KvCache.Layer(3).Length, Is.EqualTo(total));
+        Assert.That(cache.Layer(3).Length, Is.EqualTo(total));
     }
 
     [TestCase(1, 9), TestCase(4, 130)]

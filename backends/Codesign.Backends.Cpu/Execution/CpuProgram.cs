@@ -78,7 +78,10 @@ public sealed class CpuProgram : IDisposable
     }
 
     /// <summary>Runs the graph once; inputs by name (i32 ids/positions or f32), outputs by name.</summary>
-    public IReadOnlyDictionary<string, CpuTensor> Run(IReadOnlyDictionary<string, CpuTensor> inputs, KvCache cache)
+    public IReadOnlyDictionary<string, CpuTensor> Run(IReadOnlyDictionary<string, CpuTensor> inputs, KvCache cache) => Run(inputs, KvBatch.Single(cache));
+
+    /// <summary>Runs several sequences' tokens stacked in one call, each with its own cache (<see cref="KvBatch"/>).</summary>
+    public IReadOnlyDictionary<string, CpuTensor> Run(IReadOnlyDictionary<string, CpuTensor> inputs, KvBatch batch)
     {
         var env = new Dictionary<Value, CpuTensor>();
         var symbols = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -89,7 +92,7 @@ public sealed class CpuProgram : IDisposable
             GraphBinding.BindInput(Graph, input, t.Ints is not null, t.Shape, symbols, $"[{string.Join(", ", t.Shape)}] {(t.Ints is null ? "f32" : "i32")}");
             env[input] = t;
         }
-        var state = new CpuRunState(env, symbols, cache, _launcher);
+        var state = new CpuRunState(env, symbols, batch, _launcher);
         foreach (var step in _plan.Steps)
         {
             step.Run(state);

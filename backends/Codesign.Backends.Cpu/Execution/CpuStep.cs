@@ -6,11 +6,11 @@ using Codesign.IR.Values;
 
 namespace Codesign.Backends.Cpu.Execution;
 
-/// <summary>What one forward call's steps share: live tensors, bound dimension symbols, the KV cache, the launcher.</summary>
-public sealed class CpuRunState(Dictionary<Value, CpuTensor> env, Dictionary<string, long> symbols, KvCache cache, KernelLauncher launcher)
+/// <summary>What one forward call's steps share: live tensors, bound dimension symbols, the sequences' KV caches, the launcher.</summary>
+public sealed class CpuRunState(Dictionary<Value, CpuTensor> env, Dictionary<string, long> symbols, KvBatch batch, KernelLauncher launcher)
 {
     public Dictionary<Value, CpuTensor> Env { get; } = env;
-    public KvCache Cache { get; } = cache;
+    public KvBatch Batch { get; } = batch;
     public KernelLauncher Launcher { get; } = launcher;
 
     public int[] Resolve(TensorType type) => type.Shape.Select(d => checked((int)(d.IsSymbolic ? symbols[d.Symbol!] : d.Size))).ToArray();

@@ -215,14 +215,19 @@ internal static unsafe class NodeLowering
         return new CpuStep(node, new AttentionSpec(heads, kvHeads, headDim, op.Scale), (s, kernel) =>
         {
             var (q, k, v) = (s.Env[node.Inputs[0]], s.Env[node.Inputs[1]], s.Env[node.Inputs[2]]);
-            int tokens = q.Shape[0];
-            var layer = s.Cache.Layer(op.Layer);
-            int past = layer.Length;
-            layer.Append(op.CachedRows(k.Floats, headDim), op.CachedRows(v.Floats, headDim), tokens, kvHeads * headDim);
             var y = Output(s, node);
-            // The cache may move when it grows: fixed for the launch, which is synchronous.
-            fixed (float* keys = layer.Keys, values = layer.Values)
-                s.Launcher.Launch(kernel, [q.Pointer, (nint)keys, (nint)values, y.Pointer, past, tokens], (long)tokens * heads, (long)(past + tokens) * headDim);
+            int qRow = heads * headDim, kvRow = kvHeads * headDim;
+            foreach (var (sequence, start, tokens) in s.Batch.Split(q.Shape[0], op.Mnemonic))
+            {
+                var layer = sequence.Layer(op.Layer);
+                int past = layer.Length;
+                layer.Append(k.Floats.AsSpan(start * kvRow, tokens * kvRow), v.Floats.AsSpan(start * kvRow, tokens * kvRow), tokens, kvRow, headDim, (int)op.KvBits);
+                var (cachedKeys, cachedValues) = sequence.Rows(layer);
+                // The cache may move when it grows: fixed for the launch, which is synchronous.
+                fixed (float* keys = cachedKeys.Span, values = cachedValues.Span)
+                    s.Launcher.Launch(kernel, [q.Pointer + start * qRow * sizeof(float), (nint)keys, (nint)values, y.Pointer + start * qRow * sizeof(float), past, tokens],
+                        (long)tokens * heads, (long)(past + tokens) * headDim);
+            }
         });
     }
 }

@@ -6,6 +6,7 @@ using Codesign.Runtime.Artifacts;
 using Codesign.Runtime.Devices;
 using Codesign.Runtime.Generation;
 using Codesign.Runtime.Scheduling;
+using Codesign.Runtime.Serving;
 using Codesign.Runtime.Text;
 
 namespace Codesign.Cli.Commands;
@@ -57,6 +58,15 @@ internal sealed class ModelSource : IDisposable
         return Model is not null
             ? DeviceSessions.Open(device ?? "interpreter", Model.Graph, weights ?? Model.Weights, threads, lut, notice: _notices.WriteLine)
             : Artifact!.OpenSession(device, threads, _notices.WriteLine);
+    }
+
+    /// <summary>The model for continuous batching on <paramref name="device"/>, or null where that device (or a placement) serves one sequence at a time.</summary>
+    public IBatchedModel? BatchedModel(string? device, string? placement, int threads, LutChoice lut)
+    {
+        if (placement is not null) return null;
+        if (Model is null) return Artifact!.OpenBatched(device, threads);
+        device ??= "interpreter";
+        return BatchedModels.CanBatch(device) ? BatchedModels.Open(device, Model.Graph, Model.Weights, threads, lut) : null;
     }
 
     public void Dispose() => Model?.Dispose();

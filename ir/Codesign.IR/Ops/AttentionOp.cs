@@ -9,7 +9,8 @@ namespace Codesign.IR.Ops;
 /// absolute position (cached tokens before this step) + s and attends to every position up to its own.
 /// The same op serves prefill (S tokens) and decode (S = 1). H must be a multiple of KV (GQA/MQA/MHA).
 /// <c>kv_bits = 8 | 4</c> stores the cache quantized: each token's key (and value) row of each kv head is
-/// quantized by <see cref="ActivationQuantizer"/> on append, so attention reads code · scale.
+/// quantized by <see cref="ActivationQuantizer"/> on append (<see cref="KvLayerCache.Append"/>), so attention reads code · scale.
+/// Several sequences may run in one call (<see cref="KvBatch"/>): attention then splits its rows per sequence.
 /// </summary>
 public sealed class AttentionOp(long layer, double scale, long kvBits = 0) : Op
 {
@@ -63,19 +64,19 @@ public sealed class AttentionOp(long layer, double scale, long kvBits = 0) : Op
     {
         var (q, k, v) = (inputs[0], inputs[1], inputs[2]);
         int tokens = q.Shape[0], heads = q.Shape[1], headDim = q.Shape[2], kvHeads = k.Shape[1];
-        var y = AttentionKernel.Run(q.Floats, CachedRows(k.Span, headDim), CachedRows(v.Span, headDim), context.KvCache.Layer(Layer), tokens, heads, kvHeads, headDim, Scale);
+        int qRow = heads * headDim, kvRow = kvHeads * headDim;
+        if (context.Batch.Sequences == 1)
+        {
+            var (cache, _, _) = context.Batch.Split(tokens, Mnemonic).Single();
+            return [HostTensor.F32(q.Shape, AttentionKernel.Run(q.Floats, k.Span, v.Span, cache, Layer, tokens, heads, kvHeads, headDim, Scale, (int)KvBits))];
+        }
+        var y = new float[(long)tokens * qRow];
+        foreach (var (cache, start, count) in context.Batch.Split(tokens, Mnemonic))
+        {
+            var part = AttentionKernel.Run(q.Floats.Slice(start * qRow, count * qRow), k.Span.Slice(start * kvRow, count * kvRow), v.Span.Slice(start * kvRow, count * kvRow),
+                cache, Layer, count, heads, kvHeads, headDim, Scale, (int)KvBits);
+            part.CopyTo(y.AsSpan(start * qRow));
+        }
         return [HostTensor.F32(q.Shape, y)];
-    }
-
-    /// <summary>
-    /// New key or value rows as the cache keeps them: unchanged, or with kv_bits each head's row fake-quantized
-    /// (what a quantized cache gives back). Every backend appends these to its cache.
-    /// </summary>
-    public ReadOnlySpan<float> CachedRows(ReadOnlySpan<float> rows, int headDim)
-    {
-        if (KvBits == 0) return rows;
-        var quantized = rows.ToArray();
-        ActivationQuantizer.FakeQuantizeRows(quantized, headDim, (int)KvBits);
-        return quantized;
     }
 }

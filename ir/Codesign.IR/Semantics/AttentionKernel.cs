@@ -5,20 +5,22 @@ namespace Codesign.IR.Semantics;
 /// <summary>
 /// Causal scaled-dot-product attention over a KV cache. The new keys and values are appended first;
 /// query s (absolute position past + s) attends to cached positions 0..past+s. Grouped-query: query
-/// head h reads kv head h / (heads / kvHeads).
+/// head h reads kv head h / (heads / kvHeads). <paramref name="kvBits"/> 8 or 4: the cache keeps each head's row quantized.
 /// </summary>
 public static unsafe class AttentionKernel
 {
     public static float[] Run(ReadOnlyMemory<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v,
-        KvLayerCache cache, int tokens, int heads, int kvHeads, int headDim, double scale)
+        KvCache sequence, long layer, int tokens, int heads, int kvHeads, int headDim, double scale, int kvBits)
     {
+        var cache = sequence.Layer(layer);
         int past = cache.Length;
-        cache.Append(k, v, tokens, kvHeads * headDim);
+        cache.Append(k, v, tokens, kvHeads * headDim, headDim, kvBits);
         int total = cache.Length;
+        var (cachedKeys, cachedValues) = sequence.Rows(cache);
         var output = new float[(long)tokens * heads * headDim];
         int group = heads / kvHeads;
         float fscale = (float)scale;
-        fixed (float* kp = cache.Keys, vp = cache.Values)
+        fixed (float* kp = cachedKeys.Span, vp = cachedValues.Span)
         {
             nint ka = (nint)kp, va = (nint)vp;
             var qm = q;

@@ -2,18 +2,20 @@ using Codesign.IR.Types;
 
 namespace Codesign.IR.Semantics;
 
-/// <summary>What an op's reference semantics may see beyond its inputs: symbol bindings and the KV cache.</summary>
+/// <summary>What an op's reference semantics may see beyond its inputs: symbol bindings and the sequences' KV caches.</summary>
 public sealed class EvalContext
 {
     private readonly IReadOnlyDictionary<string, long> _symbols;
 
-    public EvalContext(IReadOnlyDictionary<string, long> symbols, KvCache kvCache)
+    public EvalContext(IReadOnlyDictionary<string, long> symbols, KvBatch batch)
     {
         _symbols = symbols;
-        KvCache = kvCache;
+        Batch = batch;
     }
 
-    public KvCache KvCache { get; }
+    public EvalContext(IReadOnlyDictionary<string, long> symbols, KvCache kvCache) : this(symbols, KvBatch.Single(kvCache)) { }
+
+    public KvBatch Batch { get; }
 
     public int Resolve(Dim dim)
     {

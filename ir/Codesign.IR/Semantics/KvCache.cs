@@ -1,62 +1,128 @@
+using Codesign.IR.Diagnostics;
+
 namespace Codesign.IR.Semantics;
 
 /// <summary>
-/// Keys and values of one attention layer for the tokens seen so far, [tokens, kvHeads, headDim] row-major.
-/// The attention op appends to it; the caller owns it across prefill and decode steps.
+/// Keys and values of one attention layer for the tokens seen so far, [tokens, kvHeads, headDim] per row. The
+/// attention op appends the step's raw rows (quantized here when the op has kv_bits) and reads every cached row back
+/// as f32. Rows live in one growing array, or in blocks of a shared <see cref="KvBlockPool"/>.
 /// </summary>
 public sealed class KvLayerCache
 {
+    private readonly KvBlockPool? _pool;
+    private readonly string _holder;
+    private readonly List<KvBlock> _blocks = [];
     private float[] _keys = [];
     private float[] _values = [];
+
+    internal KvLayerCache(KvBlockPool? pool, string holder)
+    {
+        _pool = pool;
+        _holder = holder;
+    }
 
     public int Length { get; private set; }
     public int RowSize { get; private set; }
 
-    public ReadOnlySpan<float> Keys => _keys.AsSpan(0, Length * RowSize);
-    public ReadOnlySpan<float> Values => _values.AsSpan(0, Length * RowSize);
+    /// <summary>Blocks held from the pool (0 when the cache is not paged).</summary>
+    public int BlockCount => _blocks.Count;
 
-    public void Append(ReadOnlySpan<float> keys, ReadOnlySpan<float> values, int tokens, int rowSize)
+    /// <summary>
+    /// Appends <paramref name="tokens"/> rows of keys and values. With <paramref name="kvBits"/> 8 or 4 each head's row
+    /// (<paramref name="headDim"/> values) is quantized by <see cref="ActivationQuantizer"/>, and reading gives code · scale.
+    /// </summary>
+    public void Append(ReadOnlySpan<float> keys, ReadOnlySpan<float> values, int tokens, int rowSize, int headDim, int kvBits)
     {
         if (Length > 0 && rowSize != RowSize)
             throw new InvalidOperationException($"KV cache rows are {RowSize} wide, appended rows are {rowSize}");
+        if (_pool is not null && _pool.KvBits != 0 && _pool.KvBits != kvBits)
+            throw new CodesignException($"{_holder}: the KV pool stores {_pool.KvBits}-bit rows but the attention op caches {(kvBits == 0 ? "f32" : $"{kvBits}-bit")} rows; give the pool the graph's kv_bits (or 0)");
         RowSize = rowSize;
-        int need = (Length + tokens) * rowSize;
-        if (need > _keys.Length)
+        // Rows as the cache gives them back; a pool storing codes quantizes the raw rows itself.
+        bool storesCodes = _pool is not null && _pool.KvBits != 0;
+        ReadOnlySpan<float> k = keys, v = values;
+        if (kvBits != 0 && !storesCodes)
         {
-            int capacity = Math.Max(need, Math.Max(_keys.Length * 2, 64 * rowSize));
-            Array.Resize(ref _keys, capacity);
-            Array.Resize(ref _values, capacity);
+            var kq = keys.ToArray();
+            var vq = values.ToArray();
+            ActivationQuantizer.FakeQuantizeRows(kq, headDim, kvBits);
+            ActivationQuantizer.FakeQuantizeRows(vq, headDim, kvBits);
+            k = kq;
+            v = vq;
         }
-        keys.CopyTo(_keys.AsSpan(Length * rowSize));
-        values.CopyTo(_values.AsSpan(Length * rowSize));
-        Length += tokens;
+        if (_pool is null)
+        {
+            int need = (Length + tokens) * rowSize;
+            if (need > _keys.Length)
+            {
+                int capacity = Math.Max(need, Math.Max(_keys.Length * 2, 64 * rowSize));
+                Array.Resize(ref _keys, capacity);
+                Array.Resize(ref _values, capacity);
+            }
+            k.CopyTo(_keys.AsSpan(Length * rowSize));
+            v.CopyTo(_values.AsSpan(Length * rowSize));
+            Length += tokens;
+            return;
+        }
+        for (int t = 0; t < tokens; t++)
+        {
+            int slot = Length % _pool.BlockTokens;
+            if (slot == 0) _blocks.Add(_pool.Rent(rowSize, headDim, $"{_holder} at token {Length}"));
+            _blocks[^1].Write(slot, k.Slice(t * rowSize, rowSize), v.Slice(t * rowSize, rowSize));
+            Length++;
+        }
     }
 
-    /// <summary>Forgets tokens from <paramref name="length"/> on (e.g. to start a new window).</summary>
-    public void Truncate(int length)
+    /// <summary>
+    /// Every cached row, contiguous f32: the storage itself, or (paged) gathered into <paramref name="scratch"/>, which
+    /// is grown as needed and reused by the caller across layers, so a step holds one layer's rows in f32 at a time.
+    /// </summary>
+    public (ReadOnlyMemory<float> Keys, ReadOnlyMemory<float> Values) Rows(ref float[] scratch)
     {
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, Length);
-        ArgumentOutOfRangeException.ThrowIfNegative(length);
-        Length = length;
+        int n = Length * RowSize;
+        if (_pool is null) return (_keys.AsMemory(0, n), _values.AsMemory(0, n));
+        if (scratch.Length < 2 * n) scratch = new float[Math.Max(2 * n, scratch.Length * 2)];
+        for (int j = 0; j < Length; j++)
+            _blocks[j / _pool.BlockTokens].Read(j % _pool.BlockTokens, scratch.AsSpan(j * RowSize, RowSize), scratch.AsSpan(n + j * RowSize, RowSize));
+        return (scratch.AsMemory(0, n), scratch.AsMemory(n, n));
+    }
+
+    /// <summary>Forgets every row and gives the blocks back to the pool.</summary>
+    public void Clear()
+    {
+        foreach (var b in _blocks) _pool!.Return(b);
+        _blocks.Clear();
+        Length = 0;
     }
 }
 
-/// <summary>The KV caches of every attention layer of one sequence, keyed by the op's <c>layer</c> attribute.</summary>
-public sealed class KvCache
+/// <summary>
+/// The KV caches of every attention layer of one sequence, keyed by the op's <c>layer</c> attribute; paged when given
+/// a pool (<see cref="Clear"/> then gives its blocks back).
+/// </summary>
+public sealed class KvCache(KvBlockPool? pool = null, string name = "sequence")
 {
     private readonly Dictionary<long, KvLayerCache> _layers = [];
+    private float[] _scratch = [];
+
+    public KvBlockPool? Pool => pool;
 
     public KvLayerCache Layer(long layer)
     {
         if (!_layers.TryGetValue(layer, out var cache))
-            _layers[layer] = cache = new KvLayerCache();
+            _layers[layer] = cache = new KvLayerCache(pool, $"{name}, layer {layer}");
         return cache;
     }
 
-    public void Clear() => _layers.Clear();
+    /// <summary>Rows of <paramref name="layer"/> as contiguous f32 (see <see cref="KvLayerCache.Rows"/>), through this sequence's scratch.</summary>
+    public (ReadOnlyMemory<float> Keys, ReadOnlyMemory<float> Values) Rows(KvLayerCache layer) => layer.Rows(ref _scratch);
 
-    public void Truncate(int length)
+    /// <summary>Blocks held from the pool over all layers.</summary>
+    public int BlockCount => _layers.Values.Sum(l => l.BlockCount);
+
+    public void Clear()
     {
-        foreach (var l in _layers.Values) l.Truncate(Math.Min(length, l.Length));
+        foreach (var l in _layers.Values) l.Clear();
+        _layers.Clear();
     }
 }

@@ -32,7 +32,11 @@ public sealed class ReferenceInterpreter
 
     /// <summary>Runs the graph once. Inputs are matched by name; symbolic dims are bound from their shapes.</summary>
     /// <param name="beforeNode">Called with each node and its operands before it runs (calibration collects activations here).</param>
-    public IReadOnlyDictionary<string, HostTensor> Run(IReadOnlyDictionary<string, HostTensor> inputs, KvCache kvCache, Action<Node, HostTensor[]>? beforeNode = null)
+    public IReadOnlyDictionary<string, HostTensor> Run(IReadOnlyDictionary<string, HostTensor> inputs, KvCache kvCache, Action<Node, HostTensor[]>? beforeNode = null) =>
+        Run(inputs, KvBatch.Single(kvCache), beforeNode);
+
+    /// <summary>Runs several sequences' tokens stacked in one call, each with its own cache (<see cref="KvBatch"/>).</summary>
+    public IReadOnlyDictionary<string, HostTensor> Run(IReadOnlyDictionary<string, HostTensor> inputs, KvBatch batch, Action<Node, HostTensor[]>? beforeNode = null)
     {
         var env = new Dictionary<Value, HostTensor>(_weights);
         var symbols = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -43,7 +47,7 @@ public sealed class ReferenceInterpreter
             GraphBinding.BindInput(Graph, input, t.Ints is not null, t.Shape, symbols, t.ToString());
             env[input] = t;
         }
-        var context = new EvalContext(symbols, kvCache);
+        var context = new EvalContext(symbols, batch);
         foreach (var node in _order)
         {
             var args = new HostTensor[node.Inputs.Count];

@@ -8,6 +8,7 @@ using Codesign.IR.Graphs;
 using Codesign.IR.Text;
 using Codesign.Runtime.Devices;
 using Codesign.Runtime.Generation;
+using Codesign.Runtime.Serving;
 using Codesign.Runtime.Text;
 
 namespace Codesign.Runtime.Artifacts;
@@ -81,6 +82,16 @@ public sealed class CompiledArtifact
             "interpreter" => throw new CodesignException($"{Directory}: the interpreter runs models, not compiled artifacts; run the model this was compiled from ({Manifest.Model})"),
             _ => throw new CodesignException($"{Directory}: the artifact holds no code for device '{device}' (it holds: {string.Join(", ", Devices)}); compile it with --target {device}"),
         };
+    }
+
+    /// <summary>
+    /// The artifact's model for continuous batching (<see cref="BatchedModels"/>), or null when its device serves one
+    /// sequence at a time (the gpu).
+    /// </summary>
+    public IBatchedModel? OpenBatched(string? device = null, int threads = 0)
+    {
+        device ??= Devices.Count == 1 ? Devices[0] : throw new CodesignException($"{Directory}: holds code for {Devices.Count} devices; name one with --device");
+        return device == "cpu" && Manifest.Devices.Cpu is { } cpu ? BatchedModels.Cpu(CpuArtifact.Load(Directory, cpu, Graph, threads)) : null;
     }
 
     private static ArtifactManifest ReadManifest(string path)
