@@ -65,6 +65,24 @@ Task("Bench")
         new DotNetRunSettings { Configuration = configuration, NoBuild = true });
 });
 
+Task("Pack")
+    .Description("Packs Codesign.Runtime and the libraries it depends on as NuGet packages into out/nuget.")
+    .IsDependentOn("Build")
+    .Does(() =>
+{
+    foreach (var project in new[] { "ir/Codesign.IR", "compiler/Codesign.Compiler", "backends/Codesign.Backends.Cpu", "backends/Codesign.Backends.Gpu", "runtime/Codesign.Runtime" })
+        DotNetPack($"./{project}/{System.IO.Path.GetFileName(project)}.csproj", new DotNetPackSettings { Configuration = configuration, OutputDirectory = "./out/nuget", NoBuild = true });
+});
+
+Task("ServeLoad")
+    .Description("Load-tests `codesign serve` on localhost with 1, 4 and 16 clients: the serving table of benchmarks/RESULTS.md.")
+    .IsDependentOn("Build")
+    .Does(() =>
+{
+    DotNetRun("./benchmarks/Codesign.Benchmarks/Codesign.Benchmarks.csproj", new ProcessArgumentBuilder().Append("serve-load"),
+        new DotNetRunSettings { Configuration = configuration, NoBuild = true });
+});
+
 Task("Accuracy")
     .Description("Evaluates every recipe in examples/recipes on tiny-llama-a: the accuracy table of benchmarks/RESULTS.md.")
     .IsDependentOn("Build")

@@ -15,7 +15,15 @@ using Codesign.Runtime.Interpreter;
 //        dotnet run -c Release --project benchmarks/Codesign.Benchmarks -- gpu-check [MODEL_DIR [RECIPE_DIR]]
 //        dotnet run -c Release --project benchmarks/Codesign.Benchmarks -- gpu-gemv [FORMAT_SUBSTRING] [quick]
 //        dotnet run -c Release --project benchmarks/Codesign.Benchmarks -- gpu-decode-7b [LAYERS] [quick]
+//        dotnet run -c Release --project benchmarks/Codesign.Benchmarks -- serve-load [MODEL_DIR [DEVICE [MAX_TOKENS [REQUESTS_PER_CLIENT]]]]
 //        (quick: shapes scaled down, to check on ILGPU's CPU accelerator; scripts/publish-gpu-bench.sh builds these for a CUDA machine)
+if (args.Length > 0 && args[0] == "serve-load")
+{
+    string repo = FindRoot();
+    string[] rest = args.Skip(1).ToArray();
+    Environment.Exit(ServeLoadBenchmark.Run(repo, rest.Length > 0 ? rest[0] : Path.Combine(repo, "examples", "tiny-llama-a"), rest.Length > 1 ? rest[1] : "cpu",
+        rest.Length > 2 ? int.Parse(rest[2], System.Globalization.CultureInfo.InvariantCulture) : 32, rest.Length > 3 ? int.Parse(rest[3], System.Globalization.CultureInfo.InvariantCulture) : 4));
+}
 if (args.Length > 0 && args[0] == "gpu-check")
 {
     Environment.Exit(GpuCheck.Run(args.Length > 1 ? args[1] : Path.Combine(FindRoot(), "examples", "tiny-llama-a"),

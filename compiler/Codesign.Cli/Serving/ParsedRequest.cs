@@ -11,7 +11,7 @@ namespace Codesign.Cli.Serving;
 /// <summary>
 /// The fields of an OpenAI completions or chat request that we honour, checked one by one: prompt (string) or
 /// messages ([{role, content}], rendered as "role: content" lines and a final "assistant:"), max_tokens,
-/// temperature (0: greedy), top_p, top_k, seed, stream. Unknown fields are ignored, as OpenAI's clients send many.
+/// temperature (0: greedy), top_p, top_k, seed, stream, ignore_eos (vLLM's). Unknown fields are ignored, as OpenAI's clients send many.
 /// </summary>
 internal sealed record ParsedRequest(GenerationRequest Generation, bool Stream)
 {
@@ -38,9 +38,9 @@ internal sealed record ParsedRequest(GenerationRequest Generation, bool Stream)
             var sampling = temperature == 0
                 ? SamplingOptions.GreedyDecoding
                 : new SamplingOptions { Greedy = false, Temperature = temperature, TopP = Number(root, "top_p", 1.0), TopK = Int(root, "top_k", 0), Seed = Int(root, "seed", 0) };
-            bool stream = root.TryGetProperty("stream", out var s) && (s.ValueKind == JsonValueKind.True || (s.ValueKind != JsonValueKind.False && s.ValueKind != JsonValueKind.Null
-                ? throw new CodesignException("stream must be true or false") : false));
-            return new ParsedRequest(new GenerationRequest(ids.ToArray(), max, sampling), stream);
+            bool stream = Bool(root, "stream");
+            // vLLM's extension: generate max_tokens whatever the model samples (benchmarks and load tests rely on it).
+            return new ParsedRequest(new GenerationRequest(ids.ToArray(), max, sampling, StopAtEos: !Bool(root, "ignore_eos")), stream);
         }
     }
 
@@ -56,6 +56,14 @@ internal sealed record ParsedRequest(GenerationRequest Generation, bool Stream)
         }
         return text.Append("assistant:").ToString();
     }
+
+    private static bool Bool(JsonElement e, string name) =>
+        e.TryGetProperty(name, out var v) && v.ValueKind switch
+        {
+            JsonValueKind.True => true,
+            JsonValueKind.False or JsonValueKind.Null => false,
+            _ => throw new CodesignException($"{name} must be true or false"),
+        };
 
     private static string Text(JsonElement e, string name) =>
         e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : throw new CodesignException($"{name} must be a string");
