@@ -119,6 +119,7 @@ public class ServeTests
             await Expect("/v1/completions", """{"prompt": "x", "temperature": 0.7, "top_p": 2}""", "top-p must be in (0, 1]");
             await Expect("/v1/completions", """{"prompt": "x", "max_tokens": 100000}""", "exceed the model's 512 positions");
             await Expect("/v1/completions", """{"prompt": "x", "stream": "yes"}""", "stream must be true or false");
+            await Expect("/v1/completions", """{"prompt": "x", "ignore_eos": 1}""", "ignore_eos must be true or false");
             await Expect("/v1/chat/completions", """{"messages": []}""", "messages must be a non-empty array");
             await Expect("/v1/chat/completions", """{"messages": [{"role": "user"}]}""", "content must be a string");
             using var models = await http.GetAsync("/v1/models");
