@@ -20,53 +20,51 @@ internal static class Reductions
     }
 
     /// <summary>The group's sum, returned to every thread (all threads must call it).</summary>
-    public static float GroupSum(float value)
-    {
-        var scratch = SharedMemory.Allocate<float>(MaxGroupSize);
-        int t = Group.IdxX;
-        scratch[t] = value;
-        Group.Barrier();
-        for (int half = Group.DimX / 2; half > 0; half /= 2)
-        {
-            if (t < half) scratch[t] += scratch[t + half];
-            Group.Barrier();
-        }
-        float result = scratch[0];
-        Group.Barrier();
-        return result;
-    }
+    public static float GroupSum(float value) => GroupReduce<float, SumF32>(value);
 
     /// <summary>The group's sum in f64, returned to every thread.</summary>
-    public static double GroupSum(double value)
+    public static double GroupSum(double value) => GroupReduce<double, SumF64>(value);
+
+    /// <summary>The group's maximum, returned to every thread (exact whatever the order).</summary>
+    public static float GroupMax(float value) => GroupReduce<float, MaxF32>(value);
+
+    /// <summary>
+    /// A tree reduction over the group in shared memory, returned to every thread: halves of the group combine
+    /// pairwise, so the order of a float sum is fixed by the group size alone.
+    /// </summary>
+    private static T GroupReduce<T, TCombine>(T value) where T : unmanaged where TCombine : struct, ICombine<T>
     {
-        var scratch = SharedMemory.Allocate<double>(MaxGroupSize);
+        var scratch = SharedMemory.Allocate<T>(MaxGroupSize);
         int t = Group.IdxX;
         scratch[t] = value;
         Group.Barrier();
         for (int half = Group.DimX / 2; half > 0; half /= 2)
         {
-            if (t < half) scratch[t] += scratch[t + half];
+            if (t < half) scratch[t] = default(TCombine).Combine(scratch[t], scratch[t + half]);
             Group.Barrier();
         }
-        double result = scratch[0];
+        T result = scratch[0];
         Group.Barrier();
         return result;
     }
 
-    /// <summary>The group's maximum, returned to every thread (exact whatever the order).</summary>
-    public static float GroupMax(float value)
+    private interface ICombine<T> where T : unmanaged
     {
-        var scratch = SharedMemory.Allocate<float>(MaxGroupSize);
-        int t = Group.IdxX;
-        scratch[t] = value;
-        Group.Barrier();
-        for (int half = Group.DimX / 2; half > 0; half /= 2)
-        {
-            if (t < half) scratch[t] = XMath.Max(scratch[t], scratch[t + half]);
-            Group.Barrier();
-        }
-        float result = scratch[0];
-        Group.Barrier();
-        return result;
+        T Combine(T a, T b);
+    }
+
+    private readonly struct SumF32 : ICombine<float>
+    {
+        public float Combine(float a, float b) => a + b;
+    }
+
+    private readonly struct SumF64 : ICombine<double>
+    {
+        public double Combine(double a, double b) => a + b;
+    }
+
+    private readonly struct MaxF32 : ICombine<float>
+    {
+        public float Combine(float a, float b) => XMath.Max(a, b);
     }
 }
