@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Codesign.IR.Semantics;
 
 namespace Codesign.Backends.Cpu.Execution;
 
@@ -40,6 +41,12 @@ public sealed unsafe class CpuTensor
         values.CopyTo(data);
         return new(shape, null, data);
     }
+
+    /// <summary>A host tensor copied into pinned memory the kernels can address.</summary>
+    public static CpuTensor From(HostTensor t) => t.Ints is { } ints ? I32(t.Shape, ints) : F32(t.Shape, t.Span);
+
+    /// <summary>This tensor as a host tensor over the same arrays (no copy).</summary>
+    public HostTensor ToHost() => Ints is { } ints ? HostTensor.I32(Shape, ints) : HostTensor.F32(Shape, Floats!);
 
     public CpuTensor Reshaped(int[] shape) => new(shape, Floats, Ints);
 

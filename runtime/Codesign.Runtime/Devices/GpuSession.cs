@@ -25,11 +25,7 @@ public sealed class GpuSession : GraphSession, IKernelTimed, IDisposable
 
     protected override float[] Run(int[] tokens, int[] positions)
     {
-        var outputs = _program.Run(new Dictionary<string, HostTensor>
-        {
-            [LlamaGraphBuilder.TokensInput] = HostTensor.I32([tokens.Length], tokens),
-            [LlamaGraphBuilder.PositionsInput] = HostTensor.I32([tokens.Length], positions),
-        }, _cache);
+        var outputs = _program.Run(CausalLmGraph.Inputs(tokens, positions), _cache);
         return AsArray(outputs[LlamaGraphBuilder.LogitsOutput].Floats);
     }
 

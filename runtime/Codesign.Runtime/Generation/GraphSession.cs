@@ -14,11 +14,7 @@ public abstract class GraphSession : ICausalLmSession
 {
     protected GraphSession(Graph g)
     {
-        if (g.FindValue(LlamaGraphBuilder.TokensInput) is null || g.FindValue(LlamaGraphBuilder.PositionsInput) is null
-            || g.Outputs.Count != 1 || g.Outputs[0].Name != LlamaGraphBuilder.LogitsOutput)
-            throw new CodesignException($"graph @{g.Name} is not a causal LM: expected inputs %tokens, %positions and output %logits");
-        VocabSize = checked((int)g.Outputs[0].Type[-1].Size);
-        MaxPositions = g.GetAttribute("max_position_embeddings") is long m ? checked((int)m) : int.MaxValue;
+        (VocabSize, MaxPositions) = CausalLmGraph.Check(g);
     }
 
     public int VocabSize { get; }

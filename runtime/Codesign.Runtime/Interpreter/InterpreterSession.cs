@@ -9,11 +9,7 @@ public sealed class InterpreterSession(ReferenceInterpreter interpreter) : Graph
 {
     protected override float[] Run(int[] tokens, int[] positions)
     {
-        var outputs = interpreter.Run(new Dictionary<string, HostTensor>
-        {
-            [LlamaGraphBuilder.TokensInput] = HostTensor.I32([tokens.Length], tokens),
-            [LlamaGraphBuilder.PositionsInput] = HostTensor.I32([tokens.Length], positions),
-        }, Cache);
+        var outputs = interpreter.Run(CausalLmGraph.Inputs(tokens, positions), Cache);
         return AsArray(outputs[LlamaGraphBuilder.LogitsOutput].Floats);
     }
 }

@@ -43,11 +43,7 @@ public sealed class PartitionedSession : GraphSession, IKernelTimed, IDisposable
 
     protected override float[] Run(int[] tokens, int[] positions)
     {
-        var env = new Dictionary<string, HostTensor>(StringComparer.Ordinal)
-        {
-            [LlamaGraphBuilder.TokensInput] = HostTensor.I32([tokens.Length], tokens),
-            [LlamaGraphBuilder.PositionsInput] = HostTensor.I32([tokens.Length], positions),
-        };
+        var env = CausalLmGraph.Inputs(tokens, positions);
         foreach (var segment in _plan.Segments)
         {
             var inputs = new Dictionary<string, HostTensor>(StringComparer.Ordinal);

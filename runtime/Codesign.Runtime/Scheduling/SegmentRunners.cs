@@ -20,8 +20,8 @@ internal sealed class CpuSegmentRunner(CpuProgram program) : ISegmentRunner
 
     public IReadOnlyDictionary<string, HostTensor> Run(IReadOnlyDictionary<string, HostTensor> inputs, KvCache cache)
     {
-        var given = inputs.ToDictionary(kv => kv.Key, kv => kv.Value.Ints is { } ints ? CpuTensor.I32(kv.Value.Shape, ints) : CpuTensor.F32(kv.Value.Shape, kv.Value.Span));
-        return program.Run(given, cache).ToDictionary(kv => kv.Key, kv => kv.Value.Ints is { } ints ? HostTensor.I32(kv.Value.Shape, ints) : HostTensor.F32(kv.Value.Shape, kv.Value.Floats!));
+        var outputs = program.Run(inputs.ToDictionary(kv => kv.Key, kv => CpuTensor.From(kv.Value)), cache);
+        return outputs.ToDictionary(kv => kv.Key, kv => kv.Value.ToHost());
     }
 
     public void Reset() { }

@@ -6,6 +6,7 @@ using Codesign.IR.Graphs;
 using Codesign.IR.Ops;
 using Codesign.IR.Semantics;
 using Codesign.IR.Weights;
+using Codesign.Runtime.Generation;
 
 namespace Codesign.Runtime.Serving;
 
@@ -32,18 +33,18 @@ public static class BatchedModels
     /// <summary>Takes ownership of <paramref name="program"/> (e.g. one loaded from an artifact).</summary>
     public static IBatchedModel Cpu(CpuProgram program) => new GraphBatchedModel(program.Graph, (inputs, batch) =>
     {
-        var given = inputs.ToDictionary(kv => kv.Key, kv => CpuTensor.I32(kv.Value.Shape, kv.Value.Ints!));
-        var logits = program.Run(given, batch)[LlamaGraphBuilder.LogitsOutput];
-        return new Dictionary<string, HostTensor> { [LlamaGraphBuilder.LogitsOutput] = HostTensor.F32(logits.Shape, logits.Floats!) };
+        var outputs = program.Run(inputs.ToDictionary(kv => kv.Key, kv => CpuTensor.From(kv.Value)), batch);
+        return outputs.ToDictionary(kv => kv.Key, kv => kv.Value.ToHost());
     }, program);
 
     private sealed class GraphBatchedModel(Graph graph, Func<IReadOnlyDictionary<string, HostTensor>, KvBatch, IReadOnlyDictionary<string, HostTensor>> run, IDisposable? owned)
         : IBatchedModel
     {
         private readonly AttentionOp[] _attention = graph.Nodes.Select(n => n.Op).OfType<AttentionOp>().ToArray();
+        private readonly (int VocabSize, int MaxPositions) _signature = CausalLmGraph.Check(graph);
 
-        public int VocabSize { get; } = checked((int)graph.Outputs[0].Type[-1].Size);
-        public int MaxPositions { get; } = graph.GetAttribute("max_position_embeddings") is long m ? checked((int)m) : int.MaxValue;
+        public int VocabSize => _signature.VocabSize;
+        public int MaxPositions => _signature.MaxPositions;
         public int AttentionLayers => _attention.Length;
         public int KvBits => _attention.Select(a => (int)a.KvBits).Distinct().Count() == 1 ? (int)_attention[0].KvBits : 0;
 
@@ -51,11 +52,7 @@ public static class BatchedModels
         {
             var tokens = slices.SelectMany(s => s.Tokens).ToArray();
             var positions = slices.SelectMany(s => Enumerable.Range(s.Position, s.Tokens.Length)).ToArray();
-            var outputs = run(new Dictionary<string, HostTensor>
-            {
-                [LlamaGraphBuilder.TokensInput] = HostTensor.I32([tokens.Length], tokens),
-                [LlamaGraphBuilder.PositionsInput] = HostTensor.I32([positions.Length], positions),
-            }, new KvBatch(slices.Select(s => (s.Cache, s.Tokens.Length)).ToArray()));
+            var outputs = run(CausalLmGraph.Inputs(tokens, positions), new KvBatch(slices.Select(s => (s.Cache, s.Tokens.Length)).ToArray()));
             return outputs[LlamaGraphBuilder.LogitsOutput].Floats.ToArray();
         }
 
