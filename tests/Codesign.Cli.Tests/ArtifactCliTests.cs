@@ -29,6 +29,25 @@ public class ArtifactCliTests : ScratchDirectoryTest
     }
 
     [Test]
+    public void An_artifact_compiled_with_a_placement_runs_as_placed_without_llvm_and_generates_the_reference_tokens()
+    {
+        string dir = Path.Combine(Scratch, "placed");
+        var compile = Run("compile", TestPaths.TinyLlama, "--placement", "norm=gpu,*=cpu", "-o", dir);
+        Assert.That(compile.Exit, Is.Zero, compile.Err);
+        Assert.That(compile.Out, Does.Contain($"wrote {dir}: placed artifact (norm=gpu,*=cpu), 19 segments").And.Contain("-> segments/1-gpu/graph.cir"));
+
+        var child = RunInNewProcess(NoLlvm, "run", dir, "--prompt", Prompt(2), "--max-tokens", "32", "--greedy", "--ignore-eos", "--ids", "--threads", "2");
+        Assert.That(child.Exit, Is.Zero, child.Err);
+        Assert.That(LastLine(child.Out), Is.EqualTo(string.Join(' ', Reference("prompt2.greedy"))));
+        Assert.That(child.Err, Does.Contain("placement norm=gpu,*=cpu (compiled): 19 segments; cpu: "));
+
+        var again = Run("run", dir, "--prompt", "x", "--placement", "*=cpu");
+        Assert.That(again.Err.Trim(), Does.StartWith($"error: {dir}: was compiled with --placement norm=gpu,*=cpu and runs as placed"));
+        var both = Run("compile", TestPaths.TinyLlama, "--placement", "*=cpu", "--target", "cpu", "-o", dir);
+        Assert.That((both.Exit, both.Err.Trim()), Is.EqualTo((1, "error: --target cpu and --placement exclude each other: the placement names the devices")));
+    }
+
+    [Test]
     public void A_quantized_artifact_scores_the_perplexity_of_the_in_process_cpu_device()
     {
         string dir = Path.Combine(Scratch, "w4");

@@ -20,23 +20,27 @@ public sealed record CpuArtifactSection(
 /// </summary>
 public static class CpuArtifact
 {
-    public const string KernelsFile = "cpu/kernels.so";
-    public const string WeightsFile = "cpu/weights.bin";
+    public const string Folder = "cpu";
 
-    /// <summary>Writes the plan's kernels and weights under <paramref name="directory"/>; the plan's graph is the one to store beside them.</summary>
-    public static CpuArtifactSection Write(CpuPlan plan, string directory)
+    /// <summary>
+    /// Writes the plan's kernels and weights under <paramref name="directory"/>, in <paramref name="folder"/> (each
+    /// cpu segment of a placed artifact has its own); the plan's graph is the one to store beside them.
+    /// </summary>
+    public static CpuArtifactSection Write(CpuPlan plan, string directory, string folder = Folder)
     {
-        Directory.CreateDirectory(Path.Combine(directory, "cpu"));
-        var target = AheadOfTimeKernels.Compile(plan.Kernels, Path.Combine(directory, KernelsFile));
-        var weights = WeightFile.Write(plan.Weights.All, Path.Combine(directory, WeightsFile));
-        return new CpuArtifactSection(target, KernelsFile, WeightsFile, weights, plan.LutDecisions);
+        Directory.CreateDirectory(Path.Combine(directory, folder));
+        string kernelsFile = $"{folder}/kernels.so", weightsFile = $"{folder}/weights.bin";
+        var target = AheadOfTimeKernels.Compile(plan.Kernels, Path.Combine(directory, kernelsFile));
+        var weights = WeightFile.Write(plan.Weights.All, Path.Combine(directory, weightsFile));
+        return new CpuArtifactSection(target, kernelsFile, weightsFile, weights, plan.LutDecisions);
     }
 
     /// <summary>
     /// Loads the program for <paramref name="graph"/> from <paramref name="directory"/>, after checking that this CPU has
     /// every instruction-set extension the kernels were compiled to use.
     /// </summary>
-    public static CpuProgram Load(string directory, CpuArtifactSection section, Graph graph, int threads = 0)
+    /// <param name="launcher">Cores shared with the other cpu segments of a placed artifact; null: a launcher of its own.</param>
+    public static CpuProgram Load(string directory, CpuArtifactSection section, Graph graph, int threads = 0, KernelLauncher? launcher = null)
     {
         if (!section.Target.Triple.StartsWith("x86_64", StringComparison.Ordinal) || System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture != System.Runtime.InteropServices.Architecture.X64)
             throw new CodesignException($"{directory}: the cpu kernels were compiled for {section.Target.Triple}; this machine is {System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}");
@@ -46,6 +50,6 @@ public static class CpuArtifact
         var weights = WeightFile.Map(ArtifactPaths.Inside(directory, section.WeightsFile), section.Weights, graph);
         var plan = CpuPlan.Lowered(graph, weights);
         string library = ArtifactPaths.Inside(directory, section.KernelsFile);
-        return CpuProgram.Load(plan, _ => new SharedObjectKernelLibrary(library), threads);
+        return CpuProgram.Load(plan, _ => new SharedObjectKernelLibrary(library), threads, launcher);
     }
 }

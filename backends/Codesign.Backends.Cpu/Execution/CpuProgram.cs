@@ -59,7 +59,8 @@ public sealed class CpuProgram : IDisposable
         Assemble(CpuPlan.Lower(graph, weights, lut), plan => new JitKernelLibrary(plan.Kernels, keepIr), threads, launcher);
 
     /// <summary>A program over kernels compiled before (e.g. an artifact's shared object): no LLVM is involved.</summary>
-    public static CpuProgram Load(CpuPlan plan, Func<CpuPlan, IKernelLibrary> kernels, int threads = 0) => Assemble(plan, kernels, threads, null);
+    public static CpuProgram Load(CpuPlan plan, Func<CpuPlan, IKernelLibrary> kernels, int threads = 0, KernelLauncher? launcher = null) =>
+        Assemble(plan, kernels, threads, launcher);
 
     private static CpuProgram Assemble(CpuPlan plan, Func<CpuPlan, IKernelLibrary> kernels, int threads, KernelLauncher? launcher)
     {

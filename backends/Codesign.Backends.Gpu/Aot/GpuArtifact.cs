@@ -18,14 +18,16 @@ public sealed record GpuArtifactSection(string WeightsFile, IReadOnlyList<GpuSto
 /// </summary>
 public static class GpuArtifact
 {
-    public const string WeightsFile = "gpu/weights.bin";
+    public const string Folder = "gpu";
     private const int Alignment = 64;
 
-    public static GpuArtifactSection Write(Graph graph, IWeightStore store, string directory)
+    /// <param name="folder">Where in the artifact the files go (each gpu segment of a placed artifact has its own).</param>
+    public static GpuArtifactSection Write(Graph graph, IWeightStore store, string directory, string folder = Folder)
     {
         var kernels = graph.Nodes.Select(GpuNodeLowering.Describe).Distinct().Order(StringComparer.Ordinal).ToList();
         var index = new List<GpuStoredWeight>();
-        string path = Path.Combine(directory, WeightsFile);
+        string weightsFile = $"{folder}/weights.bin";
+        string path = Path.Combine(directory, weightsFile);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write);
         foreach (var weight in graph.Weights)
@@ -36,7 +38,7 @@ public static class GpuArtifact
             file.Write(t.Data.Span);
             index.Add(new GpuStoredWeight(t.Key, offset, t.Data.Length));
         }
-        return new GpuArtifactSection(WeightsFile, index, kernels);
+        return new GpuArtifactSection(weightsFile, index, kernels);
     }
 
     /// <summary>

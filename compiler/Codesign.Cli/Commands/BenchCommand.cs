@@ -73,7 +73,7 @@ internal static class BenchCommand
                         split.AddRow(d, F(ms / spent.Values.Sum() * 100, "F1") + " %", F(ms / tokensRun, "F3"),
                             F((double)(partitioned.BytesIn[d] - bytesBefore![d]) / tokensRun, "F0"));
                 }
-                table.AddRow(Markup.Escape(rowPlacement is not null ? $"placed: {rowPlacement}" : name ?? source.Artifact!.Devices[0]), name != "interpreter" && parse.GetValue(threads) is > 0 and var t ? t.ToString(CultureInfo.InvariantCulture) : "all",
+                table.AddRow(Markup.Escape(rowPlacement is not null ? $"placed: {rowPlacement}" : name ?? ArtifactRowName(source.Artifact!)), name != "interpreter" && parse.GetValue(threads) is > 0 and var t ? t.ToString(CultureInfo.InvariantCulture) : "all",
                     F(Median(x => x.Timings.TimeToFirstToken.TotalMilliseconds), "F1"), F(Median(x => x.Timings.PrefillTokensPerSecond), "F0"),
                     F(Median(x => x.Timings.DecodeP50.TotalMilliseconds), "F3"), F(Median(x => x.Timings.DecodeP99.TotalMilliseconds), "F3"),
                     F(Median(x => x.Timings.DecodeTokensPerSecond), "F0"), F(Median(x => x.Busy * 100), "F0") + (results.Any(x => !double.IsNaN(x.Busy)) ? " %" : ""));
@@ -86,4 +86,7 @@ internal static class BenchCommand
         });
         return command;
     }
+
+    private static string ArtifactRowName(Runtime.Artifacts.CompiledArtifact artifact) =>
+        artifact.Placement is { } placement ? $"placed: {placement}" : artifact.Devices[0];
 }

@@ -2,11 +2,13 @@ using System.CommandLine;
 using System.Globalization;
 using Codesign.Compiler.Frontends;
 using Codesign.Compiler.Frontends.Gguf;
+using Codesign.Compiler.Partitioning;
 using Codesign.Compiler.Recipes;
 using Codesign.IR.Diagnostics;
 using Codesign.IR.Text;
 using Codesign.Runtime.Artifacts;
 using Codesign.Runtime.Compression;
+using Codesign.Runtime.Scheduling;
 using Codesign.Runtime.Text;
 
 namespace Codesign.Cli.Commands;
@@ -14,7 +16,8 @@ namespace Codesign.Cli.Commands;
 /// <summary>
 /// <c>codesign compile MODEL [--recipe R] -o OUT.gguf|OUT.cir</c>: compress and write the result, as GGUF
 /// (llama.cpp's format) or as the text IR; with <c>--target cpu|gpu -o DIR</c>: compile it into an artifact directory
-/// that <c>codesign run DIR</c> runs with no compiler in the process.
+/// that <c>codesign run DIR</c> runs with no compiler in the process; with <c>--placement SPEC -o DIR</c>: compile each
+/// segment of the split for its device into one artifact that runs as placed.
 /// </summary>
 internal static class CompileCommand
 {
@@ -25,13 +28,20 @@ internal static class CompileCommand
         var outPath = new Option<string>("-o", "--output") { Description = "OUT.gguf (weights and tokenizer, llama.cpp's format), OUT.cir (the graph as text), or with --target an artifact directory.", Required = true };
         var fallback = new Option<bool>("--gguf-f32-fallback") { Description = "Write weights with no exact ggml type dequantized to F32 instead of failing." };
         var target = new Option<string?>("--target") { Description = "Compile for a device into the artifact directory -o: cpu (kernels built ahead of time for this CPU, weights memory-mapped at load) or gpu (packed weights; ILGPU compiles the kernels for the GPU found at load)." };
+        var placement = ModelArguments.Placement();
         var lut = ModelArguments.Lut();
-        var command = new Command("compile", "Compress a model with a recipe and write it, or compile it for a device.") { model, recipe, outPath, fallback, target, lut };
+        var command = new Command("compile", "Compress a model with a recipe and write it, or compile it for a device.") { model, recipe, outPath, fallback, target, placement, lut };
         command.SetAction(parse =>
         {
             using var m = ModelLoader.Load(parse.GetValue(model)!);
             var store = parse.GetValue(recipe) is { } r ? RecipeRunner.Apply(m, r, line => output.WriteLine(line)) : new IR.Weights.LayeredWeightStore(m.Weights);
             string path = parse.GetValue(outPath)!;
+            if (parse.GetValue(placement) is { } spec)
+            {
+                if (parse.GetValue(target) is { } t) throw new CodesignException($"--target {t} and --placement exclude each other: the placement names the devices");
+                WritePlaced(output, m, store, spec, path, parse.GetValue(lut), parse.GetValue(recipe), parse.InvocationConfiguration.Error);
+                return 0;
+            }
             if (parse.GetValue(target) is { } device)
             {
                 if (device == "gpu")
@@ -61,5 +71,16 @@ internal static class CompileCommand
             return 0;
         });
         return command;
+    }
+
+    private static void WritePlaced(TextWriter output, ImportedModel model, IR.Weights.IWeightStore store, string spec, string path, Backends.Cpu.Lowering.LutChoice lut, string? recipe, TextWriter notices)
+    {
+        PartitionPlan plan;
+        using (var devices = new SegmentDevices(0, notices.WriteLine))
+            plan = GraphPartitioner.Split(PartitionedSessions.Place(spec, model.Graph, store, ArtifactSchedule.Devices, devices));
+        var manifest = ArtifactWriter.WritePlaced(model, store, plan, spec, path, lut, recipe);
+        output.WriteLine($"wrote {path}: placed artifact ({spec}), {plan.Segments.Count} segments, {plan.Transfers.Count(t => t.From != t.To)} transfers; {plan.Placement.Summary()}");
+        foreach (var (segment, line) in manifest.Schedule!.Segments.Zip(plan.Describe()))
+            output.WriteLine($"  {line} -> {segment.GraphFile}");
     }
 }

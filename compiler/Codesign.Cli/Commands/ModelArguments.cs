@@ -18,7 +18,7 @@ internal static class ModelArguments
 
     public static Option<string?> Placement() => new("--placement")
     {
-        Description = "Run the model across devices instead of on one: auto (a cost model chooses between cpu and gpu per op), or rules SELECTOR=DEVICE joined by commas, where SELECTOR is an op class (matmul, attention, norm, elementwise, rope, layout), an op mnemonic (nn.rms_norm) or * for the rest, e.g. matmul=gpu,*=cpu. Models only; excludes --device.",
+        Description = "Run the model across devices instead of on one: auto (a cost model chooses between cpu and gpu per op), or rules SELECTOR=DEVICE joined by commas, where SELECTOR is an op class (matmul, attention, norm, elementwise, rope, layout), an op mnemonic (nn.rms_norm) or * for the rest, e.g. matmul=gpu,*=cpu. Excludes --device. For compile: compile each segment for its device into one artifact (cpu and gpu only), which then runs as placed.",
     };
 
     public static Option<LutChoice> Lut() => new("--lut")

@@ -50,14 +50,20 @@ internal sealed class ModelSource : IDisposable
         if (placement is not null)
         {
             if (device is not null) throw new CodesignException("--device and --placement exclude each other: the placement names the devices");
+            if (Artifact is not null)
+                throw new CodesignException(Artifact.Placement is { } compiled
+                    ? $"{Path}: was compiled with --placement {compiled} and runs as placed; leave out --placement, or compile the model again with --placement {placement}"
+                    : $"{Path}: is compiled for {string.Join(", ", Artifact.Devices)}; compile the model with --placement {placement} to run it placed");
             var model = RequireModel("--placement");
             var session = PartitionedSessions.Open(placement, model.Graph, weights ?? model.Weights, threads, lut, _notices.WriteLine);
             _notices.WriteLine($"placement {placement}: {session.Plan.Segments.Count} segments; {session.Plan.Placement.Summary()}");
             return session;
         }
-        return Model is not null
-            ? DeviceSessions.Open(device ?? "interpreter", Model.Graph, weights ?? Model.Weights, threads, lut, notice: _notices.WriteLine)
-            : Artifact!.OpenSession(device, threads, _notices.WriteLine);
+        if (Model is not null) return DeviceSessions.Open(device ?? "interpreter", Model.Graph, weights ?? Model.Weights, threads, lut, notice: _notices.WriteLine);
+        var opened = Artifact!.OpenSession(device, threads, _notices.WriteLine);
+        if (opened is PartitionedSession placed)
+            _notices.WriteLine($"placement {Artifact.Placement} (compiled): {placed.Plan.Segments.Count} segments; {placed.Plan.Placement.Summary()}");
+        return opened;
     }
 
     /// <summary>The model for continuous batching on <paramref name="device"/>, or null where that device (or a placement) serves one sequence at a time.</summary>

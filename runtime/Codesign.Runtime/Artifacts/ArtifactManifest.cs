@@ -18,7 +18,8 @@ public sealed record ArtifactDevices(CpuArtifactSection? Cpu, GpuArtifactSection
 
 /// <summary>
 /// manifest.json of an artifact directory: format and version, what it was compiled from, the lowered graph, the
-/// tokenizer, the SHA-256 of every other file and a content hash over them, and each device's part.
+/// tokenizer, the SHA-256 of every other file and a content hash over them, and each device's part; an artifact
+/// compiled with a placement has no device part of its own but a <see cref="Schedule"/> whose segments each have one.
 /// </summary>
 public sealed record ArtifactManifest(
     string Format,
@@ -30,18 +31,29 @@ public sealed record ArtifactManifest(
     ArtifactTokenizer? Tokenizer,
     IReadOnlyDictionary<string, string> Files,
     string ContentHash,
-    ArtifactDevices Devices)
+    ArtifactDevices Devices,
+    ArtifactSchedule? Schedule = null)
 {
     public const string FileName = "manifest.json";
     public const string FormatName = "codesign-artifact";
     /// <summary>Bumped whenever the layout of the files or the kernels' calling convention changes.</summary>
-    public const int CurrentVersion = 2;
+    public const int CurrentVersion = 3;
 
     /// <summary>The files a manifest with these parts names, each of which must have a hash in <see cref="Files"/>.</summary>
-    public static IEnumerable<string> NamedFiles(string graphFile, ArtifactTokenizer? tokenizer, ArtifactDevices devices)
+    public static IEnumerable<string> NamedFiles(string graphFile, ArtifactTokenizer? tokenizer, ArtifactDevices devices, ArtifactSchedule? schedule)
     {
         yield return graphFile;
         if (tokenizer is not null) yield return tokenizer.File;
+        foreach (var file in DeviceFiles(devices)) yield return file;
+        foreach (var segment in schedule?.Segments ?? [])
+        {
+            yield return segment.GraphFile;
+            foreach (var file in DeviceFiles(segment.Code)) yield return file;
+        }
+    }
+
+    private static IEnumerable<string> DeviceFiles(ArtifactDevices devices)
+    {
         if (devices.Cpu is { } cpu)
         {
             yield return cpu.KernelsFile;

@@ -4,9 +4,11 @@ using Codesign.Backends.Cpu.Execution;
 using Codesign.Backends.Cpu.Lowering;
 using Codesign.Backends.Gpu.Aot;
 using Codesign.Compiler.Frontends;
+using Codesign.Compiler.Partitioning;
 using Codesign.IR.Diagnostics;
 using Codesign.IR.Text;
 using Codesign.IR.Weights;
+using Codesign.Runtime.Scheduling;
 using Codesign.Runtime.Text;
 
 namespace Codesign.Runtime.Artifacts;
@@ -26,15 +28,55 @@ public static class ArtifactWriter
         {
             using var plan = CpuPlan.Lower(model.Graph, weights, lut);
             var section = CpuArtifact.Write(plan, staging);
-            return (GraphPrinter.Print(plan.Graph), new ArtifactDevices(section));
+            return (GraphPrinter.Print(plan.Graph), new ArtifactDevices(section), null);
         });
 
     /// <summary>The gpu's artifact: the graph as compressed, its packed weights and the kernels they lower to (ILGPU compiles them at load).</summary>
     public static ArtifactManifest WriteGpu(ImportedModel model, IWeightStore weights, string directory, string? recipe = null) =>
-        Write(model, directory, recipe, staging => (GraphPrinter.Print(model.Graph), new ArtifactDevices(null, GpuArtifact.Write(model.Graph, weights, staging))));
+        Write(model, directory, recipe, staging => (GraphPrinter.Print(model.Graph), new ArtifactDevices(null, GpuArtifact.Write(model.Graph, weights, staging)), null));
 
-    /// <param name="writeDevice">Writes the device's files into the staging directory; returns the graph text and the device sections.</param>
-    private static ArtifactManifest Write(ImportedModel model, string directory, string? recipe, Func<string, (string Graph, ArtifactDevices Devices)> writeDevice)
+    /// <summary>
+    /// An artifact split across devices by <paramref name="plan"/> (<see cref="PartitionedSessions.Place"/> and
+    /// <see cref="GraphPartitioner.Split"/> over <see cref="ArtifactSchedule.Devices"/>): the whole graph as compressed,
+    /// and per segment its graph as its device runs it with that device's files, in a folder of its own.
+    /// </summary>
+    public static ArtifactManifest WritePlaced(ImportedModel model, IWeightStore weights, PartitionPlan plan, string placement, string directory,
+        LutChoice lut = LutChoice.Auto, string? recipe = null)
+    {
+        foreach (var segment in plan.Segments)
+            if (!ArtifactSchedule.Devices.Contains(segment.Device))
+                throw new CodesignException($"placement '{placement}': an artifact carries code for {string.Join(" and ", ArtifactSchedule.Devices)}, not for '{segment.Device}'");
+        return Write(model, directory, recipe, staging =>
+        {
+            var segments = new List<ArtifactSegment>();
+            foreach (var segment in plan.Segments)
+            {
+                string folder = ArtifactSchedule.Folder(segment);
+                string graphText;
+                ArtifactDevices code;
+                if (segment.Device == "cpu")
+                {
+                    using var cpuPlan = CpuPlan.Lower(segment.Graph, weights, lut);
+                    code = new ArtifactDevices(CpuArtifact.Write(cpuPlan, staging, folder));
+                    graphText = GraphPrinter.Print(cpuPlan.Graph);
+                }
+                else
+                {
+                    code = new ArtifactDevices(null, GpuArtifact.Write(segment.Graph, weights, staging, folder));
+                    graphText = GraphPrinter.Print(segment.Graph);
+                }
+                string graphFile = $"{folder}/{GraphFile}";
+                File.WriteAllText(Path.Combine(staging, graphFile), graphText);
+                segments.Add(new ArtifactSegment(segment.Index, segment.Device, graphFile, code));
+            }
+            var schedule = new ArtifactSchedule(placement, plan.Placement.NodeDevices, segments, plan.Transfers);
+            return (GraphPrinter.Print(model.Graph), new ArtifactDevices(null), schedule);
+        });
+    }
+
+    /// <param name="writeDevice">Writes the device's files into the staging directory; returns the graph text, the device sections and the schedule of a placed artifact.</param>
+    private static ArtifactManifest Write(ImportedModel model, string directory, string? recipe,
+        Func<string, (string Graph, ArtifactDevices Devices, ArtifactSchedule? Schedule)> writeDevice)
     {
         CheckDestination(directory);
         string full = Path.GetFullPath(directory).TrimEnd(Path.DirectorySeparatorChar);
@@ -42,14 +84,14 @@ public static class ArtifactWriter
         Directory.CreateDirectory(staging);
         try
         {
-            var (graphText, devices) = writeDevice(staging);
+            var (graphText, devices, schedule) = writeDevice(staging);
             File.WriteAllText(Path.Combine(staging, GraphFile), graphText);
             var tokenizer = WriteTokenizer(model, staging);
             var files = new SortedDictionary<string, string>(StringComparer.Ordinal);
-            foreach (var path in ArtifactManifest.NamedFiles(GraphFile, tokenizer, devices))
+            foreach (var path in ArtifactManifest.NamedFiles(GraphFile, tokenizer, devices, schedule))
                 files[path] = ArtifactHashes.OfFile(Path.Combine(staging, path));
             var manifest = new ArtifactManifest(ArtifactManifest.FormatName, ArtifactManifest.CurrentVersion, ArtifactManifest.ThisCodesignVersion,
-                model.Source, recipe, GraphFile, tokenizer, files, ArtifactHashes.Content(files), devices);
+                model.Source, recipe, GraphFile, tokenizer, files, ArtifactHashes.Content(files), devices, schedule);
             File.WriteAllText(Path.Combine(staging, ArtifactManifest.FileName), JsonSerializer.Serialize(manifest, ArtifactManifest.Json));
             Replace(full, staging);
             return manifest;

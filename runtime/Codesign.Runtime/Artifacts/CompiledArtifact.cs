@@ -33,8 +33,13 @@ public sealed class CompiledArtifact
     public ArtifactManifest Manifest { get; }
     public Graph Graph { get; }
 
-    /// <summary>The devices the artifact holds code for.</summary>
-    public IReadOnlyList<string> Devices => [.. new[] { Manifest.Devices.Cpu is null ? null : "cpu", Manifest.Devices.Gpu is null ? null : "gpu" }.OfType<string>()];
+    /// <summary>The devices the artifact holds code for (a placed artifact's in order of first use).</summary>
+    public IReadOnlyList<string> Devices => Manifest.Schedule is { } schedule
+        ? [.. schedule.Segments.Select(s => s.Device).Distinct()]
+        : [.. new[] { Manifest.Devices.Cpu is null ? null : "cpu", Manifest.Devices.Gpu is null ? null : "gpu" }.OfType<string>()];
+
+    /// <summary>The placement the artifact was compiled with, or null for a single-device artifact.</summary>
+    public string? Placement => Manifest.Schedule?.Placement;
 
     /// <summary>Whether <paramref name="path"/> looks like an artifact directory (it has a manifest.json).</summary>
     public static bool IsArtifact(string path) => System.IO.Directory.Exists(path) && File.Exists(Path.Combine(path, ArtifactManifest.FileName));
@@ -74,6 +79,12 @@ public sealed class CompiledArtifact
     /// <param name="notice">Told when a device falls back (the gpu without CUDA).</param>
     public ICausalLmSession OpenSession(string? device = null, int threads = 0, Action<string>? notice = null)
     {
+        if (Manifest.Schedule is { } schedule)
+        {
+            if (device is not null)
+                throw new CodesignException($"{Directory}: was compiled with --placement {schedule.Placement} and runs as placed; leave out --device {device}");
+            return PlacedArtifact.Open(this, schedule, threads, notice);
+        }
         device ??= Devices.Count == 1 ? Devices[0] : throw new CodesignException($"{Directory}: holds code for {Devices.Count} devices; name one with --device");
         return device switch
         {
@@ -86,10 +97,11 @@ public sealed class CompiledArtifact
 
     /// <summary>
     /// The artifact's model for continuous batching (<see cref="BatchedModels"/>), or null when its device serves one
-    /// sequence at a time (the gpu).
+    /// sequence at a time (the gpu, a placed artifact).
     /// </summary>
     public IBatchedModel? OpenBatched(string? device = null, int threads = 0)
     {
+        if (Manifest.Schedule is not null) return null;
         device ??= Devices.Count == 1 ? Devices[0] : throw new CodesignException($"{Directory}: holds code for {Devices.Count} devices; name one with --device");
         return device == "cpu" && Manifest.Devices.Cpu is { } cpu ? BatchedModels.Cpu(CpuArtifact.Load(Directory, cpu, Graph, threads)) : null;
     }
@@ -108,7 +120,7 @@ public sealed class CompiledArtifact
 
     private static void CheckFiles(string directory, ArtifactManifest manifest)
     {
-        foreach (var file in ArtifactManifest.NamedFiles(manifest.GraphFile, manifest.Tokenizer, manifest.Devices))
+        foreach (var file in ArtifactManifest.NamedFiles(manifest.GraphFile, manifest.Tokenizer, manifest.Devices, manifest.Schedule))
             if (!manifest.Files.ContainsKey(file))
                 throw new CodesignException($"{Path.Combine(directory, ArtifactManifest.FileName)}: file '{file}' has no hash in the manifest");
         foreach (var (file, hash) in manifest.Files)

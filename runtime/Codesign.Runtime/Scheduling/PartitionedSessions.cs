@@ -23,63 +23,52 @@ public static class PartitionedSessions
 
     public static PartitionedSession Open(string placement, Graph graph, IWeightStore weights, int threads = 0, LutChoice lut = LutChoice.Auto, Action<string>? notice = null)
     {
-        GpuDevice? gpu = null;
-        KernelLauncher? launcher = null;
-        var runners = new List<ISegmentRunner>();
+        var devices = new SegmentDevices(threads, notice);
         try
         {
-            DevicePlacement placed;
-            if (placement == Auto)
+            var plan = GraphPartitioner.Split(Place(placement, graph, weights, Devices, devices));
+            return Assemble(plan, devices, segment => segment.Device switch
             {
-                gpu = GpuDevice.Open(GpuAcceleratorKind.Auto, notice);
-                placed = CostModelPlacer.Place(graph, weights, [DeviceProfiles.Cpu, DeviceProfiles.Gpu(gpu)]);
-            }
-            else
-            {
-                placed = PlacementSpec.Parse(placement, Devices).Place(graph);
-            }
-            var plan = GraphPartitioner.Split(placed);
-            foreach (var segment in plan.Segments)
-            {
-                switch (segment.Device)
-                {
-                    case "interpreter":
-                        runners.Add(new InterpreterSegmentRunner(new ReferenceInterpreter(segment.Graph, weights)));
-                        break;
-                    case "cpu":
-                        launcher ??= new KernelLauncher(threads > 0 ? threads : Environment.ProcessorCount);
-                        runners.Add(new CpuSegmentRunner(CpuProgram.Compile(segment.Graph, weights, lut: lut, launcher: launcher)));
-                        break;
-                    case "gpu":
-                        gpu ??= GpuDevice.Open(GpuAcceleratorKind.Auto, notice);
-                        runners.Add(new GpuSegmentRunner(GpuProgram.Compile(segment.Graph, weights, gpu)));
-                        break;
-                    default:
-                        throw new CodesignException($"placement '{placement}': no runner for device '{segment.Device}'");
-                }
-            }
-            if (gpu is not null && !plan.Segments.Any(s => s.Device == "gpu"))
-            {
-                gpu.Dispose();
-                gpu = null;
-            }
-            return new PartitionedSession(plan, runners, new SharedDevices(gpu, launcher));
+                "interpreter" => new InterpreterSegmentRunner(new ReferenceInterpreter(segment.Graph, weights)),
+                "cpu" => new CpuSegmentRunner(CpuProgram.Compile(segment.Graph, weights, lut: lut, launcher: devices.Launcher)),
+                "gpu" => new GpuSegmentRunner(GpuProgram.Compile(segment.Graph, weights, devices.Gpu)),
+                _ => throw new CodesignException($"placement '{placement}': no runner for device '{segment.Device}'"),
+            });
         }
         catch
         {
-            foreach (var r in runners) r.Dispose();
-            launcher?.Dispose();
-            gpu?.Dispose();
+            devices.Dispose();
             throw;
         }
     }
 
-    private sealed class SharedDevices(GpuDevice? gpu, KernelLauncher? launcher) : IDisposable
+    /// <summary>
+    /// Places <paramref name="graph"/>'s nodes by <paramref name="placement"/> (<see cref="Auto"/>: the cost model over the
+    /// cpu and this machine's gpu) on the devices <paramref name="allowed"/>.
+    /// </summary>
+    public static DevicePlacement Place(string placement, Graph graph, IWeightStore weights, IReadOnlyList<string> allowed, SegmentDevices devices) =>
+        placement == Auto
+            ? CostModelPlacer.Place(graph, weights, [DeviceProfiles.Cpu, DeviceProfiles.Gpu(devices.Gpu)])
+            : PlacementSpec.Parse(placement, allowed).Place(graph);
+
+    /// <summary>
+    /// A session over <paramref name="plan"/> whose segments <paramref name="runnerFor"/> compiles or loads in order; on
+    /// failure the runners made so far and <paramref name="devices"/> are disposed.
+    /// </summary>
+    internal static PartitionedSession Assemble(PartitionPlan plan, SegmentDevices devices, Func<GraphSegment, ISegmentRunner> runnerFor)
     {
-        public void Dispose()
+        var runners = new List<ISegmentRunner>();
+        try
         {
-            launcher?.Dispose();
-            gpu?.Dispose();
+            foreach (var segment in plan.Segments) runners.Add(runnerFor(segment));
+            devices.ReleaseUnused(plan);
+            return new PartitionedSession(plan, runners, devices);
+        }
+        catch
+        {
+            foreach (var r in runners) r.Dispose();
+            devices.Dispose();
+            throw;
         }
     }
 }
