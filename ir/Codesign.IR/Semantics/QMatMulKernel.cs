@@ -42,38 +42,56 @@ public static class QMatMulKernel
     /// <summary>
     /// Weights and activations both integer (W4A8 as QServe runs it): each token row is quantized by
     /// <see cref="ActivationQuantizer"/> to <paramref name="actBits"/>; per group the integer dot product
-    /// Σ a·(code − zero) is exact; y = Σ_groups (scale_w · scale_a) · dot in f32, groups in order.
+    /// Σ a·(code − zero) is exact (<see cref="IntegerGroupDots"/>); y = Σ_groups (scale_w · scale_a) · dot in f32, groups in order.
     /// </summary>
     public static float[] IntegerGroupAccumulate(ReadOnlyMemory<float> x, QuantizedMatrix w, int m, int actBits)
+    {
+        int n = w.Rows, k = w.Cols, groups = w.Groups;
+        var codes = new int[(long)m * k];
+        var aScale = new float[m];
+        for (int row = 0; row < m; row++)
+            aScale[row] = ActivationQuantizer.QuantizeRow(x.Span.Slice(row * k, k), codes.AsSpan(row * k, k), actBits);
+        var dots = IntegerGroupDots(codes, w, m);
+        var y = new float[(long)m * n];
+        Parallel.For(0, n, col =>
+        {
+            for (int row = 0; row < m; row++)
+            {
+                float acc = 0f;
+                for (int gi = 0; gi < groups; gi++)
+                    acc += w.Scale(col, gi) * aScale[row] * (float)dots[((long)row * n + col) * groups + gi];
+                y[(long)row * n + col] = acc;
+            }
+        });
+        return y;
+    }
+
+    /// <summary>
+    /// The integer core of <see cref="IntegerGroupAccumulate"/>, which integer hardware (the fpga's matrix engine)
+    /// reproduces bit for bit: for activation codes a [m, K] and each output column and group, Σ a·(code − zero) over
+    /// the group's columns, indexed [(row · N + col) · groups + group].
+    /// </summary>
+    public static long[] IntegerGroupDots(ReadOnlySpan<int> activationCodes, QuantizedMatrix w, int m)
     {
         int n = w.Rows, k = w.Cols, g = w.GroupLength, groups = w.Groups;
         var centered = w.CenteredCodes();
         var a = new double[(long)m * k];
-        var aScale = new float[m];
-        var codes = new int[k];
-        for (int row = 0; row < m; row++)
-        {
-            aScale[row] = ActivationQuantizer.QuantizeRow(x.Span.Slice(row * k, k), codes, actBits);
-            for (int c = 0; c < k; c++) a[(long)row * k + c] = codes[c];
-        }
-        var y = new float[(long)m * n];
+        for (long i = 0; i < a.Length; i++) a[i] = activationCodes[(int)i];
+        var dots = new long[(long)m * n * groups];
         Parallel.For(0, n, col =>
         {
             var wrow = centered.AsSpan((int)((long)col * k), k);
             for (int row = 0; row < m; row++)
             {
                 var arow = a.AsSpan((int)((long)row * k), k);
-                float acc = 0f;
                 for (int gi = 0; gi < groups; gi++)
                 {
                     int start = gi * g, len = Math.Min(g, k - start);
                     // Integer products summed in doubles stay exact (|sum| < 2^53) whatever the order.
-                    float dot = (float)TensorPrimitives.Dot(arow.Slice(start, len), wrow.Slice(start, len));
-                    acc += w.Scale(col, gi) * aScale[row] * dot;
+                    dots[((long)row * n + col) * groups + gi] = (long)TensorPrimitives.Dot(arow.Slice(start, len), wrow.Slice(start, len));
                 }
-                y[(long)row * n + col] = acc;
             }
         });
-        return y;
+        return dots;
     }
 }

@@ -1,0 +1,86 @@
+using System.Security.Cryptography;
+using System.Text;
+using Codesign.IR.Diagnostics;
+
+namespace Codesign.Backends.Fpga.Verification;
+
+/// <summary>
+/// Verilator (Debian's package): lints generated RTL and builds a design with a C++ testbench into an executable.
+/// Builds are cached by a hash of every source, so a design that did not change is built once per machine.
+/// </summary>
+public static class Verilator
+{
+    public const string Tool = "verilator";
+    private const string Package = "verilator";
+    private static readonly TimeSpan LintLimit = TimeSpan.FromMinutes(2);
+    private static readonly TimeSpan BuildLimit = TimeSpan.FromMinutes(10);
+
+    public static bool IsInstalled => ExternalTool.IsInstalled(Tool);
+
+    /// <summary>Lints <paramref name="files"/> with <c>--lint-only -Wall</c>; any warning is an error naming the file and line.</summary>
+    public static void Lint(IReadOnlyList<string> files, string top)
+    {
+        var result = ExternalTool.Run(Tool, Package, ["--lint-only", "-Wall", "--top-module", top, .. files], LintLimit);
+        string messages = (result.Error + result.Output).Trim();
+        if (result.ExitCode != 0 || messages.Length > 0)
+            throw new CodesignException($"verilator --lint-only -Wall {top}: {(messages.Length > 0 ? messages : $"exit {result.ExitCode}")}");
+    }
+
+    /// <summary>
+    /// Builds <paramref name="rtl"/> (file name to text) with the C++ testbench <paramref name="testbench"/> (its .cpp
+    /// files are compiled, headers beside them included) into an executable, or returns the one built before from
+    /// the same sources.
+    /// </summary>
+    public static string Build(IReadOnlyDictionary<string, string> rtl, IReadOnlyList<string> testbench, string top, string? cacheRoot = null)
+    {
+        var testbenchTexts = testbench.ToDictionary(p => Path.GetFileName(p), File.ReadAllText, StringComparer.Ordinal);
+        var hash = new StringBuilder(top);
+        foreach (var (name, text) in rtl.Concat(testbenchTexts).OrderBy(kv => kv.Key, StringComparer.Ordinal)) hash.Append('\0').Append(name).Append('\0').Append(text);
+        string key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(hash.ToString())))[..20];
+        string root = cacheRoot ?? Path.Combine(Path.GetTempPath(), "codesign-verilator");
+        string directory = Path.Combine(root, $"{top}-{key}");
+        string exe = Path.Combine(directory, "obj", "V" + top);
+        if (File.Exists(exe)) return exe;
+
+        string staging = $"{directory}.partial-{Guid.NewGuid():N}";
+        Directory.CreateDirectory(staging);
+        try
+        {
+            var files = new List<string>();
+            foreach (var (name, text) in rtl)
+            {
+                string path = Path.Combine(staging, name);
+                File.WriteAllText(path, text);
+                files.Add(path);
+            }
+            var sources = new List<string>();
+            foreach (var (name, text) in testbenchTexts)
+            {
+                File.WriteAllText(Path.Combine(staging, name), text);
+                if (name.EndsWith(".cpp", StringComparison.Ordinal)) sources.Add(Path.Combine(staging, name));
+            }
+            var result = ExternalTool.Run(Tool, Package,
+                ["--cc", "--exe", "--build", "-j", "2", "-Wno-fatal", "--top-module", top, "--Mdir", "obj", "-o", "V" + top, "-CFLAGS", $"-O1 -I{staging}", .. files, .. sources],
+                BuildLimit, staging);
+            if (result.ExitCode != 0)
+                throw new CodesignException($"verilator could not build {top} with {string.Join(", ", testbenchTexts.Keys)}: {Tail(result.Error + result.Output)}");
+            try
+            {
+                Directory.Move(staging, directory);
+            }
+            catch (IOException) when (File.Exists(exe))
+            {
+                // Another process built the same design meanwhile; its build is as good as ours.
+                Directory.Delete(staging, recursive: true);
+            }
+            return exe;
+        }
+        catch
+        {
+            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+            throw;
+        }
+    }
+
+    private static string Tail(string text) => text.Length <= 4000 ? text.Trim() : "…" + text[^4000..].Trim();
+}
