@@ -43,6 +43,15 @@ Task("Test")
     if (failed.Count > 0) throw new Exception("failing test projects: " + string.Join(", ", failed));
 });
 
+Task("Rtl")
+    .Description("The fpga RTL: renders every template, lints it with verilator -Wall, builds each block's Verilator testbench and runs them against the reference interpreter, and synthesises with Yosys (the fpga test project's Verilator and Yosys tests).")
+    .IsDependentOn("Build")
+    .Does(() =>
+{
+    DotNetTest("./tests/Codesign.Backends.Fpga.Tests/Codesign.Backends.Fpga.Tests.csproj",
+        new DotNetTestSettings { Configuration = configuration, NoBuild = true, Filter = "TestCategory=Verilator|TestCategory=Yosys|FullyQualifiedName~Rtl" });
+});
+
 Task("Example")
     .Description("Generates text from the embedded example model.")
     .IsDependentOn("Build")

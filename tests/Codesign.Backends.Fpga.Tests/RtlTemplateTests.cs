@@ -68,3 +68,28 @@ public class RtlGoldenTests
         Assert.That(new MpeChainConfig(4, 4, 9, 24).Render(),
             Is.EqualTo(File.ReadAllText(Path.Combine(TestContext.CurrentContext.TestDirectory, "Golden", "mpe_chain_4x4.sv"))));
 }
+
+/// <summary>The binary32 units and the dequantize-after-group unit lint clean.</summary>
+[Category("Verilator")]
+public class FloatRtlLintTests : RequiresVerilator
+{
+    [Test]
+    public void The_dequantize_unit_and_its_float_units_lint_clean()
+    {
+        string dir = TestPaths.NewScratchDirectory("rtl-float");
+        try
+        {
+            var files = new List<string>();
+            foreach (var (name, text) in GroupDequantRtl.Render("cs_"))
+            {
+                files.Add(Path.Combine(dir, name));
+                File.WriteAllText(files[^1], text);
+            }
+            Assert.That(() => Verilator.Lint(files, "cs_group_dequant"), Throws.Nothing);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}

@@ -59,12 +59,19 @@ public static class QMatMulKernel
             {
                 float acc = 0f;
                 for (int gi = 0; gi < groups; gi++)
-                    acc += w.Scale(col, gi) * aScale[row] * (float)dots[((long)row * n + col) * groups + gi];
+                    acc = AccumulateGroup(acc, w.Scale(col, gi), aScale[row], dots[((long)row * n + col) * groups + gi]);
                 y[(long)row * n + col] = acc;
             }
         });
         return y;
     }
+
+    /// <summary>
+    /// One group's step of <see cref="IntegerGroupAccumulate"/> in binary32, in this order: acc + (scale_w · scale_a) ·
+    /// float(dot). The fpga's dequantize-after-group unit does exactly these four operations.
+    /// </summary>
+    public static float AccumulateGroup(float acc, float weightScale, float activationScale, long dot) =>
+        acc + weightScale * activationScale * (float)dot;
 
     /// <summary>
     /// The integer core of <see cref="IntegerGroupAccumulate"/>, which integer hardware (the fpga's matrix engine)

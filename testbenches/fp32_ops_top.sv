@@ -1,0 +1,15 @@
+// Test top for the binary32 units: op 0 multiplies, 1 adds, 2 converts a (a signed integer) to float.
+`default_nettype none
+module fp32_ops_top (
+    input  wire [1:0] op,
+    input  wire [31:0] a,
+    input  wire [31:0] b,
+    output wire [31:0] y
+);
+    wire [31:0] product, sum, converted;
+    fp32_mul u_mul (.a(a), .b(b), .y(product));
+    fp32_add u_add (.a(a), .b(b), .y(sum));
+    int_to_fp32 u_cvt (.a(a), .y(converted));
+    assign y = op == 2'd0 ? product : op == 2'd1 ? sum : converted;
+endmodule
+`default_nettype wire

@@ -1,0 +1,79 @@
+using System.Globalization;
+using System.Text;
+using Codesign.Backends.Fpga.Rtl;
+using Codesign.Backends.Fpga.Verification;
+using Codesign.Testing;
+
+namespace Codesign.Backends.Fpga.Tests;
+
+/// <summary>
+/// The binary32 units in Verilator against C#'s float arithmetic (what the interpreter computes with), bit for bit:
+/// random values over the whole exponent range, subnormals, zeros of both signs, infinities, ties, overflow and
+/// underflow, and cancellation.
+/// </summary>
+[Category("Verilator")]
+public class FloatUnitTests : RequiresVerilator
+{
+    private static uint Bits(float f) => BitConverter.SingleToUInt32Bits(f);
+    private static float Float(uint u) => BitConverter.UInt32BitsToSingle(u);
+
+    private static uint[] Simulate(IReadOnlyList<(int Op, uint A, uint B)> cases)
+    {
+        var rtl = GroupDequantRtl.Render();
+        rtl.Remove("group_dequant.sv");
+        rtl["fp32_ops_top.sv"] = File.ReadAllText(Testbench("fp32_ops_top.sv"));
+        string exe = Verilator.Build(rtl, [Testbench("fp32_ops_tb.cpp")], "fp32_ops_top");
+        var input = new StringBuilder();
+        foreach (var (op, a, b) in cases) input.Append(CultureInfo.InvariantCulture, $"{op:x} {a:x8} {b:x8}\n");
+        var result = ExternalTool.Run(exe, "verilator", [], TimeSpan.FromMinutes(2), input: input.ToString());
+        Assert.That(result.ExitCode, Is.Zero, result.Error);
+        return [.. result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => uint.Parse(l, NumberStyles.HexNumber, CultureInfo.InvariantCulture))];
+    }
+
+    /// <summary>Values that stress rounding: every exponent, subnormals, signed zeros, infinities, near-ties.</summary>
+    private static uint RandomOperand(Random r) => r.Next(10) switch
+    {
+        0 => (uint)r.Next(0, 1 << 23) | (r.Next(2) == 0 ? 0u : 0x8000_0000u),                     // subnormal or zero
+        1 => new[] { 0u, 0x8000_0000u, 0x7f80_0000u, 0xff80_0000u, 0x0080_0000u, 0x7f7f_ffffu, 0x3f80_0000u, 0x0000_0001u }[r.Next(8)],
+        2 => (uint)(r.Next(100, 156) << 23) | (uint)r.Next(0, 4) | (r.Next(2) == 0 ? 0u : 0x8000_0000u), // near powers of two
+        _ => (uint)r.Next(0, 0x7f80_0000) | (r.Next(2) == 0 ? 0u : 0x8000_0000u),                    // any finite
+    };
+
+    [Test]
+    public void Multiply_add_and_conversion_equal_csharp_float_arithmetic_bit_for_bit()
+    {
+        var r = Fresh();
+        var cases = new List<(int Op, uint A, uint B)>();
+        for (int i = 0; i < 20_000; i++)
+        {
+            uint a = RandomOperand(r), b = RandomOperand(r);
+            cases.Add((0, a, b));
+            cases.Add((1, a, b));
+            // Cancellation: b close to −a.
+            cases.Add((1, a, (a ^ 0x8000_0000u) + (uint)r.Next(-3, 4)));
+        }
+        foreach (int v in new[] { 0, 1, -1, int.MaxValue, int.MinValue, 16_777_217, -16_777_219, 33_554_435, 1 << 30 })
+            cases.Add((2, (uint)v, 0));
+        for (int i = 0; i < 5_000; i++) cases.Add((2, (uint)r.Next(int.MinValue, int.MaxValue) >> r.Next(0, 31), 0));
+
+        var got = Simulate(cases);
+        Assert.That(got, Has.Length.EqualTo(cases.Count));
+        for (int i = 0; i < cases.Count; i++)
+        {
+            var (op, a, b) = cases[i];
+            float expected = op switch
+            {
+                0 => Float(a) * Float(b),
+                1 => Float(a) + Float(b),
+                _ => (float)(int)a,
+            };
+            if (float.IsNaN(expected))
+            {
+                Assert.That(float.IsNaN(Float(got[i])), $"op {op}: {a:x8}, {b:x8} is NaN, got {got[i]:x8}");
+                continue;
+            }
+            Assert.That(got[i].ToString("x8", CultureInfo.InvariantCulture), Is.EqualTo(Bits(expected).ToString("x8", CultureInfo.InvariantCulture)),
+                $"op {op} ({(op == 0 ? "mul" : op == 1 ? "add" : "int to float")}): {a:x8} ({Float(a):R}), {b:x8} ({Float(b):R})");
+        }
+    }
+}
