@@ -1,0 +1,99 @@
+using Codesign.IR.Diagnostics;
+using Codesign.IR.Graphs;
+using Codesign.IR.Ops;
+using Codesign.IR.Values;
+
+namespace Codesign.Backends.Fpga.Compilation;
+
+/// <summary>
+/// Where a graph's data lives for the accelerator. External memory (addresses in 16-byte units): each weight in its
+/// packed form, then per attention layer a key and a value region of <see cref="MaxContext"/> rows. On chip, the
+/// activation buffer (offsets in 16-byte units) holds every activation of a step of up to
+/// <see cref="ChunkTokens"/> tokens, placed by liveness: a value's space is reused after its last reader.
+/// </summary>
+public sealed class FpgaMemoryPlan
+{
+    public const int Unit = 16;
+
+    private FpgaMemoryPlan(Dictionary<Value, long> external, Dictionary<int, (long Keys, long Values, int RowBytes)> kv,
+        Dictionary<Value, int> onChip, int onChipUnits, int maxContext, int chunkTokens, long externalUnits)
+    {
+        External = external;
+        Kv = kv;
+        OnChip = onChip;
+        OnChipUnits = onChipUnits;
+        MaxContext = maxContext;
+        ChunkTokens = chunkTokens;
+        ExternalUnits = externalUnits;
+    }
+
+    public IReadOnlyDictionary<Value, long> External { get; }
+    /// <summary>Per attention layer: the key and value regions and the bytes of one token's row (all KV heads, f16).</summary>
+    public IReadOnlyDictionary<int, (long Keys, long Values, int RowBytes)> Kv { get; }
+    public IReadOnlyDictionary<Value, int> OnChip { get; }
+    public int OnChipUnits { get; }
+    public int MaxContext { get; }
+    public int ChunkTokens { get; }
+    public long ExternalUnits { get; }
+
+    /// <param name="weightBytes">Bytes of a weight in its packed form (from the weight store, or estimated).</param>
+    public static FpgaMemoryPlan For(Graph graph, Func<Value, long> weightBytes, int maxContext, int chunkTokens)
+    {
+        long next = 0;
+        var external = new Dictionary<Value, long>();
+        foreach (var w in graph.Weights)
+        {
+            external[w] = next;
+            next += (weightBytes(w) + Unit - 1) / Unit;
+        }
+        var kv = new Dictionary<int, (long, long, int)>();
+        foreach (var node in graph.Nodes.Where(n => n.Op is AttentionOp))
+        {
+            var k = node.Inputs[1].Type;
+            int rowBytes = checked((int)(k.Shape[^2].Size * k.Shape[^1].Size * 2));
+            if (rowBytes % Unit != 0) throw new CodesignException($"fpga: layer {((AttentionOp)node.Op).Layer}: a KV row of {rowBytes} bytes is not a multiple of {Unit}");
+            long region = (long)maxContext * rowBytes / Unit;
+            kv[(int)((AttentionOp)node.Op).Layer] = (next, next + region, rowBytes);
+            next += 2 * region;
+        }
+
+        // Liveness over node order; a reshape is a view of its input, so a value and its views share one place,
+        // freed after the last reader of any of them. Each value takes its per-token row size times the chunk.
+        var root = new Dictionary<Value, Value>();
+        Value Root(Value v) => root.TryGetValue(v, out var r) ? r : v;
+        foreach (var node in graph.Nodes.Where(n => n.Op is ReshapeOp)) root[node.Outputs[0]] = Root(node.Inputs[0]);
+        var lastUse = new Dictionary<Value, int>();
+        for (int i = 0; i < graph.Nodes.Count; i++)
+            foreach (var v in graph.Nodes[i].Inputs) lastUse[Root(v)] = i;
+        foreach (var o in graph.Outputs) lastUse[Root(o)] = int.MaxValue;
+        var onChip = new Dictionary<Value, int>();
+        var free = new List<(int Offset, int Size)>();
+        int top = 0;
+        int Allocate(int size)
+        {
+            int best = free.FindIndex(f => f.Size >= size);
+            if (best < 0)
+            {
+                top += size;
+                return top - size;
+            }
+            var f = free[best];
+            free.RemoveAt(best);
+            if (f.Size > size) free.Add((f.Offset + size, f.Size - size));
+            return f.Offset;
+        }
+        int Units(Value v) => checked((int)((v.Type.Shape.Skip(1).Aggregate(4L, (a, d) => a * d.Size) * chunkTokens + Unit - 1) / Unit));
+        foreach (var input in graph.Inputs) onChip[input] = Allocate(Units(input));
+        for (int i = 0; i < graph.Nodes.Count; i++)
+        {
+            var node = graph.Nodes[i];
+            foreach (var output in node.Outputs)
+                onChip[output] = node.Op is ReshapeOp ? onChip[node.Inputs[0]] : Allocate(Units(output));
+            foreach (var v in node.Inputs.Select(Root).Distinct())
+                if (v.Kind != ValueKind.Weight && lastUse[v] == i) free.Add((onChip[v], Units(v)));
+        }
+        if (top > ushort.MaxValue)
+            throw new CodesignException($"fpga: a step of {chunkTokens} tokens needs {(long)top * Unit} bytes of on-chip activations; the buffer addresses {(ushort.MaxValue + 1L) * Unit}");
+        return new FpgaMemoryPlan(external, kv, onChip, top, maxContext, chunkTokens, next);
+    }
+}

@@ -1,0 +1,208 @@
+using Codesign.Backends.Fpga.Isa;
+using Codesign.IR.Diagnostics;
+using Codesign.IR.Graphs;
+using Codesign.IR.Ops;
+using Codesign.IR.Types;
+using Codesign.IR.Values;
+
+namespace Codesign.Backends.Fpga.Compilation;
+
+/// <summary>
+/// Maps one forward step of a causal LM graph onto an instruction program: <c>tokens</c> new tokens (1 in decode,
+/// up to the plan's chunk in a prefill chunk) attending to a context of up to <paramref name="maxContext"/> tokens.
+/// Every field that depends on the actual lengths is written for the maximum and recorded as a
+/// <see cref="PatchPoint"/>, so one program serves every length up to it (length-adaptive compilation). Attention
+/// walks the KV cache in tiles of <paramref name="kvTile"/> tokens with an online softmax, so its on-chip scratch
+/// does not grow with the context; tiles past the actual context get length 0.
+/// </summary>
+public sealed class InstructionCompiler
+{
+    private readonly FpgaMemoryPlan _plan;
+    private readonly bool _decode;
+    private readonly int _maxContext;
+    private readonly int _kvTile;
+    private readonly List<Instruction> _instructions = [];
+    private readonly List<PatchPoint> _patches = [];
+    private readonly int _scratch;
+
+    private InstructionCompiler(FpgaMemoryPlan plan, bool decode, int maxContext, int kvTile)
+    {
+        _plan = plan;
+        _decode = decode;
+        _maxContext = maxContext;
+        _kvTile = kvTile;
+        _scratch = plan.OnChipUnits;
+    }
+
+    /// <param name="decode">One new token (MatVec) rather than a chunk of up to the plan's chunk tokens (MatMat).</param>
+    public static InstructionProgram Compile(Graph graph, FpgaMemoryPlan plan, bool decode, int maxContext, int kvTile = 16)
+    {
+        if (maxContext < 1 || maxContext > plan.MaxContext)
+            throw new CodesignException($"fpga: a program for contexts up to {maxContext}; the plan holds 1 to {plan.MaxContext}");
+        if (kvTile is < 1 or > 4096) throw new CodesignException($"fpga: KV tile of {kvTile} tokens");
+        var compiler = new InstructionCompiler(plan, decode, maxContext, kvTile);
+        int heads = graph.Nodes.Where(n => n.Op is AttentionOp).Select(n => (int)n.Inputs[0].Type.Shape[^2].Size).DefaultIfEmpty(0).Max();
+        long scoreUnits = ((long)compiler.MaxTokens * heads * kvTile * 4 + FpgaMemoryPlan.Unit - 1) / FpgaMemoryPlan.Unit;
+        if (plan.OnChipUnits + scoreUnits > ushort.MaxValue)
+            throw new CodesignException($"fpga: activations and a {kvTile}-token score tile need {(plan.OnChipUnits + scoreUnits) * FpgaMemoryPlan.Unit} bytes on chip; the buffer addresses {(ushort.MaxValue + 1L) * FpgaMemoryPlan.Unit}");
+        foreach (var node in graph.Nodes) compiler.Lower(node);
+        foreach (var output in graph.Outputs) compiler.StoreOutput(output);
+        compiler.Emit(new Instruction(Opcode.End, 0, Units.All, Units.None, 0, 0, 0, 0));
+        return new InstructionProgram(compiler._instructions, compiler._patches);
+    }
+
+    private int MaxTokens => _decode ? 1 : _plan.ChunkTokens;
+
+    private int Emit(Instruction instruction)
+    {
+        _instructions.Add(instruction);
+        return _instructions.Count - 1;
+    }
+
+    /// <summary>Records a length-dependent field of the instruction just emitted, and writes its value for the maxima.</summary>
+    private void Patch(int index, byte word, byte shift, byte width, int contextScale, int tokenScale, long offset, long max)
+    {
+        if (_decode && tokenScale != 0)
+        {
+            offset += tokenScale; // one token, always
+            tokenScale = 0;
+        }
+        var p = new PatchPoint(index, word, shift, width, contextScale, tokenScale, offset, max);
+        _instructions[index] = new InstructionProgram(_instructions, [p]).Patched(MaxTokens, _maxContext)[index];
+        if (contextScale != 0 || tokenScale != 0) _patches.Add(p);
+    }
+
+    private int Chip(Value v) => _plan.OnChip[v];
+    private static int RowElements(Value v) => checked((int)v.Type.Shape.Skip(1).Aggregate(1L, (a, d) => a * d.Size));
+
+    private void Lower(Node node)
+    {
+        switch (node.Op)
+        {
+            case ReshapeOp:
+                return; // a view: same place, no data moves
+            case EmbeddingOp:
+            {
+                int hidden = RowElements(node.Outputs[0]);
+                int i = Emit(new Instruction(Opcode.Sfu, (byte)SfuFunction.Embed, Units.None, Units.Sfu, (uint)hidden, 0,
+                    (uint)_plan.External[node.Inputs[1]], Instruction.Pack16(0, Chip(node.Outputs[0]))));
+                Patch(i, 2, 0, 32, 0, 1, 0, uint.MaxValue); // rows = tokens
+                return;
+            }
+            case RmsNormOp:
+            {
+                int hidden = RowElements(node.Outputs[0]);
+                Emit(new Instruction(Opcode.Load, (byte)OnChipBuffer.Parameters, Units.None, Units.Load, (uint)_plan.External[node.Inputs[1]], 0, (uint)hidden * 4, 0));
+                EmitSfu(SfuFunction.RmsNorm, hidden, rowsPerToken: 1, Chip(node.Inputs[0]), 0, Chip(node.Outputs[0]), 0);
+                return;
+            }
+            case RopeOp:
+            {
+                var shape = node.Outputs[0].Type.Shape;
+                EmitSfu(SfuFunction.Rope, (int)shape[^1].Size, rowsPerToken: (int)shape[^2].Size, Chip(node.Inputs[0]), Chip(node.Inputs[1]), Chip(node.Outputs[0]), 0);
+                return;
+            }
+            case SiluOp:
+                EmitSfu(SfuFunction.Silu, RowElements(node.Outputs[0]), 1, Chip(node.Inputs[0]), 0, Chip(node.Outputs[0]), 0);
+                return;
+            case BinaryElementwiseOp b:
+                EmitSfu(b.Mnemonic == "math.add" ? SfuFunction.Add : b.Mnemonic == "math.mul" ? SfuFunction.Multiply
+                        : throw new CodesignException($"fpga: node %{node.Outputs[0].Name}: {b.Mnemonic} has no sfu operation"),
+                    RowElements(node.Outputs[0]), 1, Chip(node.Inputs[0]), Chip(node.Inputs[1]), Chip(node.Outputs[0]), 0);
+                return;
+            case MatMulOp or QMatMulOp or SpMatMulOp:
+                EmitMatrix(node);
+                return;
+            case AttentionOp attention:
+                EmitAttention(node, attention);
+                return;
+            default:
+                throw new CodesignException($"fpga: node %{node.Outputs[0].Name}: {node.Op.Mnemonic} has no accelerator lowering");
+        }
+    }
+
+    private void EmitSfu(SfuFunction function, int length, int rowsPerToken, int src, int src2, int dst, int param)
+    {
+        int i = Emit(new Instruction(Opcode.Sfu, (byte)function, Units.Matrix, Units.Sfu, (uint)length, 0, Instruction.Pack16(src, src2), Instruction.Pack16(param, dst)));
+        Patch(i, 2, 0, 32, 0, rowsPerToken, 0, uint.MaxValue);
+    }
+
+    /// <summary>The format field of a matrix instruction: weight bits (0: f16/f32 dense) in bits 0..3, 2:4-style sparsity in bit 4, KV operands in bits 5..6.</summary>
+    private static byte Format(TensorType w)
+    {
+        var dtype = w.DType;
+        var element = dtype.Sparsity is not null ? dtype.Element! : dtype;
+        int bits = element.Scheme?.Bits ?? 0;
+        return (byte)(bits | (dtype.Sparsity is not null ? 0x10 : 0));
+    }
+
+    private void EmitMatrix(Node node)
+    {
+        var w = node.Inputs[1];
+        var shape = w.Type.Shape;
+        int n = (int)shape[0].Size, k = (int)shape[1].Size;
+        int group = w.Type.DType.Scheme?.GroupLength(k) ?? (w.Type.DType.Element?.Scheme?.GroupLength(k) ?? k);
+        int i = Emit(new Instruction(_decode ? Opcode.MatVec : Opcode.MatMat, Format(w.Type), Units.Sfu, Units.Matrix,
+            (uint)_plan.External[w], Instruction.Pack16(n, k), Instruction.Pack16(0, Math.Min(group, ushort.MaxValue)),
+            Instruction.Pack16(Chip(node.Inputs[0]), Chip(node.Outputs[0]))));
+        Patch(i, 3, 16, 16, 0, 1, 0, ushort.MaxValue); // m = tokens
+    }
+
+    private void EmitAttention(Node node, AttentionOp op)
+    {
+        var (keys, values, rowBytes) = _plan.Kv[(int)op.Layer];
+        int rowUnits = rowBytes / FpgaMemoryPlan.Unit;
+        var qShape = node.Inputs[0].Type.Shape;
+        int heads = (int)qShape[^2].Size, headDim = (int)qShape[^1].Size;
+
+        // The new tokens' keys and values go to rows context − tokens .. context − 1 of the layer's cache.
+        foreach (var (value, region) in new[] { (node.Inputs[1], keys), (node.Inputs[2], values) })
+        {
+            int s = Emit(new Instruction(Opcode.Store, (byte)(region == keys ? OnChipBuffer.Keys : OnChipBuffer.Values), Units.Sfu, Units.Store,
+                (uint)region, (uint)Chip(value), 0, 0));
+            Patch(s, 1, 0, 32, rowUnits, -rowUnits, region, uint.MaxValue);
+            Patch(s, 3, 0, 32, 0, rowBytes, 0, uint.MaxValue);
+        }
+
+        int tiles = (_maxContext + _kvTile - 1) / _kvTile;
+        int scores = _scratch, output = Chip(node.Outputs[0]);
+        for (int t = 0; t < tiles; t++)
+        {
+            int chipTile = t % 2 * _kvTile * rowUnits; // double buffer
+            long tileBase = (long)t * _kvTile;
+            int lk = Emit(new Instruction(Opcode.Load, (byte)OnChipBuffer.Keys, Units.Store, Units.Load, (uint)(keys + tileBase * rowUnits), (uint)chipTile, 0, 0));
+            Patch(lk, 3, 0, 32, rowBytes, 0, -tileBase * rowBytes, (long)_kvTile * rowBytes);
+            int qk = Emit(new Instruction(Opcode.MatVec, 0x20, Units.Load, Units.Matrix, (uint)chipTile, Instruction.Pack16(0, headDim),
+                Instruction.Pack16(0, heads), Instruction.Pack16(Chip(node.Inputs[0]), scores)));
+            Patch(qk, 2, 16, 16, 1, 0, -tileBase, _kvTile); // n = this tile's keys
+            Patch(qk, 3, 16, 16, 0, 1, 0, ushort.MaxValue);
+            int sm = Emit(new Instruction(Opcode.Sfu, (byte)SfuFunction.SoftmaxTile, Units.Matrix, Units.Sfu, 0, 0, Instruction.Pack16(scores, output), Instruction.Pack16(t, scores)));
+            Patch(sm, 1, 0, 32, 1, 0, -tileBase, _kvTile);
+            Patch(sm, 2, 0, 32, 0, heads, 0, uint.MaxValue);
+            int lv = Emit(new Instruction(Opcode.Load, (byte)OnChipBuffer.Values, Units.Sfu, Units.Load, (uint)(values + tileBase * rowUnits), (uint)chipTile, 0, 0));
+            Patch(lv, 3, 0, 32, rowBytes, 0, -tileBase * rowBytes, (long)_kvTile * rowBytes);
+            int pv = Emit(new Instruction(Opcode.MatVec, 0x40, Units.Load, Units.Matrix, (uint)chipTile, Instruction.Pack16(headDim, 0),
+                Instruction.Pack16(0, heads), Instruction.Pack16(scores, output)));
+            Patch(pv, 2, 0, 16, 1, 0, -tileBase, _kvTile); // k = this tile's values
+            Patch(pv, 3, 16, 16, 0, 1, 0, ushort.MaxValue);
+        }
+        EmitSfu(SfuFunction.SoftmaxFinish, headDim, heads, output, 0, output, 0);
+    }
+
+    private void StoreOutput(Value output)
+    {
+        int bytesPerToken = RowElements(output) * 4;
+        int i = Emit(new Instruction(Opcode.Store, (byte)OnChipBuffer.Activations, Units.Matrix, Units.Store, (uint)_plan.ExternalUnits, (uint)Chip(output), 0, 0));
+        Patch(i, 3, 0, 32, 0, bytesPerToken, 0, uint.MaxValue);
+    }
+
+    /// <summary>Whether a patched instruction is a KV tile past the actual context (length 0), which the controller skips.</summary>
+    public static bool IsEmptyTile(Instruction i) => i.Op switch
+    {
+        Opcode.Load => i.C == 0,
+        Opcode.MatVec when (i.Function & 0x20) != 0 => i.B >> 16 == 0,
+        Opcode.MatVec when (i.Function & 0x40) != 0 => (i.B & 0xffff) == 0,
+        Opcode.Sfu when i.Function == (byte)SfuFunction.SoftmaxTile => i.A == 0,
+        _ => false,
+    };
+}

@@ -1,0 +1,70 @@
+using Codesign.Backends.Fpga.Isa;
+using Codesign.IR.Diagnostics;
+using Codesign.IR.Graphs;
+
+namespace Codesign.Backends.Fpga.Compilation;
+
+/// <summary>
+/// FlightLLM's length-adaptive compilation: instead of one program per context length, one program per bucket —
+/// decode contexts rounded up to <see cref="DecodeBucket"/>, prefill-chunk contexts to <see cref="PrefillBucket"/> —
+/// whose length fields the runtime patches (<see cref="InstructionProgram.Patched"/>).
+/// </summary>
+public sealed class LengthAdaptivePrograms
+{
+    public const int DecodeBucket = 16;
+    public const int PrefillBucket = 128;
+
+    private LengthAdaptivePrograms(IReadOnlyList<InstructionProgram> decode, IReadOnlyList<InstructionProgram> prefill, int maxContext)
+    {
+        Decode = decode;
+        Prefill = prefill;
+        MaxContext = maxContext;
+    }
+
+    /// <summary>Decode programs: bucket b serves contexts ((b − 1)·16, b·16].</summary>
+    public IReadOnlyList<InstructionProgram> Decode { get; }
+    /// <summary>Prefill-chunk programs: bucket b serves contexts ((b − 1)·128, b·128].</summary>
+    public IReadOnlyList<InstructionProgram> Prefill { get; }
+    public int MaxContext { get; }
+
+    public long Bytes => Decode.Sum(p => p.Bytes) + Prefill.Sum(p => p.Bytes);
+
+    public static LengthAdaptivePrograms Compile(Graph graph, FpgaMemoryPlan plan, int kvTile = DecodeBucket)
+    {
+        int max = plan.MaxContext;
+        var decode = Enumerable.Range(1, (max + DecodeBucket - 1) / DecodeBucket)
+            .Select(b => InstructionCompiler.Compile(graph, plan, decode: true, Math.Min(b * DecodeBucket, max), kvTile)).ToList();
+        var prefill = Enumerable.Range(1, (max + PrefillBucket - 1) / PrefillBucket)
+            .Select(b => InstructionCompiler.Compile(graph, plan, decode: false, Math.Min(b * PrefillBucket, max), kvTile)).ToList();
+        return new LengthAdaptivePrograms(decode, prefill, max);
+    }
+
+    /// <summary>The instructions of a decode step whose context (the cache plus the new token) is <paramref name="context"/> tokens.</summary>
+    public Instruction[] DecodeStep(int context) => Bucket(Decode, DecodeBucket, context).Patched(1, context);
+
+    /// <summary>The instructions of a prefill chunk of <paramref name="tokens"/> new tokens ending a context of <paramref name="context"/>.</summary>
+    public Instruction[] PrefillChunk(int tokens, int context) => Bucket(Prefill, PrefillBucket, context).Patched(tokens, context);
+
+    private InstructionProgram Bucket(IReadOnlyList<InstructionProgram> programs, int size, int context)
+    {
+        if (context < 1 || context > MaxContext) throw new CodesignException($"fpga: context {context} is outside 1..{MaxContext}");
+        return programs[(context - 1) / size];
+    }
+
+    /// <summary>
+    /// Storage of the alternative, one program per context length (decode) and per prefill-chunk context, each
+    /// compiled for its exact length: what length-adaptive compilation saves is this over <see cref="Bytes"/>.
+    /// </summary>
+    public static long BytesOfOneProgramPerLength(Graph graph, FpgaMemoryPlan plan, int kvTile = DecodeBucket)
+    {
+        long total = 0;
+        for (int context = 1; context <= plan.MaxContext; context++)
+        {
+            // Instructions only: a program for one decode length needs no patch table (a prefill chunk's would still
+            // patch its token count, which is left out, so the comparison errs against length-adaptive programs).
+            total += (long)InstructionCompiler.Compile(graph, plan, decode: true, context, kvTile).Instructions.Count * Instruction.Bytes;
+            total += (long)InstructionCompiler.Compile(graph, plan, decode: false, context, kvTile).Instructions.Count * Instruction.Bytes;
+        }
+        return total;
+    }
+}

@@ -1,0 +1,86 @@
+using Codesign.IR.Diagnostics;
+
+namespace Codesign.Backends.Fpga.Isa;
+
+/// <summary>
+/// A field the runtime writes before it runs a program compiled for a length bucket: bits
+/// [<see cref="Shift"/>, +<see cref="Width"/>) of operand word <see cref="Word"/> (1..4) of instruction
+/// <see cref="Instruction"/> become clamp(ContextScale · context + TokenScale · tokens + Offset, 0, Max), where
+/// tokens are the step's new tokens and context the tokens it attends to (the cache and the new ones).
+/// The clamp is what makes a KV tile beyond the actual context empty (length 0), which the controller skips.
+/// </summary>
+public readonly record struct PatchPoint(int Instruction, byte Word, byte Shift, byte Width, int ContextScale, int TokenScale, long Offset, long Max)
+{
+    /// <summary>Bytes a patch point takes in the program's patch table.</summary>
+    public const int Bytes = 24;
+
+    public uint Value(int tokens, int context) => (uint)Math.Clamp((long)ContextScale * context + (long)TokenScale * tokens + Offset, 0, Max);
+}
+
+/// <summary>
+/// An instruction stream with its patch table: a program for one length bucket (<see cref="InstructionCompiler"/>).
+/// <see cref="Patched"/> gives the stream for an actual length inside the bucket.
+/// </summary>
+public sealed class InstructionProgram(IReadOnlyList<Instruction> instructions, IReadOnlyList<PatchPoint> patches)
+{
+    public IReadOnlyList<Instruction> Instructions { get; } = instructions;
+    public IReadOnlyList<PatchPoint> Patches { get; } = patches;
+
+    /// <summary>Storage of the program: its instructions and its patch table.</summary>
+    public long Bytes => (long)Instructions.Count * Instruction.Bytes + (long)Patches.Count * PatchPoint.Bytes;
+
+    /// <summary>The instructions with every patch point written for <paramref name="tokens"/> and <paramref name="context"/>.</summary>
+    public Instruction[] Patched(int tokens, int context)
+    {
+        var result = Instructions.ToArray();
+        Span<uint> words = stackalloc uint[Instruction.Words];
+        foreach (var p in Patches)
+        {
+            result[p.Instruction].Encode(words);
+            uint mask = p.Width >= 32 ? uint.MaxValue : ((1u << p.Width) - 1) << p.Shift;
+            uint value = p.Value(tokens, context);
+            if (p.Width < 32 && value >> p.Width != 0)
+                throw new CodesignException($"fpga program: {tokens} tokens over a context of {context} give {value} for a {p.Width}-bit field of instruction {p.Instruction}");
+            words[p.Word] = (words[p.Word] & ~mask) | (value << p.Shift & mask);
+            result[p.Instruction] = Instruction.Decode(words, p.Instruction);
+        }
+        return result;
+    }
+
+    /// <summary>The encoded instruction stream (five little-endian words per instruction).</summary>
+    public static byte[] Encode(IReadOnlyList<Instruction> instructions)
+    {
+        var bytes = new byte[instructions.Count * Instruction.Bytes];
+        Span<uint> words = stackalloc uint[Instruction.Words];
+        for (int i = 0; i < instructions.Count; i++)
+        {
+            instructions[i].Encode(words);
+            for (int w = 0; w < Instruction.Words; w++)
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(i * Instruction.Bytes + w * 4), words[w]);
+        }
+        return bytes;
+    }
+
+    /// <param name="source">Names the stream in errors.</param>
+    public static Instruction[] Decode(ReadOnlySpan<byte> bytes, string source)
+    {
+        if (bytes.Length % Instruction.Bytes != 0)
+            throw new CodesignException($"{source}: {bytes.Length} bytes is not a whole number of {Instruction.Bytes}-byte instructions");
+        var result = new Instruction[bytes.Length / Instruction.Bytes];
+        Span<uint> words = stackalloc uint[Instruction.Words];
+        for (int i = 0; i < result.Length; i++)
+        {
+            for (int w = 0; w < Instruction.Words; w++)
+                words[w] = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(bytes[(i * Instruction.Bytes + w * 4)..]);
+            try
+            {
+                result[i] = Instruction.Decode(words, i);
+            }
+            catch (CodesignException e)
+            {
+                throw new CodesignException($"{source}: {e.Message}");
+            }
+        }
+        return result;
+    }
+}

@@ -1,0 +1,58 @@
+namespace Codesign.Backends.Fpga.Isa;
+
+/// <summary>The accelerator's instruction classes (docs/fpga-isa.md), as in FlightLLM: LD, ST, MM/MV, MISC, SYS.</summary>
+public enum Opcode : byte
+{
+    /// <summary>DMA external memory → an on-chip buffer.</summary>
+    Load = 0x01,
+    /// <summary>DMA an on-chip buffer → external memory.</summary>
+    Store = 0x02,
+    /// <summary>Matrix × vector(s) on the matrix engine: decode (one token) and attention over a KV tile.</summary>
+    MatVec = 0x03,
+    /// <summary>Matrix × matrix on the matrix engine: prefill (many tokens).</summary>
+    MatMat = 0x04,
+    /// <summary>A special-function-unit operation (<see cref="SfuFunction"/>).</summary>
+    Sfu = 0x05,
+    /// <summary>Waits on and releases unit semaphores only.</summary>
+    Sync = 0x06,
+    /// <summary>End of the program.</summary>
+    End = 0x07,
+}
+
+/// <summary>The decoupled units; an instruction waits for the units in its wait mask and releases those in its release mask.</summary>
+[Flags]
+public enum Units : byte
+{
+    None = 0,
+    Load = 1,
+    Store = 2,
+    Matrix = 4,
+    Sfu = 8,
+    All = Load | Store | Matrix | Sfu,
+}
+
+/// <summary>The function field of <see cref="Opcode.Sfu"/>.</summary>
+public enum SfuFunction : byte
+{
+    RmsNorm = 1,
+    /// <summary>Online softmax over one KV tile of scores: updates each row's running max and sum and rescales the output accumulated so far.</summary>
+    SoftmaxTile = 2,
+    Rope = 3,
+    Silu = 4,
+    Multiply = 5,
+    Add = 6,
+    /// <summary>Gathers the embedding row of each token id.</summary>
+    Embed = 7,
+    /// <summary>Divides each attention output row by its softmax sum, after the last tile.</summary>
+    SoftmaxFinish = 8,
+}
+
+/// <summary>The on-chip buffers a load or store addresses (the function field of <see cref="Opcode.Load"/>/<see cref="Opcode.Store"/>).</summary>
+public enum OnChipBuffer : byte
+{
+    Activations = 0,
+    Weights = 1,
+    Keys = 2,
+    Values = 3,
+    Parameters = 4,
+}

@@ -1,0 +1,110 @@
+using Codesign.Backends.Fpga.Compilation;
+using Codesign.Backends.Fpga.Isa;
+using Codesign.Compiler.Frontends;
+using Codesign.IR.Diagnostics;
+using Codesign.IR.Graphs;
+using Codesign.IR.Semantics;
+using Codesign.IR.Text;
+using Codesign.IR.Weights;
+using Codesign.Testing;
+
+namespace Codesign.Backends.Fpga.Tests;
+
+/// <summary>
+/// The instruction set's encoding, and tiny-llama-a compiled into length-adaptive programs: a bucket's program
+/// patched for a length is the program compiled for exactly that length, with the KV traffic the length implies.
+/// </summary>
+public class InstructionCompilerTests
+{
+    private static (Graph Graph, FpgaMemoryPlan Plan) TinyLlama()
+    {
+        using var m = ModelLoader.Load(TestPaths.TinyLlama);
+        IWeightStore store = m.Weights;
+        var bytes = m.Graph.Weights.ToDictionary(w => w, w => (long)GraphBinding.Weight(w, store).Data.Length);
+        return (m.Graph, FpgaMemoryPlan.For(m.Graph, w => bytes[w], maxContext: 512, chunkTokens: 16));
+    }
+
+    private static Instruction[] NonEmpty(IEnumerable<Instruction> instructions) => [.. instructions.Where(i => !InstructionCompiler.IsEmptyTile(i))];
+
+    [Test]
+    public void Instructions_round_trip_through_their_encoding_and_bad_words_are_refused_naming_the_instruction()
+    {
+        var r = Fresh();
+        var instructions = Enumerable.Range(0, 200).Select(_ => new Instruction(Opcode.MatMat, (byte)r.Next(256), (Units)r.Next(16), (Units)r.Next(16),
+            (uint)r.Next(), (uint)r.Next(), (uint)r.Next(), (uint)r.Next())).Append(new Instruction(Opcode.Sfu, (byte)SfuFunction.Rope, Units.None, Units.Sfu, 1, 2, 3, 4)).ToArray();
+        var bytes = InstructionProgram.Encode(instructions);
+        Assert.That(bytes, Has.Length.EqualTo(instructions.Length * 20));
+        Assert.That(InstructionProgram.Decode(bytes, "p.bin"), Is.EqualTo(instructions));
+
+        Assert.That(() => InstructionProgram.Decode(bytes.AsSpan(0, 30), "p.bin"), Throws.TypeOf<CodesignException>().With.Message.EqualTo("p.bin: 30 bytes is not a whole number of 20-byte instructions"));
+        var bad = (byte[])bytes.Clone();
+        bad[20 * 7] = 0x3f;
+        Assert.That(() => InstructionProgram.Decode(bad, "p.bin"), Throws.TypeOf<CodesignException>().With.Message.EqualTo("p.bin: fpga isa: instruction 7: unknown opcode 0x3f"));
+        bad = (byte[])bytes.Clone();
+        bad[20 * 3 + 3] = 1;
+        Assert.That(() => InstructionProgram.Decode(bad, "p.bin"), Throws.TypeOf<CodesignException>().With.Message.Contain("instruction 3: reserved header bits"));
+        bad = (byte[])bytes.Clone();
+        bad[20 * 200 + 1] = 99;
+        Assert.That(() => InstructionProgram.Decode(bad, "p.bin"), Throws.TypeOf<CodesignException>().With.Message.Contain("instruction 200: unknown sfu function 99"));
+    }
+
+    [Test]
+    public void A_bucket_program_patched_for_a_context_is_the_program_compiled_for_exactly_that_context()
+    {
+        var (graph, plan) = TinyLlama();
+        var programs = LengthAdaptivePrograms.Compile(graph, plan);
+        Assert.That((programs.Decode.Count, programs.Prefill.Count), Is.EqualTo((32, 4)));
+        var r = Fresh();
+        foreach (int context in new[] { 1, 16, 17, 511, 512 }.Concat(Enumerable.Range(0, 6).Select(_ => r.Next(1, 513))))
+        {
+            var exactDecode = InstructionCompiler.Compile(graph, plan, decode: true, context);
+            Assert.That(NonEmpty(programs.DecodeStep(context)), Is.EqualTo(NonEmpty(exactDecode.Patched(1, context))), $"decode at context {context}");
+            int tokens = Math.Min(context, r.Next(1, 17));
+            var exactChunk = InstructionCompiler.Compile(graph, plan, decode: false, context);
+            Assert.That(NonEmpty(programs.PrefillChunk(tokens, context)), Is.EqualTo(NonEmpty(exactChunk.Patched(tokens, context))), $"prefill chunk of {tokens} at context {context}");
+        }
+    }
+
+    [Test]
+    public void A_decode_step_stores_its_row_at_the_last_position_and_loads_exactly_the_context_from_the_kv_cache()
+    {
+        var (graph, plan) = TinyLlama();
+        var programs = LengthAdaptivePrograms.Compile(graph, plan);
+        var (keys, values, rowBytes) = plan.Kv[2];
+        foreach (int context in new[] { 1, 15, 16, 17, 200, 512 })
+        {
+            var step = programs.DecodeStep(context);
+            var store = step.Single(i => i.Op == Opcode.Store && i.Function == (byte)OnChipBuffer.Keys && i.A >= keys && i.A < values);
+            Assert.That((store.A, store.C), Is.EqualTo(((uint)(keys + (long)(context - 1) * rowBytes / FpgaMemoryPlan.Unit), (uint)rowBytes)), $"context {context}");
+            var keyLoads = step.Where(i => i.Op == Opcode.Load && i.Function == (byte)OnChipBuffer.Keys && i.A >= keys && i.A < values && i.C > 0).ToList();
+            Assert.That(keyLoads.Sum(i => (long)i.C), Is.EqualTo((long)context * rowBytes), $"context {context}: every cached key once");
+            Assert.That(keyLoads, Has.Count.EqualTo((context + 15) / 16));
+            Assert.That(step.Where(i => i.Op == Opcode.MatVec && (i.Function & 0x20) != 0).Sum(i => (long)(i.B >> 16)), Is.EqualTo(4L * context), "scores for every key, 4 layers");
+        }
+        Assert.That(() => programs.DecodeStep(513), Throws.TypeOf<CodesignException>().With.Message.EqualTo("fpga: context 513 is outside 1..512"));
+    }
+
+    [Test]
+    public void Length_adaptive_programs_take_far_less_storage_than_one_program_per_length()
+    {
+        var (graph, plan) = TinyLlama();
+        long adaptive = LengthAdaptivePrograms.Compile(graph, plan).Bytes;
+        long perLength = LengthAdaptivePrograms.BytesOfOneProgramPerLength(graph, plan);
+        TestContext.Out.WriteLine($"tiny-llama-a, contexts up to 512: {perLength} bytes one program per length, {adaptive} bytes in buckets ({(double)perLength / adaptive:F1}x)");
+        Assert.That(perLength, Is.GreaterThan(10 * adaptive));
+    }
+
+    [Test]
+    public void An_op_the_accelerator_cannot_run_is_refused_naming_the_node()
+    {
+        var g = GraphParser.Parse("""
+            graph @g {
+              %x = input : tensor<[seq, 4, 8], f32>
+              %y = tensor.transpose(%x) {perm = [0, 2, 1]} : tensor<[seq, 8, 4], f32>
+              return %y
+            }
+            """);
+        var plan = FpgaMemoryPlan.For(g, _ => 0, 16, 1);
+        Assert.That(() => InstructionCompiler.Compile(g, plan, decode: true, 16), Throws.TypeOf<CodesignException>().With.Message.EqualTo("fpga: node %y: tensor.transpose has no accelerator lowering"));
+    }
+}
