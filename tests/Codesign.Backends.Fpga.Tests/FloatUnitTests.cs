@@ -25,9 +25,7 @@ public class FloatUnitTests : RequiresVerilator
         string exe = Verilator.Build(rtl, [Testbench("fp32_ops_tb.cpp")], "fp32_ops_top");
         var input = new StringBuilder();
         foreach (var (op, a, b) in cases) input.Append(CultureInfo.InvariantCulture, $"{op:x} {a:x8} {b:x8}\n");
-        var result = ExternalTool.Run(exe, "verilator", [], TimeSpan.FromMinutes(2), input: input.ToString());
-        Assert.That(result.ExitCode, Is.Zero, result.Error);
-        return [.. result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => uint.Parse(l, NumberStyles.HexNumber, CultureInfo.InvariantCulture))];
+        return [.. MpeChainHarness.RunTestbench(exe, input.ToString()).Select(l => uint.Parse(l, NumberStyles.HexNumber, CultureInfo.InvariantCulture))];
     }
 
     /// <summary>Values that stress rounding: every exponent, subnormals, signed zeros, infinities, near-ties.</summary>

@@ -20,16 +20,9 @@ public class GroupDequantTests : RequiresVerilator
     {
         var r = Fresh();
         int m = 2, n = 5 + 2 * r.Next(4), k = 4 * (11 + r.Next(30));
-        var w = RandomMatrix(r, QuantScheme.Create(bits, group, symmetric, DType.F16), n, k);
-        bool[]? kept = null;
-        if (sparsity is not null)
-        {
-            kept = RandomMask(r, SparseFormat.FromToken(sparsity), n, k);
-            var codes = (byte[])w.Codes.Clone();
-            for (int i = 0; i < codes.Length; i++)
-                if (!kept[i]) codes[i] = (byte)w.Zero(i / k, i % k / w.GroupLength);
-            w = new IR.Quantization.QuantizedMatrix(w.Scheme, n, k, codes, w.Scales, w.Zeros);
-        }
+        var sparse = sparsity is null ? null : RandomSparse(r, sparsity, $"q{bits}g{group}", n, k); // asymmetric codes, pruned ones at the zero point
+        var w = sparse?.Quantized ?? RandomMatrix(r, QuantScheme.Create(bits, group, symmetric, DType.F16), n, k);
+        var kept = sparse?.Kept;
         var x = RandomFloats(r, (long)m * k, 6);
         var actCodes = new int[m * k];
         var actScales = new float[m];
@@ -50,9 +43,7 @@ public class GroupDequantTests : RequiresVerilator
                     input.Append(CultureInfo.InvariantCulture,
                         $"{(gi == 0 ? 1 : 0)} {(gi == w.Groups - 1 ? 1 : 0)} {sums[new MpeOutputSlot(t, col, gi)]} {BitConverter.SingleToUInt32Bits(w.Scale(col, gi)):x8} {BitConverter.SingleToUInt32Bits(actScales[t]):x8}\n");
         string exe = Verilator.Build(GroupDequantRtl.Render(), [Testbench("group_dequant_tb.cpp")], "group_dequant");
-        var result = ExternalTool.Run(exe, "verilator", [], TimeSpan.FromMinutes(2), input: input.ToString());
-        Assert.That(result.ExitCode, Is.Zero, result.Error);
-        var y = result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => uint.Parse(l, NumberStyles.HexNumber, CultureInfo.InvariantCulture)).ToArray();
+        var y = MpeChainHarness.RunTestbench(exe, input.ToString()).Select(l => uint.Parse(l, NumberStyles.HexNumber, CultureInfo.InvariantCulture)).ToArray();
 
         var expected = QMatMulKernel.IntegerGroupAccumulate(x, w, m, 8);
         Assert.That(y, Has.Length.EqualTo(expected.Length));

@@ -61,9 +61,8 @@ public class MpeChainTests : RequiresVerilator
     {
         var r = Fresh();
         int n = 7, k = 4 * (20 + r.Next(20)); // N:M rows cover whole blocks of 4
-        var w = RandomMatrix(r, QuantScheme.Create(4, 32, false, DType.F16), n, k);
-        var kept = RandomMask(r, SparseFormat.NOfM(2, 4), n, k);
-        AssertChainComputesTheGroupDots(Chain, Pruned(w, kept), kept, 3, r, expectRowsPerBeat: 2);
+        var w = RandomSparse(r, "nm_2_4", "q4g32", n, k);
+        AssertChainComputesTheGroupDots(Chain, w.Quantized!, w.Kept, 3, r, expectRowsPerBeat: 2);
     }
 
     [Test]
@@ -72,17 +71,7 @@ public class MpeChainTests : RequiresVerilator
         var r = Fresh();
         var chain = new MpeChainConfig(Lanes: 8, Window: 16, WeightBits: 9, AccBits: 24);
         int n = 9, k = 8 * (5 + r.Next(8));
-        var w = RandomMatrix(r, QuantScheme.Create(8, 0, false, DType.F32), n, k);
-        var kept = RandomMask(r, SparseFormat.NOfM(1, 8), n, k);
-        AssertChainComputesTheGroupDots(chain, Pruned(w, kept), kept, 1, r, expectRowsPerBeat: 4);
-    }
-
-    /// <summary>Pruned positions hold the zero code, as <c>SparseMatrix</c> stores them.</summary>
-    private static QuantizedMatrix Pruned(QuantizedMatrix w, bool[] kept)
-    {
-        var codes = (byte[])w.Codes.Clone();
-        for (int i = 0; i < codes.Length; i++)
-            if (!kept[i]) codes[i] = (byte)w.Zero(i / w.Cols, i % w.Cols / w.GroupLength);
-        return new QuantizedMatrix(w.Scheme, w.Rows, w.Cols, codes, w.Scales, w.Zeros);
+        var w = RandomSparse(r, "nm_1_8", "q8g0", n, k); // per-channel 8-bit
+        AssertChainComputesTheGroupDots(chain, w.Quantized!, w.Kept, 1, r, expectRowsPerBeat: 4);
     }
 }

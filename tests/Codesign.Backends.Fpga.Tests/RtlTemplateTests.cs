@@ -1,4 +1,3 @@
-using Codesign.Testing;
 using Codesign.Backends.Fpga.Rtl;
 using Codesign.Backends.Fpga.Verification;
 using Codesign.IR.Diagnostics;
@@ -9,29 +8,18 @@ namespace Codesign.Backends.Fpga.Tests;
 [Category("Verilator")]
 public class RtlTemplateTests : RequiresVerilator
 {
-    private string _scratch = "";
-
-    [SetUp]
-    public void CreateScratch() => _scratch = TestPaths.NewScratchDirectory("rtl");
-
-    [TearDown]
-    public void RemoveScratch() => Directory.Delete(_scratch, recursive: true);
-
     [TestCase(16, 16, 9, 32), TestCase(2, 2, 2, 12), TestCase(8, 16, 9, 24), TestCase(32, 16, 5, 40), TestCase(64, 64, 9, 48)]
-    public void The_matrix_engine_chain_lints_clean(int lanes, int window, int weightBits, int accBits)
-    {
-        string path = Path.Combine(_scratch, "mpe_chain.sv");
-        File.WriteAllText(path, new MpeChainConfig(lanes, window, weightBits, accBits).Render());
-        Assert.That(() => Verilator.Lint([path], "mpe_chain"), Throws.Nothing);
-    }
+    public void The_matrix_engine_chain_lints_clean(int lanes, int window, int weightBits, int accBits) =>
+        Assert.That(() => Verilator.Lint(new Dictionary<string, string> { ["mpe_chain.sv"] = new MpeChainConfig(lanes, window, weightBits, accBits).Render() }, "mpe_chain"), Throws.Nothing);
 
     [Test]
-    public void Lint_reports_a_warning_as_an_error_naming_the_file()
-    {
-        string path = Path.Combine(_scratch, "bad.sv");
-        File.WriteAllText(path, "module bad (input wire [3:0] a, output wire [1:0] y);\n  assign y = a;\nendmodule\n");
-        Assert.That(() => Verilator.Lint([path], "bad"), Throws.TypeOf<CodesignException>().With.Message.Contain("bad.sv:2").And.Message.Contain("WIDTH"));
-    }
+    public void The_dequantize_unit_and_its_float_units_lint_clean() =>
+        Assert.That(() => Verilator.Lint(GroupDequantRtl.Render("cs_"), "cs_group_dequant"), Throws.Nothing);
+
+    [Test]
+    public void Lint_reports_a_warning_as_an_error_naming_the_file() =>
+        Assert.That(() => Verilator.Lint(new Dictionary<string, string> { ["bad.sv"] = "module bad (input wire [3:0] a, output wire [1:0] y);\n  assign y = a;\nendmodule\n" }, "bad"),
+            Throws.TypeOf<CodesignException>().With.Message.Contain("bad.sv:2").And.Message.Contain("WIDTH"));
 }
 
 /// <summary>Rendering errors: a template is never rendered with a parameter missing or a shape the RTL cannot take.</summary>
@@ -67,29 +55,4 @@ public class RtlGoldenTests
     public void A_four_lane_chain_renders_the_reviewed_verilog() =>
         Assert.That(new MpeChainConfig(4, 4, 9, 24).Render(),
             Is.EqualTo(File.ReadAllText(Path.Combine(TestContext.CurrentContext.TestDirectory, "Golden", "mpe_chain_4x4.sv"))));
-}
-
-/// <summary>The binary32 units and the dequantize-after-group unit lint clean.</summary>
-[Category("Verilator")]
-public class FloatRtlLintTests : RequiresVerilator
-{
-    [Test]
-    public void The_dequantize_unit_and_its_float_units_lint_clean()
-    {
-        string dir = TestPaths.NewScratchDirectory("rtl-float");
-        try
-        {
-            var files = new List<string>();
-            foreach (var (name, text) in GroupDequantRtl.Render("cs_"))
-            {
-                files.Add(Path.Combine(dir, name));
-                File.WriteAllText(files[^1], text);
-            }
-            Assert.That(() => Verilator.Lint(files, "cs_group_dequant"), Throws.Nothing);
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
-    }
 }

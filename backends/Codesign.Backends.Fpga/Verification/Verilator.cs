@@ -17,6 +17,13 @@ public static class Verilator
 
     public static bool IsInstalled => ExternalTool.IsInstalled(Tool);
 
+    /// <summary>Lints rendered RTL (file name to text) with <c>--lint-only -Wall</c>.</summary>
+    public static void Lint(IReadOnlyDictionary<string, string> rtl, string top)
+    {
+        using var scratch = new RtlScratch(Tool, rtl);
+        Lint(scratch.Files, top);
+    }
+
     /// <summary>Lints <paramref name="files"/> with <c>--lint-only -Wall</c>; any warning is an error naming the file and line.</summary>
     public static void Lint(IReadOnlyList<string> files, string top)
     {

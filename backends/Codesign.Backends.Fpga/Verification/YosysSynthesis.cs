@@ -16,27 +16,13 @@ public static class YosysSynthesis
 
     public static ResourceReport Synthesize(IReadOnlyDictionary<string, string> rtl, string top, string family)
     {
-        string dir = Path.Combine(Path.GetTempPath(), $"codesign-yosys-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(dir);
-        try
-        {
-            var files = new List<string>();
-            foreach (var (name, text) in rtl)
-            {
-                files.Add(Path.Combine(dir, name));
-                File.WriteAllText(files[^1], text);
-            }
-            string stat = Path.Combine(dir, "stat.json");
-            string script = $"read_verilog -sv {string.Join(' ', files)}; synth_xilinx -family {family} -noiopad -top {top}; tee -q -o {stat} stat -json";
-            var result = ExternalTool.Run(Tool, "yosys", ["-q", "-p", script], Limit, dir);
-            if (result.ExitCode != 0 || !File.Exists(stat))
-                throw new CodesignException($"yosys could not synthesise {top} for {family}: {(result.Error + result.Output).Trim()}");
-            return ResourceReport.FromCells(ReadCells(stat));
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        using var scratch = new RtlScratch(Tool, rtl);
+        string stat = Path.Combine(scratch.Directory, "stat.json");
+        string script = $"read_verilog -sv {string.Join(' ', scratch.Files)}; synth_xilinx -family {family} -noiopad -top {top}; tee -q -o {stat} stat -json";
+        var result = ExternalTool.Run(Tool, "yosys", ["-q", "-p", script], Limit, scratch.Directory);
+        if (result.ExitCode != 0 || !File.Exists(stat))
+            throw new CodesignException($"yosys could not synthesise {top} for {family}: {(result.Error + result.Output).Trim()}");
+        return ResourceReport.FromCells(ReadCells(stat));
     }
 
     private static Dictionary<string, long> ReadCells(string statJson)
