@@ -81,6 +81,13 @@ public sealed class CpuProgram : IDisposable
     /// <summary>Runs the graph once; inputs by name (i32 ids/positions or f32), outputs by name.</summary>
     public IReadOnlyDictionary<string, CpuTensor> Run(IReadOnlyDictionary<string, CpuTensor> inputs, KvCache cache) => Run(inputs, KvBatch.Single(cache));
 
+    /// <summary>
+    /// <see cref="Run(IReadOnlyDictionary{string, CpuTensor}, KvBatch)"/> for callers that hold host tensors (sessions,
+    /// the segments of a placement, batched serving): the arrays are wrapped both ways, not copied.
+    /// </summary>
+    public IReadOnlyDictionary<string, HostTensor> RunHost(IReadOnlyDictionary<string, HostTensor> inputs, KvBatch batch) =>
+        Run(inputs.ToDictionary(kv => kv.Key, kv => CpuTensor.From(kv.Value)), batch).ToDictionary(kv => kv.Key, kv => kv.Value.ToHost());
+
     /// <summary>Runs several sequences' tokens stacked in one call, each with its own cache (<see cref="KvBatch"/>).</summary>
     public IReadOnlyDictionary<string, CpuTensor> Run(IReadOnlyDictionary<string, CpuTensor> inputs, KvBatch batch)
     {

@@ -36,6 +36,9 @@ public sealed class FpgaMemoryPlan
     public int ChunkTokens { get; }
     public long ExternalUnits { get; }
 
+    /// <summary>Elements of one token's row of an activation (its shape after the leading token axis).</summary>
+    public static long PerTokenElements(Value v) => v.Type.Shape.Skip(1).Aggregate(1L, (a, d) => a * d.Size);
+
     /// <param name="weightBytes">Bytes of a weight in its packed form (from the weight store, or estimated).</param>
     public static FpgaMemoryPlan For(Graph graph, Func<Value, long> weightBytes, int maxContext, int chunkTokens)
     {
@@ -82,7 +85,7 @@ public sealed class FpgaMemoryPlan
             if (f.Size > size) free.Add((f.Offset + size, f.Size - size));
             return f.Offset;
         }
-        int Units(Value v) => checked((int)((v.Type.Shape.Skip(1).Aggregate(4L, (a, d) => a * d.Size) * chunkTokens + Unit - 1) / Unit));
+        int Units(Value v) => checked((int)((PerTokenElements(v) * 4 * chunkTokens + Unit - 1) / Unit));
         foreach (var input in graph.Inputs) onChip[input] = Allocate(Units(input));
         for (int i = 0; i < graph.Nodes.Count; i++)
         {

@@ -23,7 +23,6 @@ public sealed class InstructionCompiler
     private readonly int _kvTile;
     private readonly List<Instruction> _instructions = [];
     private readonly List<PatchPoint> _patches = [];
-    private readonly int _scratch;
 
     private InstructionCompiler(FpgaMemoryPlan plan, bool decode, int maxContext, int kvTile)
     {
@@ -31,7 +30,6 @@ public sealed class InstructionCompiler
         _decode = decode;
         _maxContext = maxContext;
         _kvTile = kvTile;
-        _scratch = plan.OnChipUnits;
     }
 
     /// <param name="decode">One new token (MatVec) rather than a chunk of up to the plan's chunk tokens (MatMat).</param>
@@ -68,12 +66,12 @@ public sealed class InstructionCompiler
             tokenScale = 0;
         }
         var p = new PatchPoint(index, word, shift, width, contextScale, tokenScale, offset, max);
-        _instructions[index] = new InstructionProgram(_instructions, [p]).Patched(MaxTokens, _maxContext)[index];
+        _instructions[index] = p.Apply(_instructions[index], MaxTokens, _maxContext);
         if (contextScale != 0 || tokenScale != 0) _patches.Add(p);
     }
 
     private int Chip(Value v) => _plan.OnChip[v];
-    private static int RowElements(Value v) => checked((int)v.Type.Shape.Skip(1).Aggregate(1L, (a, d) => a * d.Size));
+    private static int RowElements(Value v) => checked((int)FpgaMemoryPlan.PerTokenElements(v));
 
     private void Lower(Node node)
     {
@@ -127,13 +125,13 @@ public sealed class InstructionCompiler
         Patch(i, 2, 0, 32, 0, rowsPerToken, 0, uint.MaxValue);
     }
 
-    /// <summary>The format field of a matrix instruction: weight bits (0: f16/f32 dense) in bits 0..3, 2:4-style sparsity in bit 4, KV operands in bits 5..6.</summary>
+    /// <summary>The format field of a weight matrix instruction (<see cref="MatrixFormat"/>).</summary>
     private static byte Format(TensorType w)
     {
         var dtype = w.DType;
         var element = dtype.Sparsity is not null ? dtype.Element! : dtype;
         int bits = element.Scheme?.Bits ?? 0;
-        return (byte)(bits | (dtype.Sparsity is not null ? 0x10 : 0));
+        return (byte)(bits | (dtype.Sparsity is not null ? MatrixFormat.Sparse : 0));
     }
 
     private void EmitMatrix(Node node)
@@ -165,14 +163,14 @@ public sealed class InstructionCompiler
         }
 
         int tiles = (_maxContext + _kvTile - 1) / _kvTile;
-        int scores = _scratch, output = Chip(node.Outputs[0]);
+        int scores = _plan.OnChipUnits, output = Chip(node.Outputs[0]);
         for (int t = 0; t < tiles; t++)
         {
             int chipTile = t % 2 * _kvTile * rowUnits; // double buffer
             long tileBase = (long)t * _kvTile;
             int lk = Emit(new Instruction(Opcode.Load, (byte)OnChipBuffer.Keys, Units.Store, Units.Load, (uint)(keys + tileBase * rowUnits), (uint)chipTile, 0, 0));
             Patch(lk, 3, 0, 32, rowBytes, 0, -tileBase * rowBytes, (long)_kvTile * rowBytes);
-            int qk = Emit(new Instruction(Opcode.MatVec, 0x20, Units.Load, Units.Matrix, (uint)chipTile, Instruction.Pack16(0, headDim),
+            int qk = Emit(new Instruction(Opcode.MatVec, MatrixFormat.AttentionScores, Units.Load, Units.Matrix, (uint)chipTile, Instruction.Pack16(0, headDim),
                 Instruction.Pack16(0, heads), Instruction.Pack16(Chip(node.Inputs[0]), scores)));
             Patch(qk, 2, 16, 16, 1, 0, -tileBase, _kvTile); // n = this tile's keys
             Patch(qk, 3, 16, 16, 0, 1, 0, ushort.MaxValue);
@@ -181,7 +179,7 @@ public sealed class InstructionCompiler
             Patch(sm, 2, 0, 32, 0, heads, 0, uint.MaxValue);
             int lv = Emit(new Instruction(Opcode.Load, (byte)OnChipBuffer.Values, Units.Sfu, Units.Load, (uint)(values + tileBase * rowUnits), (uint)chipTile, 0, 0));
             Patch(lv, 3, 0, 32, rowBytes, 0, -tileBase * rowBytes, (long)_kvTile * rowBytes);
-            int pv = Emit(new Instruction(Opcode.MatVec, 0x40, Units.Load, Units.Matrix, (uint)chipTile, Instruction.Pack16(headDim, 0),
+            int pv = Emit(new Instruction(Opcode.MatVec, MatrixFormat.AttentionOutput, Units.Load, Units.Matrix, (uint)chipTile, Instruction.Pack16(headDim, 0),
                 Instruction.Pack16(0, heads), Instruction.Pack16(scores, output)));
             Patch(pv, 2, 0, 16, 1, 0, -tileBase, _kvTile); // k = this tile's values
             Patch(pv, 3, 16, 16, 0, 1, 0, ushort.MaxValue);
@@ -200,8 +198,8 @@ public sealed class InstructionCompiler
     public static bool IsEmptyTile(Instruction i) => i.Op switch
     {
         Opcode.Load => i.C == 0,
-        Opcode.MatVec when (i.Function & 0x20) != 0 => i.B >> 16 == 0,
-        Opcode.MatVec when (i.Function & 0x40) != 0 => (i.B & 0xffff) == 0,
+        Opcode.MatVec when (i.Function & MatrixFormat.AttentionScores) != 0 => i.B >> 16 == 0,
+        Opcode.MatVec when (i.Function & MatrixFormat.AttentionOutput) != 0 => (i.B & 0xffff) == 0,
         Opcode.Sfu when i.Function == (byte)SfuFunction.SoftmaxTile => i.A == 0,
         _ => false,
     };

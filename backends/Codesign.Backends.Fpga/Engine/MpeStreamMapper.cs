@@ -35,15 +35,22 @@ public static class MpeStreamMapper
                 throw new CodesignException($"mpe stream: weight code − zero = {c} does not fit the chain's {chain.WeightBits}-bit signed weights ({w.Scheme})");
 
         bool Kept(int row, int col) => kept is null || kept[(long)row * k + col];
+        // The windows of one row: each group's columns cut from its first column on, never crossing into the next group.
+        var windows = new List<(int Group, int Start, int End, bool First, bool Last)>();
+        for (int gi = 0; gi < groups; gi++)
+        {
+            int groupStart = gi * g, groupEnd = Math.Min(groupStart + g, k);
+            for (int s = groupStart; s < groupEnd; s += window)
+                windows.Add((gi, s, Math.Min(s + window, groupEnd), s == groupStart, s + window >= groupEnd));
+        }
         int most = 1;
         for (int row = 0; row < n; row++)
-            for (int gi = 0; gi < groups; gi++)
-                for (int s = gi * g; s < Math.Min((gi + 1) * g, k); s += window)
-                {
-                    int end = Math.Min(Math.Min(s + window, (gi + 1) * g), k), count = 0;
-                    for (int c = s; c < end; c++) if (Kept(row, c)) count++;
-                    most = Math.Max(most, count);
-                }
+            foreach (var (_, start, end, _, _) in windows)
+            {
+                int count = 0;
+                for (int c = start; c < end; c++) if (Kept(row, c)) count++;
+                most = Math.Max(most, count);
+            }
         int lanesPerRow = (int)BitOperations.RoundUpToPowerOf2((uint)most);
         if (lanesPerRow > chain.Lanes)
             throw new CodesignException($"mpe stream: a row keeps {most} weights in one {window}-column window; the chain has {chain.Lanes} lanes");
@@ -53,31 +60,25 @@ public static class MpeStreamMapper
         var outputs = new List<MpeOutputSlot[]>();
         for (int t = 0; t < m; t++)
             for (int c0 = 0; c0 < n; c0 += rowsPerBeat)
-                for (int gi = 0; gi < groups; gi++)
+                foreach (var (gi, start, end, first, last) in windows)
                 {
-                    int groupStart = gi * g, groupEnd = Math.Min(groupStart + g, k);
-                    for (int s = groupStart; s < groupEnd; s += window)
+                    var act = new int[window];
+                    for (int i = 0; i < end - start; i++) act[i] = activationCodes[t * k + start + i];
+                    var weights = new int[chain.Lanes];
+                    var selects = new int[chain.Lanes];
+                    for (int j = 0; j < rowsPerBeat && c0 + j < n; j++)
                     {
-                        int end = Math.Min(s + window, groupEnd);
-                        var act = new int[window];
-                        for (int i = 0; i < end - s; i++) act[i] = activationCodes[t * k + s + i];
-                        var weights = new int[chain.Lanes];
-                        var selects = new int[chain.Lanes];
-                        for (int j = 0; j < rowsPerBeat && c0 + j < n; j++)
-                        {
-                            int lane = j * lanesPerRow;
-                            for (int c = s; c < end; c++)
-                                if (Kept(c0 + j, c))
-                                {
-                                    weights[lane] = (int)centered[(long)(c0 + j) * k + c];
-                                    selects[lane++] = c - s;
-                                }
-                        }
-                        bool last = end == groupEnd;
-                        beats.Add(new MpeBeat(s == groupStart, last, segLog2, act, weights, selects));
-                        if (last)
-                            outputs.Add([.. Enumerable.Range(0, rowsPerBeat).Select(j => new MpeOutputSlot(t, c0 + j < n ? c0 + j : -1, gi))]);
+                        int lane = j * lanesPerRow;
+                        for (int c = start; c < end; c++)
+                            if (Kept(c0 + j, c))
+                            {
+                                weights[lane] = (int)centered[(long)(c0 + j) * k + c];
+                                selects[lane++] = c - start;
+                            }
                     }
+                    beats.Add(new MpeBeat(first, last, segLog2, act, weights, selects));
+                    if (last)
+                        outputs.Add([.. Enumerable.Range(0, rowsPerBeat).Select(j => new MpeOutputSlot(t, c0 + j < n ? c0 + j : -1, gi))]);
                 }
         return new MpeStream(beats, outputs, rowsPerBeat, lanesPerRow);
     }

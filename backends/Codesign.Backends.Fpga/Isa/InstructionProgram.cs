@@ -15,6 +15,19 @@ public readonly record struct PatchPoint(int Instruction, byte Word, byte Shift,
     public const int Bytes = 24;
 
     public uint Value(int tokens, int context) => (uint)Math.Clamp((long)ContextScale * context + (long)TokenScale * tokens + Offset, 0, Max);
+
+    /// <summary><paramref name="instruction"/> (the one this point patches) with the field written for the lengths.</summary>
+    public Instruction Apply(Instruction instruction, int tokens, int context)
+    {
+        Span<uint> words = stackalloc uint[Isa.Instruction.Words];
+        instruction.Encode(words);
+        uint mask = Width >= 32 ? uint.MaxValue : ((1u << Width) - 1) << Shift;
+        uint value = Value(tokens, context);
+        if (Width < 32 && value >> Width != 0)
+            throw new CodesignException($"fpga program: {tokens} tokens over a context of {context} give {value} for a {Width}-bit field of instruction {Instruction}");
+        words[Word] = (words[Word] & ~mask) | (value << Shift & mask);
+        return Isa.Instruction.Decode(words, Instruction);
+    }
 }
 
 /// <summary>
@@ -33,17 +46,7 @@ public sealed class InstructionProgram(IReadOnlyList<Instruction> instructions, 
     public Instruction[] Patched(int tokens, int context)
     {
         var result = Instructions.ToArray();
-        Span<uint> words = stackalloc uint[Instruction.Words];
-        foreach (var p in Patches)
-        {
-            result[p.Instruction].Encode(words);
-            uint mask = p.Width >= 32 ? uint.MaxValue : ((1u << p.Width) - 1) << p.Shift;
-            uint value = p.Value(tokens, context);
-            if (p.Width < 32 && value >> p.Width != 0)
-                throw new CodesignException($"fpga program: {tokens} tokens over a context of {context} give {value} for a {p.Width}-bit field of instruction {p.Instruction}");
-            words[p.Word] = (words[p.Word] & ~mask) | (value << p.Shift & mask);
-            result[p.Instruction] = Instruction.Decode(words, p.Instruction);
-        }
+        foreach (var p in Patches) result[p.Instruction] = p.Apply(result[p.Instruction], tokens, context);
         return result;
     }
 

@@ -56,3 +56,17 @@ public enum OnChipBuffer : byte
     Values = 3,
     Parameters = 4,
 }
+
+/// <summary>
+/// The function field of <see cref="Opcode.MatVec"/>/<see cref="Opcode.MatMat"/>: weight bits (0: dense f16/f32;
+/// 2, 3, 4, 8: group-wise codes) in bits 0..3, and these flags.
+/// </summary>
+public static class MatrixFormat
+{
+    /// <summary>N:M-sparse weights.</summary>
+    public const byte Sparse = 0x10;
+    /// <summary>Attention scores: keys from the key buffer (n = the tile's keys, k = head dim).</summary>
+    public const byte AttentionScores = 0x20;
+    /// <summary>Attention output: values from the value buffer (n = head dim, k = the tile's values).</summary>
+    public const byte AttentionOutput = 0x40;
+}

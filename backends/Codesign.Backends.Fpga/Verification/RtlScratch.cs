@@ -7,14 +7,17 @@ internal sealed class RtlScratch : IDisposable
     {
         Directory = Path.Combine(Path.GetTempPath(), $"codesign-{tool}-{Guid.NewGuid():N}");
         System.IO.Directory.CreateDirectory(Directory);
-        var files = new List<string>();
-        foreach (var (name, text) in rtl)
-        {
-            files.Add(Path.Combine(Directory, name));
-            File.WriteAllText(files[^1], text);
-        }
-        Files = files;
+        Files = WriteFiles(Directory, rtl);
     }
+
+    /// <summary>Writes each file (name to text) into <paramref name="directory"/>; returns their paths.</summary>
+    public static IReadOnlyList<string> WriteFiles(string directory, IReadOnlyDictionary<string, string> files) =>
+        [.. files.Select(kv =>
+        {
+            string path = Path.Combine(directory, kv.Key);
+            File.WriteAllText(path, kv.Value);
+            return path;
+        })];
 
     public string Directory { get; }
     public IReadOnlyList<string> Files { get; }

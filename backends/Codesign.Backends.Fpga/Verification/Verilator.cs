@@ -17,17 +17,11 @@ public static class Verilator
 
     public static bool IsInstalled => ExternalTool.IsInstalled(Tool);
 
-    /// <summary>Lints rendered RTL (file name to text) with <c>--lint-only -Wall</c>.</summary>
+    /// <summary>Lints rendered RTL (file name to text) with <c>--lint-only -Wall</c>; any warning is an error naming the file and line.</summary>
     public static void Lint(IReadOnlyDictionary<string, string> rtl, string top)
     {
         using var scratch = new RtlScratch(Tool, rtl);
-        Lint(scratch.Files, top);
-    }
-
-    /// <summary>Lints <paramref name="files"/> with <c>--lint-only -Wall</c>; any warning is an error naming the file and line.</summary>
-    public static void Lint(IReadOnlyList<string> files, string top)
-    {
-        var result = ExternalTool.Run(Tool, Package, ["--lint-only", "-Wall", "--top-module", top, .. files], LintLimit);
+        var result = ExternalTool.Run(Tool, Package, ["--lint-only", "-Wall", "--top-module", top, .. scratch.Files], LintLimit);
         string messages = (result.Error + result.Output).Trim();
         if (result.ExitCode != 0 || messages.Length > 0)
             throw new CodesignException($"verilator --lint-only -Wall {top}: {(messages.Length > 0 ? messages : $"exit {result.ExitCode}")}");
@@ -38,14 +32,13 @@ public static class Verilator
     /// files are compiled, headers beside them included) into an executable, or returns the one built before from
     /// the same sources.
     /// </summary>
-    public static string Build(IReadOnlyDictionary<string, string> rtl, IReadOnlyList<string> testbench, string top, string? cacheRoot = null)
+    public static string Build(IReadOnlyDictionary<string, string> rtl, IReadOnlyList<string> testbench, string top)
     {
         var testbenchTexts = testbench.ToDictionary(p => Path.GetFileName(p), File.ReadAllText, StringComparer.Ordinal);
         var hash = new StringBuilder(top);
         foreach (var (name, text) in rtl.Concat(testbenchTexts).OrderBy(kv => kv.Key, StringComparer.Ordinal)) hash.Append('\0').Append(name).Append('\0').Append(text);
         string key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(hash.ToString())))[..20];
-        string root = cacheRoot ?? Path.Combine(Path.GetTempPath(), "codesign-verilator");
-        string directory = Path.Combine(root, $"{top}-{key}");
+        string directory = Path.Combine(Path.GetTempPath(), "codesign-verilator", $"{top}-{key}");
         string exe = Path.Combine(directory, "obj", "V" + top);
         if (File.Exists(exe)) return exe;
 
@@ -53,19 +46,8 @@ public static class Verilator
         Directory.CreateDirectory(staging);
         try
         {
-            var files = new List<string>();
-            foreach (var (name, text) in rtl)
-            {
-                string path = Path.Combine(staging, name);
-                File.WriteAllText(path, text);
-                files.Add(path);
-            }
-            var sources = new List<string>();
-            foreach (var (name, text) in testbenchTexts)
-            {
-                File.WriteAllText(Path.Combine(staging, name), text);
-                if (name.EndsWith(".cpp", StringComparison.Ordinal)) sources.Add(Path.Combine(staging, name));
-            }
+            var files = RtlScratch.WriteFiles(staging, rtl);
+            var sources = RtlScratch.WriteFiles(staging, testbenchTexts).Where(f => f.EndsWith(".cpp", StringComparison.Ordinal));
             var result = ExternalTool.Run(Tool, Package,
                 ["--cc", "--exe", "--build", "-j", "2", "-Wno-fatal", "--top-module", top, "--Mdir", "obj", "-o", "V" + top, "-CFLAGS", $"-O1 -I{staging}", .. files, .. sources],
                 BuildLimit, staging);

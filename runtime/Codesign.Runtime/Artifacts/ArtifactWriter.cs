@@ -6,6 +6,7 @@ using Codesign.Backends.Gpu.Aot;
 using Codesign.Compiler.Frontends;
 using Codesign.Compiler.Partitioning;
 using Codesign.IR.Diagnostics;
+using Codesign.IR.Graphs;
 using Codesign.IR.Text;
 using Codesign.IR.Weights;
 using Codesign.Runtime.Scheduling;
@@ -26,14 +27,28 @@ public static class ArtifactWriter
     public static ArtifactManifest WriteCpu(ImportedModel model, IWeightStore weights, string directory, LutChoice lut = LutChoice.Auto, string? recipe = null) =>
         Write(model, directory, recipe, staging =>
         {
-            using var plan = CpuPlan.Lower(model.Graph, weights, lut);
-            var section = CpuArtifact.Write(plan, staging);
-            return (GraphPrinter.Print(plan.Graph), new ArtifactDevices(section), null);
+            var (graph, code) = WriteCpuCode(model.Graph, weights, lut, staging, CpuArtifact.Folder);
+            return (graph, code, null);
         });
 
     /// <summary>The gpu's artifact: the graph as compressed, its packed weights and the kernels they lower to (ILGPU compiles them at load).</summary>
     public static ArtifactManifest WriteGpu(ImportedModel model, IWeightStore weights, string directory, string? recipe = null) =>
-        Write(model, directory, recipe, staging => (GraphPrinter.Print(model.Graph), new ArtifactDevices(null, GpuArtifact.Write(model.Graph, weights, staging)), null));
+        Write(model, directory, recipe, staging =>
+        {
+            var (graph, code) = WriteGpuCode(model.Graph, weights, staging, GpuArtifact.Folder);
+            return (graph, code, null);
+        });
+
+    /// <summary>The cpu's code for <paramref name="graph"/> in <paramref name="folder"/>; returns the graph as the cpu runs it (lowered), as text.</summary>
+    private static (string Graph, ArtifactDevices Code) WriteCpuCode(Graph graph, IWeightStore weights, LutChoice lut, string staging, string folder)
+    {
+        using var plan = CpuPlan.Lower(graph, weights, lut);
+        return (GraphPrinter.Print(plan.Graph), new ArtifactDevices(CpuArtifact.Write(plan, staging, folder)));
+    }
+
+    /// <summary>The gpu's code for <paramref name="graph"/> in <paramref name="folder"/>; the gpu runs the graph as it is.</summary>
+    private static (string Graph, ArtifactDevices Code) WriteGpuCode(Graph graph, IWeightStore weights, string staging, string folder) =>
+        (GraphPrinter.Print(graph), new ArtifactDevices(null, GpuArtifact.Write(graph, weights, staging, folder)));
 
     /// <summary>
     /// An artifact split across devices by <paramref name="plan"/> (<see cref="PartitionedSessions.Place"/> and
@@ -52,19 +67,9 @@ public static class ArtifactWriter
             foreach (var segment in plan.Segments)
             {
                 string folder = ArtifactSchedule.Folder(segment);
-                string graphText;
-                ArtifactDevices code;
-                if (segment.Device == "cpu")
-                {
-                    using var cpuPlan = CpuPlan.Lower(segment.Graph, weights, lut);
-                    code = new ArtifactDevices(CpuArtifact.Write(cpuPlan, staging, folder));
-                    graphText = GraphPrinter.Print(cpuPlan.Graph);
-                }
-                else
-                {
-                    code = new ArtifactDevices(null, GpuArtifact.Write(segment.Graph, weights, staging, folder));
-                    graphText = GraphPrinter.Print(segment.Graph);
-                }
+                var (graphText, code) = segment.Device == "cpu"
+                    ? WriteCpuCode(segment.Graph, weights, lut, staging, folder)
+                    : WriteGpuCode(segment.Graph, weights, staging, folder);
                 string graphFile = $"{folder}/{GraphFile}";
                 File.WriteAllText(Path.Combine(staging, graphFile), graphText);
                 segments.Add(new ArtifactSegment(segment.Index, segment.Device, graphFile, code));

@@ -50,16 +50,21 @@ public sealed class CompiledArtifact
         if (!File.Exists(manifestPath)) throw new CodesignException($"{directory}: not an artifact (no {ArtifactManifest.FileName})");
         var manifest = ReadManifest(manifestPath);
         CheckFiles(directory, manifest);
-        Graph graph;
+        return new CompiledArtifact(directory, manifest, ReadGraph(directory, manifest.GraphFile));
+    }
+
+    /// <summary>A graph file of the artifact (already hash-checked), parsed and verified; a parse error names the file.</summary>
+    internal static Graph ReadGraph(string directory, string file)
+    {
+        string path = ArtifactPaths.Inside(directory, file);
         try
         {
-            graph = GraphParser.Parse(File.ReadAllText(ArtifactPaths.Inside(directory, manifest.GraphFile)));
+            return GraphParser.Parse(File.ReadAllText(path));
         }
         catch (CodesignException e)
         {
-            throw new CodesignException($"{ArtifactPaths.Inside(directory, manifest.GraphFile)}: {e.Message}");
+            throw new CodesignException($"{path}: {e.Message}");
         }
-        return new CompiledArtifact(directory, manifest, graph);
     }
 
     /// <summary>The tokenizer stored with the model, or null when the model had none.</summary>

@@ -3,7 +3,6 @@ using Codesign.Backends.Gpu.Aot;
 using Codesign.Compiler.Partitioning;
 using Codesign.IR.Diagnostics;
 using Codesign.IR.Graphs;
-using Codesign.IR.Text;
 using Codesign.IR.Values;
 using Codesign.Runtime.Scheduling;
 
@@ -52,15 +51,7 @@ internal static class PlacedArtifact
     private static Graph SegmentGraph(string directory, ArtifactSegment stored, GraphSegment planned)
     {
         string path = ArtifactPaths.Inside(directory, stored.GraphFile);
-        Graph graph;
-        try
-        {
-            graph = GraphParser.Parse(File.ReadAllText(path));
-        }
-        catch (CodesignException e)
-        {
-            throw new CodesignException($"{path}: {e.Message}");
-        }
+        var graph = CompiledArtifact.ReadGraph(directory, stored.GraphFile);
         static string Names(IEnumerable<Value> values) => string.Join(", ", values.Select(v => $"%{v.Name}").Order(StringComparer.Ordinal));
         if (Names(graph.Inputs) != Names(planned.Graph.Inputs) || Names(graph.Outputs) != Names(planned.Graph.Outputs))
             throw new CodesignException($"{path}: reads {Names(graph.Inputs)} and gives {Names(graph.Outputs)}; segment {planned.Index} of the plan reads {Names(planned.Graph.Inputs)} and gives {Names(planned.Graph.Outputs)}");

@@ -1,5 +1,6 @@
 using Codesign.Backends.Cpu.Execution;
 using Codesign.Compiler.Frontends.HuggingFace;
+using Codesign.IR.Semantics;
 using Codesign.Runtime.Generation;
 
 namespace Codesign.Runtime.Devices;
@@ -9,15 +10,8 @@ public sealed class CpuSession(CpuProgram program, bool ownsProgram = false) : G
 {
     public TimeSpan KernelTime => program.KernelTime;
 
-    protected override float[] Run(int[] tokens, int[] positions)
-    {
-        var outputs = program.Run(new Dictionary<string, CpuTensor>
-        {
-            [LlamaGraphBuilder.TokensInput] = CpuTensor.I32([tokens.Length], tokens),
-            [LlamaGraphBuilder.PositionsInput] = CpuTensor.I32([tokens.Length], positions),
-        }, Cache);
-        return outputs[LlamaGraphBuilder.LogitsOutput].Floats!;
-    }
+    protected override float[] Run(int[] tokens, int[] positions) =>
+        AsArray(program.RunHost(CausalLmGraph.Inputs(tokens, positions), KvBatch.Single(Cache))[LlamaGraphBuilder.LogitsOutput].Floats);
 
     public void Dispose()
     {

@@ -18,11 +18,7 @@ internal sealed class CpuSegmentRunner(CpuProgram program) : ISegmentRunner
 {
     public string Device => "cpu";
 
-    public IReadOnlyDictionary<string, HostTensor> Run(IReadOnlyDictionary<string, HostTensor> inputs, KvCache cache)
-    {
-        var outputs = program.Run(inputs.ToDictionary(kv => kv.Key, kv => CpuTensor.From(kv.Value)), cache);
-        return outputs.ToDictionary(kv => kv.Key, kv => kv.Value.ToHost());
-    }
+    public IReadOnlyDictionary<string, HostTensor> Run(IReadOnlyDictionary<string, HostTensor> inputs, KvCache cache) => program.RunHost(inputs, KvBatch.Single(cache));
 
     public void Reset() { }
     public void Dispose() => program.Dispose();

@@ -31,11 +31,7 @@ public static class BatchedModels
         new GraphBatchedModel(interpreter.Graph, (inputs, batch) => interpreter.Run(inputs, batch), null);
 
     /// <summary>Takes ownership of <paramref name="program"/> (e.g. one loaded from an artifact).</summary>
-    public static IBatchedModel Cpu(CpuProgram program) => new GraphBatchedModel(program.Graph, (inputs, batch) =>
-    {
-        var outputs = program.Run(inputs.ToDictionary(kv => kv.Key, kv => CpuTensor.From(kv.Value)), batch);
-        return outputs.ToDictionary(kv => kv.Key, kv => kv.Value.ToHost());
-    }, program);
+    public static IBatchedModel Cpu(CpuProgram program) => new GraphBatchedModel(program.Graph, program.RunHost, program);
 
     private sealed class GraphBatchedModel(Graph graph, Func<IReadOnlyDictionary<string, HostTensor>, KvBatch, IReadOnlyDictionary<string, HostTensor>> run, IDisposable? owned)
         : IBatchedModel
