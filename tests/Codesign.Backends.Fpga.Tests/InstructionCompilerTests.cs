@@ -31,7 +31,7 @@ public class InstructionCompilerTests
     {
         var r = Fresh();
         var instructions = Enumerable.Range(0, 200).Select(_ => new Instruction(Opcode.MatMat, (byte)r.Next(256), (Units)r.Next(16), (Units)r.Next(16),
-            (uint)r.Next(), (uint)r.Next(), (uint)r.Next(), (uint)r.Next())).Append(new Instruction(Opcode.Sfu, (byte)SfuFunction.Rope, Units.None, Units.Sfu, 1, 2, 3, 4)).ToArray();
+            (uint)r.Next(), (uint)r.Next(), (uint)r.Next(), (uint)r.Next(), (byte)r.Next(MatrixLayout.All + 1))).Append(new Instruction(Opcode.Sfu, (byte)SfuFunction.Rope, Units.None, Units.Sfu, 1, 2, 3, 4)).ToArray();
         var bytes = InstructionProgram.Encode(instructions);
         Assert.That(bytes, Has.Length.EqualTo(instructions.Length * 20));
         Assert.That(InstructionProgram.Decode(bytes, "p.bin"), Is.EqualTo(instructions));
@@ -41,11 +41,17 @@ public class InstructionCompilerTests
         bad[20 * 7] = 0x3f;
         Assert.That(() => InstructionProgram.Decode(bad, "p.bin"), Throws.TypeOf<CodesignException>().With.Message.EqualTo("p.bin: fpga isa: instruction 7: unknown opcode 0x3f"));
         bad = (byte[])bytes.Clone();
-        bad[20 * 3 + 3] = 1;
-        Assert.That(() => InstructionProgram.Decode(bad, "p.bin"), Throws.TypeOf<CodesignException>().With.Message.Contain("instruction 3: reserved header bits"));
+        bad[20 * 200 + 3] = 1;
+        Assert.That(() => InstructionProgram.Decode(bad, "p.bin"), Throws.TypeOf<CodesignException>().With.Message.Contain("instruction 200: reserved header bits"));
+        bad = (byte[])bytes.Clone();
+        bad[20 * 3 + 3] = 0x40;
+        Assert.That(() => InstructionProgram.Decode(bad, "p.bin"), Throws.TypeOf<CodesignException>().With.Message.Contain("instruction 3: unknown matrix layout bits 0x40"));
         bad = (byte[])bytes.Clone();
         bad[20 * 200 + 1] = 99;
         Assert.That(() => InstructionProgram.Decode(bad, "p.bin"), Throws.TypeOf<CodesignException>().With.Message.Contain("instruction 200: unknown sfu function 99"));
+        bad = (byte[])bytes.Clone();
+        bad[20 * 200 + 1] = 7; // the embedding gather is its own opcode now
+        Assert.That(() => InstructionProgram.Decode(bad, "p.bin"), Throws.TypeOf<CodesignException>().With.Message.Contain("instruction 200: unknown sfu function 7"));
     }
 
     [Test]
@@ -74,7 +80,7 @@ public class InstructionCompilerTests
         foreach (int context in new[] { 1, 15, 16, 17, 200, 512 })
         {
             var step = programs.DecodeStep(context);
-            var store = step.Single(i => i.Op == Opcode.Store && i.Function == (byte)OnChipBuffer.Keys && i.A >= keys && i.A < values);
+            var store = step.Single(i => i.Op == Opcode.Store && i.A >= keys && i.A < values);
             Assert.That((store.A, store.C), Is.EqualTo(((uint)(keys + (long)(context - 1) * rowBytes / FpgaMemoryPlan.Unit), (uint)rowBytes)), $"context {context}");
             var keyLoads = step.Where(i => i.Op == Opcode.Load && i.Function == (byte)OnChipBuffer.Keys && i.A >= keys && i.A < values && i.C > 0).ToList();
             Assert.That(keyLoads.Sum(i => (long)i.C), Is.EqualTo((long)context * rowBytes), $"context {context}: every cached key once");

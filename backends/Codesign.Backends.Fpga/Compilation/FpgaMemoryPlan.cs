@@ -7,19 +7,23 @@ namespace Codesign.Backends.Fpga.Compilation;
 
 /// <summary>
 /// Where a graph's data lives for the accelerator. External memory (addresses in 16-byte units): each weight in its
-/// packed form, then per attention layer a key and a value region of <see cref="MaxContext"/> rows. On chip, the
-/// activation buffer (offsets in 16-byte units) holds every activation of a step of up to
-/// <see cref="ChunkTokens"/> tokens, placed by liveness: a value's space is reused after its last reader.
+/// packed form; per attention layer a key and a value region of <see cref="MaxContext"/> f32 rows; the constants
+/// (<see cref="ConstantRegion"/>); then the I/O region, where the host writes a step's inputs and reads its outputs
+/// (<see cref="Io"/>, room for <see cref="ChunkTokens"/> tokens each). On chip, the activation buffer (offsets in
+/// 16-byte units) holds every activation of a step of up to <see cref="ChunkTokens"/> tokens, placed by liveness:
+/// a value's space is reused after its last reader.
 /// </summary>
 public sealed class FpgaMemoryPlan
 {
     public const int Unit = 16;
 
-    private FpgaMemoryPlan(Dictionary<Value, long> external, Dictionary<int, (long Keys, long Values, int RowBytes)> kv,
-        Dictionary<Value, int> onChip, int onChipUnits, int maxContext, int chunkTokens, long externalUnits)
+    private FpgaMemoryPlan(Dictionary<Value, long> external, Dictionary<int, (long Keys, long Values, int RowBytes)> kv, ConstantRegion constants,
+        Dictionary<Value, long> io, Dictionary<Value, int> onChip, int onChipUnits, int maxContext, int chunkTokens, long externalUnits)
     {
         External = external;
         Kv = kv;
+        Constants = constants;
+        Io = io;
         OnChip = onChip;
         OnChipUnits = onChipUnits;
         MaxContext = maxContext;
@@ -28,13 +32,19 @@ public sealed class FpgaMemoryPlan
     }
 
     public IReadOnlyDictionary<Value, long> External { get; }
-    /// <summary>Per attention layer: the key and value regions and the bytes of one token's row (all KV heads, f16).</summary>
+    /// <summary>Per attention layer: the key and value regions and the bytes of one token's row (all KV heads, f32).</summary>
     public IReadOnlyDictionary<int, (long Keys, long Values, int RowBytes)> Kv { get; }
+    public ConstantRegion Constants { get; }
+    /// <summary>The external address of each graph input and output in the I/O region (token rows of 32-bit words).</summary>
+    public IReadOnlyDictionary<Value, long> Io { get; }
     public IReadOnlyDictionary<Value, int> OnChip { get; }
     public int OnChipUnits { get; }
     public int MaxContext { get; }
     public int ChunkTokens { get; }
     public long ExternalUnits { get; }
+
+    /// <summary>16-byte units of <paramref name="bytes"/>, rounded up.</summary>
+    public static long UnitsOf(long bytes) => (bytes + Unit - 1) / Unit;
 
     /// <summary>Elements of one token's row of an activation (its shape after the leading token axis).</summary>
     public static long PerTokenElements(Value v) => v.Type.Shape.Skip(1).Aggregate(1L, (a, d) => a * d.Size);
@@ -47,17 +57,25 @@ public sealed class FpgaMemoryPlan
         foreach (var w in graph.Weights)
         {
             external[w] = next;
-            next += (weightBytes(w) + Unit - 1) / Unit;
+            next += UnitsOf(weightBytes(w));
         }
         var kv = new Dictionary<int, (long, long, int)>();
         foreach (var node in graph.Nodes.Where(n => n.Op is AttentionOp))
         {
             var k = node.Inputs[1].Type;
-            int rowBytes = checked((int)(k.Shape[^2].Size * k.Shape[^1].Size * 2));
+            int rowBytes = checked((int)(k.Shape[^2].Size * k.Shape[^1].Size * 4));
             if (rowBytes % Unit != 0) throw new CodesignException($"fpga: layer {((AttentionOp)node.Op).Layer}: a KV row of {rowBytes} bytes is not a multiple of {Unit}");
             long region = (long)maxContext * rowBytes / Unit;
             kv[(int)((AttentionOp)node.Op).Layer] = (next, next + region, rowBytes);
             next += 2 * region;
+        }
+        var constants = ConstantRegion.For(graph, maxContext, next);
+        next += constants.Units;
+        var io = new Dictionary<Value, long>();
+        foreach (var v in graph.Inputs.Concat(graph.Outputs).Distinct())
+        {
+            io[v] = next;
+            next += UnitsOf(PerTokenElements(v) * 4 * chunkTokens);
         }
 
         // Liveness over node order; a reshape is a view of its input, so a value and its views share one place,
@@ -85,7 +103,7 @@ public sealed class FpgaMemoryPlan
             if (f.Size > size) free.Add((f.Offset + size, f.Size - size));
             return f.Offset;
         }
-        int Units(Value v) => checked((int)((PerTokenElements(v) * 4 * chunkTokens + Unit - 1) / Unit));
+        int Units(Value v) => checked((int)UnitsOf(PerTokenElements(v) * 4 * chunkTokens));
         foreach (var input in graph.Inputs) onChip[input] = Allocate(Units(input));
         for (int i = 0; i < graph.Nodes.Count; i++)
         {
@@ -97,6 +115,6 @@ public sealed class FpgaMemoryPlan
         }
         if (top > ushort.MaxValue)
             throw new CodesignException($"fpga: a step of {chunkTokens} tokens needs {(long)top * Unit} bytes of on-chip activations; the buffer addresses {(ushort.MaxValue + 1L) * Unit}");
-        return new FpgaMemoryPlan(external, kv, onChip, top, maxContext, chunkTokens, next);
+        return new FpgaMemoryPlan(external, kv, constants, io, onChip, top, maxContext, chunkTokens, next);
     }
 }

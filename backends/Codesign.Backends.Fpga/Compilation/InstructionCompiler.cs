@@ -40,9 +40,10 @@ public sealed class InstructionCompiler
         if (kvTile is < 1 or > 4096) throw new CodesignException($"fpga: KV tile of {kvTile} tokens");
         var compiler = new InstructionCompiler(plan, decode, maxContext, kvTile);
         int heads = graph.Nodes.Where(n => n.Op is AttentionOp).Select(n => (int)n.Inputs[0].Type.Shape[^2].Size).DefaultIfEmpty(0).Max();
-        long scoreUnits = ((long)compiler.MaxTokens * heads * kvTile * 4 + FpgaMemoryPlan.Unit - 1) / FpgaMemoryPlan.Unit;
+        long scoreUnits = ScoreUnits(compiler.MaxTokens * heads, kvTile) + StateUnits(compiler.MaxTokens * heads);
         if (plan.OnChipUnits + scoreUnits > ushort.MaxValue)
             throw new CodesignException($"fpga: activations and a {kvTile}-token score tile need {(plan.OnChipUnits + scoreUnits) * FpgaMemoryPlan.Unit} bytes on chip; the buffer addresses {(ushort.MaxValue + 1L) * FpgaMemoryPlan.Unit}");
+        foreach (var input in graph.Inputs) compiler.LoadInput(input);
         foreach (var node in graph.Nodes) compiler.Lower(node);
         foreach (var output in graph.Outputs) compiler.StoreOutput(output);
         compiler.Emit(new Instruction(Opcode.End, 0, Units.All, Units.None, 0, 0, 0, 0));
@@ -50,6 +51,12 @@ public sealed class InstructionCompiler
     }
 
     private int MaxTokens => _decode ? 1 : _plan.ChunkTokens;
+
+    /// <summary>Units of a score tile: one row of <paramref name="kvTile"/> f32 scores per (token, head).</summary>
+    public static int ScoreUnits(int rows, int kvTile) => checked((int)FpgaMemoryPlan.UnitsOf((long)rows * kvTile * 4));
+
+    /// <summary>Units of the online softmax's state: a running max and sum per (token, head).</summary>
+    public static int StateUnits(int rows) => checked((int)FpgaMemoryPlan.UnitsOf((long)rows * 2 * 4));
 
     private int Emit(Instruction instruction)
     {
@@ -73,6 +80,17 @@ public sealed class InstructionCompiler
     private int Chip(Value v) => _plan.OnChip[v];
     private static int RowElements(Value v) => checked((int)FpgaMemoryPlan.PerTokenElements(v));
 
+    /// <summary>The host writes a step's inputs to the I/O region; the program brings them on chip first.</summary>
+    private void LoadInput(Value input)
+    {
+        int i = Emit(new Instruction(Opcode.Load, (byte)OnChipBuffer.Activations, Units.None, Units.Load, (uint)_plan.Io[input], (uint)Chip(input), 0, 0));
+        Patch(i, 3, 0, 32, 0, RowElements(input) * 4, 0, uint.MaxValue);
+    }
+
+    /// <summary>A load into the parameter buffer at offset 0 (every sfu operation that reads parameters loads them just before).</summary>
+    private int LoadParameters(long address, int bytes, int offset = 0) =>
+        Emit(new Instruction(Opcode.Load, (byte)OnChipBuffer.Parameters, Units.None, Units.Load, checked((uint)address), (uint)offset, (uint)bytes, 0));
+
     private void Lower(Node node)
     {
         switch (node.Op)
@@ -81,23 +99,33 @@ public sealed class InstructionCompiler
                 return; // a view: same place, no data moves
             case EmbeddingOp:
             {
+                if (node.Inputs[1].Type.DType != DType.F32)
+                    throw new CodesignException($"fpga: node %{node.Outputs[0].Name}: the embedding table is {node.Inputs[1].Type.DType}; the accelerator gathers f32 rows");
                 int hidden = RowElements(node.Outputs[0]);
-                int i = Emit(new Instruction(Opcode.Sfu, (byte)SfuFunction.Embed, Units.None, Units.Sfu, (uint)hidden, 0,
-                    (uint)_plan.External[node.Inputs[1]], Instruction.Pack16(0, Chip(node.Outputs[0]))));
-                Patch(i, 2, 0, 32, 0, 1, 0, uint.MaxValue); // rows = tokens
+                int i = Emit(new Instruction(Opcode.Gather, 0, Units.None, Units.Load, checked((uint)_plan.External[node.Inputs[1]]), (uint)hidden * 4, 0,
+                    Instruction.Pack16(Chip(node.Inputs[0]), Chip(node.Outputs[0]))));
+                Patch(i, 3, 0, 32, 0, 1, 0, uint.MaxValue); // rows = tokens
                 return;
             }
             case RmsNormOp:
             {
                 int hidden = RowElements(node.Outputs[0]);
-                Emit(new Instruction(Opcode.Load, (byte)OnChipBuffer.Parameters, Units.None, Units.Load, (uint)_plan.External[node.Inputs[1]], 0, (uint)hidden * 4, 0));
+                LoadParameters(_plan.External[node.Inputs[1]], hidden * 4);
+                LoadParameters(_plan.Constants.Scalar(node), FpgaMemoryPlan.Unit, checked((int)FpgaMemoryPlan.UnitsOf(hidden * 4L)));
                 EmitSfu(SfuFunction.RmsNorm, hidden, rowsPerToken: 1, Chip(node.Inputs[0]), 0, Chip(node.Outputs[0]), 0);
                 return;
             }
             case RopeOp:
             {
+                // The step's tokens sit at positions context − tokens .. context − 1: their rows of the table.
+                var (table, rowBytes) = _plan.Constants.RopeTable(node);
+                int rowUnits = rowBytes / FpgaMemoryPlan.Unit;
+                int load = LoadParameters(table, 0);
+                Patch(load, 1, 0, 32, rowUnits, -rowUnits, table, uint.MaxValue);
+                Patch(load, 3, 0, 32, 0, rowBytes, 0, uint.MaxValue);
                 var shape = node.Outputs[0].Type.Shape;
-                EmitSfu(SfuFunction.Rope, (int)shape[^1].Size, rowsPerToken: (int)shape[^2].Size, Chip(node.Inputs[0]), Chip(node.Inputs[1]), Chip(node.Outputs[0]), 0);
+                int heads = (int)shape[^2].Size;
+                EmitSfu(SfuFunction.Rope, (int)shape[^1].Size, rowsPerToken: heads, Chip(node.Inputs[0]), heads, Chip(node.Outputs[0]), 0);
                 return;
             }
             case SiluOp:
@@ -134,6 +162,15 @@ public sealed class InstructionCompiler
         return (byte)(bits | (dtype.Sparsity is not null ? MatrixFormat.Sparse : 0));
     }
 
+    /// <summary>The layout byte of a weight matrix instruction (<see cref="MatrixLayout"/>).</summary>
+    private static byte Layout(TensorType w)
+    {
+        var scheme = (w.DType.Sparsity is not null ? w.DType.Element! : w.DType).Scheme;
+        if (scheme is null) return 0;
+        return (byte)((scheme.Symmetric ? 0 : MatrixLayout.Asymmetric) | (scheme.Ternary ? MatrixLayout.Ternary : 0)
+            | (scheme.ScaleType == DType.F16 ? MatrixLayout.ScalesF16 : scheme.ScaleType == DType.BF16 ? MatrixLayout.ScalesBF16 : 0));
+    }
+
     private void EmitMatrix(Node node)
     {
         var w = node.Inputs[1];
@@ -142,56 +179,60 @@ public sealed class InstructionCompiler
         int group = w.Type.DType.Scheme?.GroupLength(k) ?? (w.Type.DType.Element?.Scheme?.GroupLength(k) ?? k);
         int i = Emit(new Instruction(_decode ? Opcode.MatVec : Opcode.MatMat, Format(w.Type), Units.Sfu, Units.Matrix,
             (uint)_plan.External[w], Instruction.Pack16(n, k), Instruction.Pack16(0, Math.Min(group, ushort.MaxValue)),
-            Instruction.Pack16(Chip(node.Inputs[0]), Chip(node.Outputs[0]))));
+            Instruction.Pack16(Chip(node.Inputs[0]), Chip(node.Outputs[0])), Layout(w.Type)));
         Patch(i, 3, 16, 16, 0, 1, 0, ushort.MaxValue); // m = tokens
     }
 
     private void EmitAttention(Node node, AttentionOp op)
     {
+        if (op.KvBits != 0)
+            throw new CodesignException($"fpga: node %{node.Outputs[0].Name}: a {op.KvBits}-bit KV cache; the accelerator keeps f32 keys and values");
         var (keys, values, rowBytes) = _plan.Kv[(int)op.Layer];
         int rowUnits = rowBytes / FpgaMemoryPlan.Unit;
         var qShape = node.Inputs[0].Type.Shape;
         int heads = (int)qShape[^2].Size, headDim = (int)qShape[^1].Size;
+        int kvHeads = (int)node.Inputs[1].Type.Shape[^2].Size;
 
         // The new tokens' keys and values go to rows context − tokens .. context − 1 of the layer's cache.
         foreach (var (value, region) in new[] { (node.Inputs[1], keys), (node.Inputs[2], values) })
         {
-            int s = Emit(new Instruction(Opcode.Store, (byte)(region == keys ? OnChipBuffer.Keys : OnChipBuffer.Values), Units.Sfu, Units.Store,
+            int s = Emit(new Instruction(Opcode.Store, (byte)OnChipBuffer.Activations, Units.Sfu, Units.Store,
                 (uint)region, (uint)Chip(value), 0, 0));
             Patch(s, 1, 0, 32, rowUnits, -rowUnits, region, uint.MaxValue);
             Patch(s, 3, 0, 32, 0, rowBytes, 0, uint.MaxValue);
         }
+        LoadParameters(_plan.Constants.Scalar(node), FpgaMemoryPlan.Unit); // the scale, for every tile's softmax
 
         int tiles = (_maxContext + _kvTile - 1) / _kvTile;
-        int scores = _plan.OnChipUnits, output = Chip(node.Outputs[0]);
+        int scores = _plan.OnChipUnits, state = scores + ScoreUnits(MaxTokens * heads, _kvTile), output = Chip(node.Outputs[0]);
         for (int t = 0; t < tiles; t++)
         {
             int chipTile = t % 2 * _kvTile * rowUnits; // double buffer
             long tileBase = (long)t * _kvTile;
             int lk = Emit(new Instruction(Opcode.Load, (byte)OnChipBuffer.Keys, Units.Store, Units.Load, (uint)(keys + tileBase * rowUnits), (uint)chipTile, 0, 0));
             Patch(lk, 3, 0, 32, rowBytes, 0, -tileBase * rowBytes, (long)_kvTile * rowBytes);
-            int qk = Emit(new Instruction(Opcode.MatVec, MatrixFormat.AttentionScores, Units.Load, Units.Matrix, (uint)chipTile, Instruction.Pack16(0, headDim),
+            int qk = Emit(new Instruction(Opcode.MatVec, MatrixFormat.AttentionScores, Units.Load, Units.Matrix, Instruction.Pack16(kvHeads, chipTile), Instruction.Pack16(0, headDim),
                 Instruction.Pack16(0, heads), Instruction.Pack16(Chip(node.Inputs[0]), scores)));
             Patch(qk, 2, 16, 16, 1, 0, -tileBase, _kvTile); // n = this tile's keys
             Patch(qk, 3, 16, 16, 0, 1, 0, ushort.MaxValue);
-            int sm = Emit(new Instruction(Opcode.Sfu, (byte)SfuFunction.SoftmaxTile, Units.Matrix, Units.Sfu, 0, 0, Instruction.Pack16(scores, output), Instruction.Pack16(t, scores)));
-            Patch(sm, 1, 0, 32, 1, 0, -tileBase, _kvTile);
+            int sm = Emit(new Instruction(Opcode.Sfu, (byte)SfuFunction.SoftmaxTile, Units.Matrix, Units.Sfu, (uint)headDim << 17 | (t == 0 ? 1u << 16 : 0), 0,
+                Instruction.Pack16(scores, output), Instruction.Pack16(0, state)));
+            Patch(sm, 1, 0, 16, 1, 0, -tileBase, _kvTile); // this tile's keys; bit 16 marks the first tile, bits 17.. the head dim
             Patch(sm, 2, 0, 32, 0, heads, 0, uint.MaxValue);
             int lv = Emit(new Instruction(Opcode.Load, (byte)OnChipBuffer.Values, Units.Sfu, Units.Load, (uint)(values + tileBase * rowUnits), (uint)chipTile, 0, 0));
             Patch(lv, 3, 0, 32, rowBytes, 0, -tileBase * rowBytes, (long)_kvTile * rowBytes);
-            int pv = Emit(new Instruction(Opcode.MatVec, MatrixFormat.AttentionOutput, Units.Load, Units.Matrix, (uint)chipTile, Instruction.Pack16(headDim, 0),
+            int pv = Emit(new Instruction(Opcode.MatVec, MatrixFormat.AttentionOutput, Units.Load, Units.Matrix, Instruction.Pack16(kvHeads, chipTile), Instruction.Pack16(headDim, 0),
                 Instruction.Pack16(0, heads), Instruction.Pack16(scores, output)));
             Patch(pv, 2, 0, 16, 1, 0, -tileBase, _kvTile); // k = this tile's values
             Patch(pv, 3, 16, 16, 0, 1, 0, ushort.MaxValue);
         }
-        EmitSfu(SfuFunction.SoftmaxFinish, headDim, heads, output, 0, output, 0);
+        EmitSfu(SfuFunction.SoftmaxFinish, headDim, heads, output, state, output, 0);
     }
 
     private void StoreOutput(Value output)
     {
-        int bytesPerToken = RowElements(output) * 4;
-        int i = Emit(new Instruction(Opcode.Store, (byte)OnChipBuffer.Activations, Units.Matrix, Units.Store, (uint)_plan.ExternalUnits, (uint)Chip(output), 0, 0));
-        Patch(i, 3, 0, 32, 0, bytesPerToken, 0, uint.MaxValue);
+        int i = Emit(new Instruction(Opcode.Store, (byte)OnChipBuffer.Activations, Units.Matrix, Units.Store, (uint)_plan.Io[output], (uint)Chip(output), 0, 0));
+        Patch(i, 3, 0, 32, 0, RowElements(output) * 4, 0, uint.MaxValue);
     }
 
     /// <summary>Whether a patched instruction is a KV tile past the actual context (length 0), which the controller skips.</summary>
@@ -200,7 +241,7 @@ public sealed class InstructionCompiler
         Opcode.Load => i.C == 0,
         Opcode.MatVec when (i.Function & MatrixFormat.AttentionScores) != 0 => i.B >> 16 == 0,
         Opcode.MatVec when (i.Function & MatrixFormat.AttentionOutput) != 0 => (i.B & 0xffff) == 0,
-        Opcode.Sfu when i.Function == (byte)SfuFunction.SoftmaxTile => i.A == 0,
+        Opcode.Sfu when i.Function == (byte)SfuFunction.SoftmaxTile => (i.A & 0xffff) == 0,
         _ => false,
     };
 }

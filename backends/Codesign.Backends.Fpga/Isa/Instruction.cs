@@ -4,9 +4,10 @@ namespace Codesign.Backends.Fpga.Isa;
 
 /// <summary>
 /// One 160-bit instruction: a header word (opcode, function, wait and release masks) and four operand words whose
-/// meaning depends on the opcode (docs/fpga-isa.md). Encoded as five little-endian 32-bit words.
+/// meaning depends on the opcode (docs/fpga-isa.md). Encoded as five little-endian 32-bit words. <see cref="Layout"/>
+/// (header bits 24..31) describes a matrix instruction's weights (<see cref="MatrixLayout"/>) and is 0 elsewhere.
 /// </summary>
-public readonly record struct Instruction(Opcode Op, byte Function, Units Wait, Units Release, uint A, uint B, uint C, uint D)
+public readonly record struct Instruction(Opcode Op, byte Function, Units Wait, Units Release, uint A, uint B, uint C, uint D, byte Layout = 0)
 {
     public const int Words = 5;
     public const int Bytes = Words * 4;
@@ -20,7 +21,7 @@ public readonly record struct Instruction(Opcode Op, byte Function, Units Wait, 
 
     public void Encode(Span<uint> words)
     {
-        words[0] = (uint)Op | (uint)Function << 8 | (uint)Wait << 16 | (uint)Release << 20;
+        words[0] = (uint)Op | (uint)Function << 8 | (uint)Wait << 16 | (uint)Release << 20 | (uint)Layout << 24;
         words[1] = A;
         words[2] = B;
         words[3] = C;
@@ -33,10 +34,14 @@ public readonly record struct Instruction(Opcode Op, byte Function, Units Wait, 
         uint header = words[0];
         var op = (Opcode)(header & 0xff);
         if (!Enum.IsDefined(op)) throw new CodesignException($"fpga isa: instruction {index}: unknown opcode 0x{header & 0xff:x2}");
-        if ((header >> 24) != 0) throw new CodesignException($"fpga isa: instruction {index}: reserved header bits 24..31 are 0x{header >> 24:x2}, not 0");
+        byte layout = (byte)(header >> 24);
+        if (op is not (Opcode.MatVec or Opcode.MatMat) && layout != 0)
+            throw new CodesignException($"fpga isa: instruction {index}: reserved header bits 24..31 are 0x{layout:x2}, not 0");
+        if ((layout & ~MatrixLayout.All) != 0)
+            throw new CodesignException($"fpga isa: instruction {index}: unknown matrix layout bits 0x{layout & ~MatrixLayout.All:x2}");
         var wait = (Units)((header >> 16) & 0xf);
         var release = (Units)((header >> 20) & 0xf);
-        var instruction = new Instruction(op, (byte)(header >> 8), wait, release, words[1], words[2], words[3], words[4]);
+        var instruction = new Instruction(op, (byte)(header >> 8), wait, release, words[1], words[2], words[3], words[4], layout);
         if (op == Opcode.Sfu && !Enum.IsDefined((SfuFunction)instruction.Function))
             throw new CodesignException($"fpga isa: instruction {index}: unknown sfu function {instruction.Function}");
         if (op is Opcode.Load or Opcode.Store && !Enum.IsDefined((OnChipBuffer)instruction.Function))
@@ -47,7 +52,8 @@ public readonly record struct Instruction(Opcode Op, byte Function, Units Wait, 
     public override string ToString() => Op switch
     {
         Opcode.Load or Opcode.Store => $"{Op} {(OnChipBuffer)Function} ext=0x{A:x} chip=0x{B:x} bytes={C} ch={D}",
-        Opcode.MatVec or Opcode.MatMat => $"{Op} fmt=0x{Function:x2} w=0x{A:x} n={B >> 16} k={B & 0xffff} m={C >> 16} group={C & 0xffff} in=0x{D >> 16:x} out=0x{D & 0xffff:x}",
+        Opcode.MatVec or Opcode.MatMat => $"{Op} fmt=0x{Function:x2} layout=0x{Layout:x2} w=0x{A:x} n={B >> 16} k={B & 0xffff} m={C >> 16} group={C & 0xffff} in=0x{D >> 16:x} out=0x{D & 0xffff:x}",
+        Opcode.Gather => $"{Op} table=0x{A:x} row_bytes={B} rows={C} ids=0x{D >> 16:x} dst=0x{D & 0xffff:x}",
         Opcode.Sfu => $"{Op} {(SfuFunction)Function} len={A} rows={B} src=0x{C >> 16:x},0x{C & 0xffff:x} dst=0x{D & 0xffff:x} param={D >> 16}",
         _ => $"{Op}",
     } + (Wait != Units.None ? $" wait={Wait}" : "") + (Release != Units.None ? $" release={Release}" : "");

@@ -17,6 +17,8 @@ public enum Opcode : byte
     Sync = 0x06,
     /// <summary>End of the program.</summary>
     End = 0x07,
+    /// <summary>The load unit gathers one table row per token id (embedding lookup) from external memory into the activations.</summary>
+    Gather = 0x08,
 }
 
 /// <summary>The decoupled units; an instruction waits for the units in its wait mask and releases those in its release mask.</summary>
@@ -34,15 +36,18 @@ public enum Units : byte
 /// <summary>The function field of <see cref="Opcode.Sfu"/>.</summary>
 public enum SfuFunction : byte
 {
+    /// <summary>y = (x · 1/√(Σx²/d + eps)) · γ; the parameter block holds γ (f32) and, at the next 16-byte unit, eps (f64).</summary>
     RmsNorm = 1,
-    /// <summary>Online softmax over one KV tile of scores: updates each row's running max and sum and rescales the output accumulated so far.</summary>
+    /// <summary>
+    /// Online softmax over one KV tile of scores: scales them by the attention scale (the parameter block's first
+    /// word), updates each row's running max and sum (the state rows) and rescales the output accumulated so far.
+    /// </summary>
     SoftmaxTile = 2,
+    /// <summary>Rotate-half rope; the parameter block holds one row of cos then sin per token of the step.</summary>
     Rope = 3,
     Silu = 4,
     Multiply = 5,
     Add = 6,
-    /// <summary>Gathers the embedding row of each token id.</summary>
-    Embed = 7,
     /// <summary>Divides each attention output row by its softmax sum, after the last tile.</summary>
     SoftmaxFinish = 8,
 }
@@ -69,4 +74,20 @@ public static class MatrixFormat
     public const byte AttentionScores = 0x20;
     /// <summary>Attention output: values from the value buffer (n = head dim, k = the tile's values).</summary>
     public const byte AttentionOutput = 0x40;
+
+    public static int WeightBits(byte format) => format & 0xf;
+}
+
+/// <summary>The layout byte of a matrix instruction (header bits 24..31): how its group-wise weights are packed (QuantizedLayout).</summary>
+public static class MatrixLayout
+{
+    /// <summary>Zero points are stored after the scales (an asymmetric scheme); otherwise the code 2^(bits−1) means zero.</summary>
+    public const byte Asymmetric = 0x01;
+    /// <summary>Scales are f16 (else f32).</summary>
+    public const byte ScalesF16 = 0x02;
+    /// <summary>Scales are bf16.</summary>
+    public const byte ScalesBF16 = 0x04;
+    /// <summary>Ternary 2-bit codes (0, 1, 2 for −1, 0, +1).</summary>
+    public const byte Ternary = 0x08;
+    public const byte All = Asymmetric | ScalesF16 | ScalesBF16 | Ternary;
 }

@@ -14,6 +14,17 @@ public static class RopeKernel
         return invFreq;
     }
 
+    /// <summary>The cosines and sines of one position's angles (the int position times each f32 frequency).</summary>
+    public static void CosSin(int position, ReadOnlySpan<float> invFreq, Span<float> cos, Span<float> sin)
+    {
+        for (int i = 0; i < invFreq.Length; i++)
+        {
+            float angle = position * invFreq[i];
+            cos[i] = MathF.Cos(angle);
+            sin[i] = MathF.Sin(angle);
+        }
+    }
+
     public static float[] Apply(ReadOnlySpan<float> x, ReadOnlySpan<int> positions, int tokens, int heads, int headDim, double theta)
     {
         int half = headDim / 2;
@@ -23,12 +34,7 @@ public static class RopeKernel
         var sin = new float[half];
         for (int s = 0; s < tokens; s++)
         {
-            for (int i = 0; i < half; i++)
-            {
-                float angle = positions[s] * invFreq[i];
-                cos[i] = MathF.Cos(angle);
-                sin[i] = MathF.Sin(angle);
-            }
+            CosSin(positions[s], invFreq, cos, sin);
             for (int h = 0; h < heads; h++)
             {
                 int o = (s * heads + h) * headDim;

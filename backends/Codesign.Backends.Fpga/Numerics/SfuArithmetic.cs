@@ -1,0 +1,74 @@
+using Codesign.IR.Semantics;
+
+namespace Codesign.Backends.Fpga.Numerics;
+
+/// <summary>
+/// What the special-function unit computes, operation by operation, as the RTL computes it: binary32 values,
+/// every + − × ÷ √ one IEEE rounding to nearest even (C#'s float arithmetic), exponentials by <see cref="Fp32Exp"/>,
+/// sums in index order. Against the interpreter: add, multiply and rope (from the interpreter's own cos/sin table)
+/// are the same bits; rms_norm differs in summing squares in f32 rather than f64; silu and softmax in the
+/// exponential and the order of their sums (docs/fpga.md gives the measured differences).
+/// </summary>
+public static class SfuArithmetic
+{
+    /// <summary>
+    /// y = (x · inv) · γ with inv = (float)(1 / √(Σx²/d + eps)) in binary64, the squares exact and summed in index
+    /// order: the interpreter's rms_norm (<see cref="NormKernels.RmsNorm"/>) bit for bit. f64 costs the unit one
+    /// adder, divider and square root of double width, and buys exactness where it matters most: every rms_norm
+    /// output is quantized to int8 next, and an f32 sum's last-bit differences flip activation codes.
+    /// </summary>
+    public static void RmsNorm(ReadOnlySpan<float> x, ReadOnlySpan<float> gamma, double eps, Span<float> y) =>
+        NormKernels.RmsNorm(x, gamma, 1, x.Length, eps).CopyTo(y);
+
+    /// <summary>x · (1 / (1 + e^−x)).</summary>
+    public static float Silu(float x) => x * (1f / (1f + Fp32Exp.Exp(-x)));
+
+    /// <summary>Rotate-half rope of one head's row from its position's cosines and sines.</summary>
+    public static void Rope(ReadOnlySpan<float> x, ReadOnlySpan<float> cos, ReadOnlySpan<float> sin, Span<float> y)
+    {
+        int half = x.Length / 2;
+        for (int i = 0; i < half; i++)
+        {
+            float a = x[i], b = x[half + i];
+            y[i] = a * cos[i] - b * sin[i];
+            y[half + i] = b * cos[i] + a * sin[i];
+        }
+    }
+
+    /// <summary>
+    /// One KV tile of the online softmax for one (token, head) row: the scores become scale · score, the running max
+    /// m and sum l take the tile in, the scores are replaced by p = e^(s − m), and the output accumulated so far is
+    /// rescaled by e^(m_old − m) (or cleared on the first tile), ready for the matrix engine to add Σ p·v.
+    /// </summary>
+    public static void SoftmaxTile(Span<float> scores, float scale, ref float max, ref float sum, Span<float> output, bool first)
+    {
+        if (first)
+        {
+            max = float.NegativeInfinity;
+            sum = 0f;
+        }
+        float tileMax = float.NegativeInfinity;
+        for (int j = 0; j < scores.Length; j++)
+        {
+            scores[j] *= scale;
+            tileMax = MathF.Max(tileMax, scores[j]);
+        }
+        float newMax = MathF.Max(max, tileMax);
+        float correction = first ? 0f : Fp32Exp.Exp(max - newMax);
+        float total = sum * correction;
+        for (int j = 0; j < scores.Length; j++)
+        {
+            scores[j] = Fp32Exp.Exp(scores[j] - newMax);
+            total += scores[j];
+        }
+        for (int d = 0; d < output.Length; d++) output[d] = first ? 0f : output[d] * correction;
+        max = newMax;
+        sum = total;
+    }
+
+    /// <summary>The attention output row divided by its softmax sum.</summary>
+    public static void SoftmaxFinish(Span<float> output, float sum)
+    {
+        for (int d = 0; d < output.Length; d++) output[d] /= sum;
+    }
+}

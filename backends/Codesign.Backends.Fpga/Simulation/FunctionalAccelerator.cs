@@ -1,0 +1,275 @@
+using System.Runtime.InteropServices;
+using Codesign.Backends.Fpga.Compilation;
+using Codesign.Backends.Fpga.Isa;
+using Codesign.Backends.Fpga.Numerics;
+using Codesign.IR.Diagnostics;
+using Codesign.IR.Quantization;
+using Codesign.IR.Semantics;
+using Codesign.IR.Types;
+
+namespace Codesign.Backends.Fpga.Simulation;
+
+/// <summary>
+/// The accelerator at the level of its instruction set: executes a program on external memory and the on-chip
+/// buffers, one instruction after another, with the arithmetic of the hardware's units — the integer matrix engine
+/// and its dequantization (<see cref="QMatMulKernel.IntegerGroupAccumulate"/>, which the chain and group_dequant
+/// match bit for bit), <see cref="Fp32Dot"/> for attention and f32 weights, <see cref="SfuArithmetic"/> for the
+/// special-function unit. It is the golden model of the whole-accelerator RTL and the reference the performance
+/// model's cycle counts are checked on. An access outside a memory is a fault naming the instruction.
+/// </summary>
+public sealed class FunctionalAccelerator : IAcceleratorDevice
+{
+    private readonly byte[] _external;
+    private readonly byte[] _activations;
+    private readonly byte[] _keys;
+    private readonly byte[] _values;
+    private readonly byte[] _parameters;
+    private int _index;
+    private Instruction _current;
+    private bool _running;
+
+    public FunctionalAccelerator(long externalBytes, OnChipBuffers buffers)
+    {
+        if (externalBytes < 0 || externalBytes > Array.MaxLength)
+            throw new CodesignException($"fpga-sim: {externalBytes} bytes of external memory do not fit the functional model");
+        _external = new byte[externalBytes];
+        _activations = new byte[(long)buffers.ActivationUnits * FpgaMemoryPlan.Unit];
+        _keys = new byte[(long)buffers.KvUnits * FpgaMemoryPlan.Unit];
+        _values = new byte[(long)buffers.KvUnits * FpgaMemoryPlan.Unit];
+        _parameters = new byte[(long)buffers.ParameterUnits * FpgaMemoryPlan.Unit];
+    }
+
+    public long ExternalBytes => _external.Length;
+
+    public void Write(long address, ReadOnlySpan<byte> data) => data.CopyTo(Slice(_external, "external memory", address, data.Length));
+
+    public void Read(long address, Span<byte> data) => Slice(_external, "external memory", address, data.Length).CopyTo(data);
+
+    public void Dispose() { }
+
+    public AcceleratorRun Run(IReadOnlyList<Instruction> program)
+    {
+        var executed = new Dictionary<Opcode, int>();
+        _running = true;
+        try
+        {
+            for (_index = 0; ; _index++)
+            {
+                if (_index == program.Count) throw new CodesignException($"fpga-sim: the program of {program.Count} instructions has no END");
+                _current = program[_index];
+                if (_current.Op == Opcode.End) break;
+                if (InstructionCompiler.IsEmptyTile(_current)) continue;
+                Execute(_current);
+                executed[_current.Op] = executed.GetValueOrDefault(_current.Op) + 1;
+            }
+        }
+        finally
+        {
+            _running = false;
+        }
+        return new AcceleratorRun(executed, 0);
+    }
+
+    private CodesignException Fault(string message) => new($"fpga-sim: instruction {_index} ({_current}): {message}");
+
+    private Span<byte> Slice(byte[] memory, string name, long address, long bytes)
+    {
+        if (address < 0 || bytes < 0 || address + bytes > memory.Length)
+            throw _running
+                ? Fault($"{bytes} bytes at byte {address} are outside the {memory.Length}-byte {name}")
+                : new CodesignException($"fpga-sim: {bytes} bytes at byte {address} are outside the {memory.Length}-byte {name}");
+        return memory.AsSpan((int)address, (int)bytes);
+    }
+
+    private Span<float> Floats(byte[] memory, string name, long unit, long count) =>
+        MemoryMarshal.Cast<byte, float>(Slice(memory, name, unit * FpgaMemoryPlan.Unit, count * 4));
+
+    private Span<float> Act(long unit, long count) => Floats(_activations, "activation buffer", unit, count);
+
+    private byte[] Buffer(byte function, out string name)
+    {
+        (var buffer, name) = (OnChipBuffer)function switch
+        {
+            OnChipBuffer.Activations => (_activations, "activation buffer"),
+            OnChipBuffer.Keys => (_keys, "key buffer"),
+            OnChipBuffer.Values => (_values, "value buffer"),
+            OnChipBuffer.Parameters => (_parameters, "parameter buffer"),
+            var b => throw Fault($"the accelerator has no {b} buffer"),
+        };
+        return buffer;
+    }
+
+    private static int Hi(uint word) => (int)(word >> 16);
+    private static int Lo(uint word) => (int)(word & 0xffff);
+
+    private void Execute(Instruction i)
+    {
+        switch (i.Op)
+        {
+            case Opcode.Load:
+            {
+                var buffer = Buffer(i.Function, out var name);
+                Slice(_external, "external memory", (long)i.A * FpgaMemoryPlan.Unit, i.C).CopyTo(Slice(buffer, name, (long)i.B * FpgaMemoryPlan.Unit, i.C));
+                return;
+            }
+            case Opcode.Store:
+            {
+                var buffer = Buffer(i.Function, out var name);
+                Slice(buffer, name, (long)i.B * FpgaMemoryPlan.Unit, i.C).CopyTo(Slice(_external, "external memory", (long)i.A * FpgaMemoryPlan.Unit, i.C));
+                return;
+            }
+            case Opcode.Gather:
+            {
+                var ids = MemoryMarshal.Cast<byte, int>(Slice(_activations, "activation buffer", (long)Hi(i.D) * FpgaMemoryPlan.Unit, (long)i.C * 4));
+                for (int r = 0; r < i.C; r++)
+                {
+                    long row = (long)i.A * FpgaMemoryPlan.Unit + (long)(uint)ids[r] * i.B;
+                    Slice(_external, "external memory", row, i.B).CopyTo(Slice(_activations, "activation buffer", (long)Lo(i.D) * FpgaMemoryPlan.Unit + (long)r * i.B, i.B));
+                }
+                return;
+            }
+            case Opcode.MatVec or Opcode.MatMat:
+                Matrix(i);
+                return;
+            case Opcode.Sfu:
+                Sfu(i);
+                return;
+            case Opcode.Sync:
+                return; // in order: every unit is idle when the next instruction starts
+            default:
+                throw Fault("not an executable instruction");
+        }
+    }
+
+    private void Matrix(Instruction i)
+    {
+        int n = Hi(i.B), k = Lo(i.B), m = Hi(i.C), input = Hi(i.D), output = Lo(i.D);
+        if ((i.Function & (MatrixFormat.AttentionScores | MatrixFormat.AttentionOutput)) != 0)
+        {
+            Attention(i, n, k, m, input, output);
+            return;
+        }
+        if ((i.Function & MatrixFormat.Sparse) != 0) throw Fault("N:M-sparse weights are not executed yet");
+        int bits = MatrixFormat.WeightBits(i.Function);
+        var x = Act(input, (long)m * k);
+        var y = Act(output, (long)m * n);
+        long weights = (long)i.A * FpgaMemoryPlan.Unit;
+        if (bits == 0)
+        {
+            var w = MemoryMarshal.Cast<byte, float>(Slice(_external, "external memory", weights, (long)n * k * 4));
+            var result = new float[m * n];
+            for (int r = 0; r < m; r++)
+                for (int j = 0; j < n; j++)
+                    result[r * n + j] = Fp32Dot.Dot(x.Slice(r * k, k), w.Slice(j * k, k));
+            result.CopyTo(y);
+            return;
+        }
+        int group = Lo(i.C);
+        if (group < 1) throw Fault("a group of 0 weights");
+        var scheme = QuantScheme.Create(bits, group >= k ? 0 : group, (i.Layout & MatrixLayout.Asymmetric) == 0,
+            (i.Layout & MatrixLayout.ScalesF16) != 0 ? DType.F16 : (i.Layout & MatrixLayout.ScalesBF16) != 0 ? DType.BF16 : DType.F32,
+            ternary: (i.Layout & MatrixLayout.Ternary) != 0);
+        var layout = new QuantizedLayout(scheme, n, k);
+        var matrix = QuantizedMatrix.Unpack(scheme, n, k, Slice(_external, "external memory", weights, layout.TotalBytes));
+        QMatMulKernel.IntegerGroupAccumulate(x.ToArray(), matrix, m, 8).CopyTo(y);
+    }
+
+    /// <summary>Scores of a key tile (row stride n) or the output's Σ p·v over a value tile, for m = 1 token's heads.</summary>
+    private void Attention(Instruction i, int n, int k, int m, int input, int output)
+    {
+        if (m != 1) throw Fault("attention over a chunk of tokens (a causal mask inside the tile) is not executed yet");
+        int kvHeads = Hi(i.A), tile = Lo(i.A), heads = Lo(i.C);
+        if (kvHeads < 1 || heads % kvHeads != 0) throw Fault($"{heads} heads over {kvHeads} kv heads");
+        int group = heads / kvHeads;
+        if ((i.Function & MatrixFormat.AttentionScores) != 0)
+        {
+            int headDim = k, keysInTile = n, row = kvHeads * headDim;
+            var q = Act(input, (long)heads * headDim);
+            var scores = Act(output, (long)heads * keysInTile);
+            var keys = Floats(_keys, "key buffer", tile, (long)keysInTile * row);
+            for (int h = 0; h < heads; h++)
+                for (int j = 0; j < keysInTile; j++)
+                    scores[h * keysInTile + j] = Fp32Dot.Dot(q.Slice(h * headDim, headDim), keys.Slice(j * row + h / group * headDim, headDim));
+        }
+        else
+        {
+            int headDim = n, valuesInTile = k, row = kvHeads * headDim;
+            var p = Act(input, (long)heads * valuesInTile);
+            var o = Act(output, (long)heads * headDim);
+            var values = Floats(_values, "value buffer", tile, (long)valuesInTile * row);
+            for (int h = 0; h < heads; h++)
+                for (int d = 0; d < headDim; d++)
+                    o[h * headDim + d] += Fp32Dot.DotStrided(p.Slice(h * valuesInTile, valuesInTile), values[(h / group * headDim + d)..], row);
+        }
+    }
+
+    private void Sfu(Instruction i)
+    {
+        int rows = checked((int)i.B), src = Hi(i.C), src2 = Lo(i.C), param = Hi(i.D), dst = Lo(i.D);
+        switch ((SfuFunction)i.Function)
+        {
+            case SfuFunction.RmsNorm:
+            {
+                int d = checked((int)i.A);
+                var gamma = Floats(_parameters, "parameter buffer", param, d);
+                double eps = BitConverter.ToDouble(Slice(_parameters, "parameter buffer", (param + FpgaMemoryPlan.UnitsOf(d * 4L)) * FpgaMemoryPlan.Unit, 8));
+                var x = Act(src, (long)rows * d).ToArray();
+                var y = Act(dst, (long)rows * d);
+                for (int r = 0; r < rows; r++) SfuArithmetic.RmsNorm(x.AsSpan(r * d, d), gamma, eps, y.Slice(r * d, d));
+                return;
+            }
+            case SfuFunction.Rope:
+            {
+                int d = checked((int)i.A), heads = src2, half = d / 2;
+                if (heads < 1 || rows % heads != 0) throw Fault($"{rows} rows of {heads} heads per token");
+                var table = Floats(_parameters, "parameter buffer", param, (long)rows / heads * d);
+                var x = Act(src, (long)rows * d).ToArray();
+                var y = Act(dst, (long)rows * d);
+                for (int r = 0; r < rows; r++)
+                {
+                    var cosSin = table.Slice(r / heads * d, d);
+                    SfuArithmetic.Rope(x.AsSpan(r * d, d), cosSin[..half], cosSin[half..], y.Slice(r * d, d));
+                }
+                return;
+            }
+            case SfuFunction.Silu or SfuFunction.Add or SfuFunction.Multiply:
+            {
+                long count = (long)rows * i.A;
+                var a = Act(src, count).ToArray();
+                var b = (SfuFunction)i.Function == SfuFunction.Silu ? null : Act(src2, count).ToArray();
+                var y = Act(dst, count);
+                for (int e = 0; e < count; e++)
+                    y[e] = (SfuFunction)i.Function switch
+                    {
+                        SfuFunction.Silu => SfuArithmetic.Silu(a[e]),
+                        SfuFunction.Add => a[e] + b![e],
+                        _ => a[e] * b![e],
+                    };
+                return;
+            }
+            case SfuFunction.SoftmaxTile:
+            {
+                int keys = Lo(i.A), headDim = (int)(i.A >> 17);
+                bool first = (i.A >> 16 & 1) != 0;
+                float scale = Floats(_parameters, "parameter buffer", param, 1)[0];
+                var scores = Act(src, (long)rows * keys);
+                var output = Act(src2, (long)rows * headDim);
+                var state = Act(dst, (long)rows * 2);
+                for (int r = 0; r < rows; r++)
+                    SfuArithmetic.SoftmaxTile(scores.Slice(r * keys, keys), scale, ref state[2 * r], ref state[2 * r + 1], output.Slice(r * headDim, headDim), first);
+                return;
+            }
+            case SfuFunction.SoftmaxFinish:
+            {
+                int headDim = checked((int)i.A);
+                var state = Act(src2, (long)rows * 2);
+                var output = Act(dst, (long)rows * headDim);
+                if (src != dst) Act(src, (long)rows * headDim).CopyTo(output);
+                for (int r = 0; r < rows; r++) SfuArithmetic.SoftmaxFinish(output.Slice(r * headDim, headDim), state[2 * r + 1]);
+                return;
+            }
+            default:
+                throw Fault($"unknown sfu function {i.Function}");
+        }
+    }
+}

@@ -1,0 +1,19 @@
+using Codesign.Backends.Fpga.Isa;
+
+namespace Codesign.Backends.Fpga.Simulation;
+
+/// <summary>
+/// What the host sees of an accelerator: its external memory, and a way to run an instruction stream to its END.
+/// The functional model (<see cref="FunctionalAccelerator"/>) and the Verilated RTL both implement it, so the same
+/// host code drives either and their memories can be compared.
+/// </summary>
+public interface IAcceleratorDevice : IDisposable
+{
+    long ExternalBytes { get; }
+    void Write(long address, ReadOnlySpan<byte> data);
+    void Read(long address, Span<byte> data);
+    AcceleratorRun Run(IReadOnlyList<Instruction> program);
+}
+
+/// <summary>What one run took: instructions executed per opcode (empty KV tiles skipped) and, where the device counts them, cycles.</summary>
+public sealed record AcceleratorRun(IReadOnlyDictionary<Opcode, int> Executed, long Cycles);
