@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Codesign.Backends.Fpga.Numerics;
 using Codesign.Backends.Fpga.Rtl;
 using Codesign.Backends.Fpga.Verification;
 using Codesign.Testing;
@@ -21,6 +22,7 @@ public class FloatUnitTests : RequiresVerilator
     {
         var rtl = GroupDequantRtl.Render();
         rtl.Remove("group_dequant.sv");
+        rtl["fp32_exp.sv"] = Fp32ExpRtl.Render();
         rtl["fp32_ops_top.sv"] = File.ReadAllText(Testbench("fp32_ops_top.sv"));
         string exe = Verilator.Build(rtl, [Testbench("fp32_ops_tb.cpp")], "fp32_ops_top");
         var input = new StringBuilder();
@@ -72,6 +74,32 @@ public class FloatUnitTests : RequiresVerilator
             }
             Assert.That(got[i].ToString("x8", CultureInfo.InvariantCulture), Is.EqualTo(Bits(expected).ToString("x8", CultureInfo.InvariantCulture)),
                 $"op {op} ({(op == 0 ? "mul" : op == 1 ? "add" : "int to float")}): {a:x8} ({Float(a):R}), {b:x8} ({Float(b):R})");
+        }
+    }
+
+    /// <summary>Inputs for the exponential: its whole range, the edges of overflow and underflow, tiny and special values.</summary>
+    private static uint RandomExpOperand(Random r) => r.Next(6) switch
+    {
+        0 => Bits((float)(r.NextDouble() * 240 - 120)),
+        1 => Bits((float)(r.NextDouble() * 20 - 10)),
+        2 => Bits((float)(r.NextDouble() * 2 - 1) * MathF.Pow(2, -r.Next(0, 40))),
+        3 => Bits(new[] { 88.72283f, 88.72284f, 88.7229f, -87.33654f, -103.27893f, -103.9721f, -104f, -126.5f, 127.99f, 128f }[r.Next(10)])
+            + (uint)r.Next(-2, 3),
+        4 => RandomOperand(r),
+        _ => (uint)r.Next(0x3f00_0000, 0x4300_0000) | (r.Next(2) == 0 ? 0u : 0x8000_0000u),
+    };
+
+    [Test]
+    public void Exponential_equals_the_fixed_point_specification_bit_for_bit()
+    {
+        var r = Fresh();
+        var cases = Enumerable.Range(0, 40_000).Select(_ => (3, RandomExpOperand(r), 0u))
+            .Concat(new uint[] { 0, 0x8000_0000, 0x7f80_0000, 0xff80_0000, 0x7fc0_0000, 0xffc0_1234, 1, 0x8000_0001 }.Select(a => (3, a, 0u))).ToList();
+        var got = Simulate(cases);
+        for (int i = 0; i < cases.Count; i++)
+        {
+            uint a = cases[i].Item2;
+            Assert.That(got[i].ToString("x8", CultureInfo.InvariantCulture), Is.EqualTo(Fp32Exp.Exp(a).ToString("x8", CultureInfo.InvariantCulture)), $"exp of {a:x8} ({Float(a):R})");
         }
     }
 }
