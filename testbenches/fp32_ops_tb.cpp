@@ -1,5 +1,5 @@
-// Testbench of the binary32 units (hdl-templates/fp32_mul, fp32_add, int_to_fp32, fp32_exp through testbenches/fp32_ops_top.sv),
-// driven by the NUnit test FloatUnitTests. stdin: lines `op a b` in hex (op 0 mul, 1 add, 2 int-to-float, 3 exp);
+// Testbench of the binary32 units (hdl-templates/fp32_mul, fp32_add, int_to_fp32, fp32_exp, fp32_div through testbenches/fp32_ops_top.sv),
+// driven by the NUnit test FloatUnitTests. stdin: lines `op a b` in hex (op 0 mul, 1 add, 2 int-to-float, 3 exp, 4 div);
 // stdout: y in hex, one line each.
 #include <cstdio>
 #include "Vfp32_ops_top.h"

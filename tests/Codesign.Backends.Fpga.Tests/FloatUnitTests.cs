@@ -23,6 +23,7 @@ public class FloatUnitTests : RequiresVerilator
         var rtl = GroupDequantRtl.Render();
         rtl.Remove("group_dequant.sv");
         rtl["fp32_exp.sv"] = Fp32ExpRtl.Render();
+        rtl["fp32_div.sv"] = RtlTemplates.Render("fp32_div", new Dictionary<string, object> { ["module_name"] = "fp32_div" });
         rtl["fp32_ops_top.sv"] = File.ReadAllText(Testbench("fp32_ops_top.sv"));
         string exe = Verilator.Build(rtl, [Testbench("fp32_ops_tb.cpp")], "fp32_ops_top");
         var input = new StringBuilder();
@@ -38,6 +39,36 @@ public class FloatUnitTests : RequiresVerilator
         2 => (uint)(r.Next(100, 156) << 23) | (uint)r.Next(0, 4) | (r.Next(2) == 0 ? 0u : 0x8000_0000u), // near powers of two
         _ => (uint)r.Next(0, 0x7f80_0000) | (r.Next(2) == 0 ? 0u : 0x8000_0000u),                    // any finite
     };
+
+    [Test]
+    public void Division_equals_csharp_float_division_bit_for_bit()
+    {
+        var r = Fresh();
+        var cases = new List<(int Op, uint A, uint B)>();
+        for (int i = 0; i < 30_000; i++) cases.Add((4, RandomOperand(r), RandomOperand(r)));
+        // Quotients near 1 and exact ones, and the quantizer's x / (max / 127).
+        for (int i = 0; i < 5_000; i++)
+        {
+            uint b = RandomOperand(r);
+            cases.Add((4, b + (uint)r.Next(-2, 3), b));
+            float x = (float)(r.NextDouble() * 2 - 1) * MathF.Pow(2, r.Next(-20, 20));
+            cases.Add((4, Bits(x), Bits(MathF.Abs(x) * (float)(1 + r.NextDouble() * 3) / 127f)));
+            cases.Add((4, Bits((float)r.Next(1, 1 << 24)), Bits((float)r.Next(1, 1 << 12))));
+        }
+        var got = Simulate(cases);
+        for (int i = 0; i < cases.Count; i++)
+        {
+            var (_, a, b) = cases[i];
+            float expected = Float(a) / Float(b);
+            if (float.IsNaN(expected))
+            {
+                Assert.That(got[i], Is.EqualTo(0x7fc0_0000u), $"{a:x8} / {b:x8} is the quiet NaN");
+                continue;
+            }
+            Assert.That(got[i].ToString("x8", CultureInfo.InvariantCulture), Is.EqualTo(Bits(expected).ToString("x8", CultureInfo.InvariantCulture)),
+                $"{a:x8} ({Float(a):R}) / {b:x8} ({Float(b):R})");
+        }
+    }
 
     [Test]
     public void Multiply_add_and_conversion_equal_csharp_float_arithmetic_bit_for_bit()

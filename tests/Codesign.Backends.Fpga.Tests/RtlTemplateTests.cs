@@ -21,6 +21,10 @@ public class RtlTemplateTests : RequiresVerilator
         Assert.That(() => Verilator.Lint(new Dictionary<string, string> { ["fp32_exp.sv"] = Fp32ExpRtl.Render() }, "fp32_exp"), Throws.Nothing);
 
     [Test]
+    public void The_divider_lints_clean() =>
+        Assert.That(() => Verilator.Lint(new Dictionary<string, string> { ["fp32_div.sv"] = RtlTemplates.Render("fp32_div", new Dictionary<string, object> { ["module_name"] = "fp32_div" }) }, "fp32_div"), Throws.Nothing);
+
+    [Test]
     public void Lint_reports_a_warning_as_an_error_naming_the_file() =>
         Assert.That(() => Verilator.Lint(new Dictionary<string, string> { ["bad.sv"] = "module bad (input wire [3:0] a, output wire [1:0] y);\n  assign y = a;\nendmodule\n" }, "bad"),
             Throws.TypeOf<CodesignException>().With.Message.Contain("bad.sv:2").And.Message.Contain("WIDTH"));
