@@ -39,10 +39,9 @@ public sealed class InstructionCompiler
             throw new CodesignException($"fpga: a program for contexts up to {maxContext}; the plan holds 1 to {plan.MaxContext}");
         if (kvTile is < 1 or > 4096) throw new CodesignException($"fpga: KV tile of {kvTile} tokens");
         var compiler = new InstructionCompiler(plan, decode, maxContext, kvTile);
-        int heads = graph.Nodes.Where(n => n.Op is AttentionOp).Select(n => (int)n.Inputs[0].Type.Shape[^2].Size).DefaultIfEmpty(0).Max();
-        long scoreUnits = ScoreUnits(compiler.MaxTokens * heads, kvTile) + StateUnits(compiler.MaxTokens * heads);
-        if (plan.OnChipUnits + scoreUnits > ushort.MaxValue)
-            throw new CodesignException($"fpga: activations and a {kvTile}-token score tile need {(plan.OnChipUnits + scoreUnits) * FpgaMemoryPlan.Unit} bytes on chip; the buffer addresses {(ushort.MaxValue + 1L) * FpgaMemoryPlan.Unit}");
+        long activationUnits = OnChipBuffers.ActivationUnitsFor(graph, plan, compiler.MaxTokens, kvTile);
+        if (activationUnits > ushort.MaxValue)
+            throw new CodesignException($"fpga: activations and a {kvTile}-token score tile need {activationUnits * FpgaMemoryPlan.Unit} bytes on chip; the buffer addresses {(ushort.MaxValue + 1L) * FpgaMemoryPlan.Unit}");
         foreach (var input in graph.Inputs) compiler.LoadInput(input);
         foreach (var node in graph.Nodes) compiler.Lower(node);
         foreach (var output in graph.Outputs) compiler.StoreOutput(output);
@@ -51,12 +50,6 @@ public sealed class InstructionCompiler
     }
 
     private int MaxTokens => _decode ? 1 : _plan.ChunkTokens;
-
-    /// <summary>Units of a score tile: one row of <paramref name="kvTile"/> f32 scores per (token, head).</summary>
-    public static int ScoreUnits(int rows, int kvTile) => checked((int)FpgaMemoryPlan.UnitsOf((long)rows * kvTile * 4));
-
-    /// <summary>Units of the online softmax's state: a running max and sum per (token, head).</summary>
-    public static int StateUnits(int rows) => checked((int)FpgaMemoryPlan.UnitsOf((long)rows * 2 * 4));
 
     private int Emit(Instruction instruction)
     {
@@ -111,7 +104,7 @@ public sealed class InstructionCompiler
             {
                 int hidden = RowElements(node.Outputs[0]);
                 LoadParameters(_plan.External[node.Inputs[1]], hidden * 4);
-                LoadParameters(_plan.Constants.Scalar(node), FpgaMemoryPlan.Unit, checked((int)FpgaMemoryPlan.UnitsOf(hidden * 4L)));
+                LoadParameters(_plan.Constants.Scalar(node), FpgaMemoryPlan.Unit, OnChipBuffers.NormEpsOffset(hidden));
                 EmitSfu(SfuFunction.RmsNorm, hidden, rowsPerToken: 1, Chip(node.Inputs[0]), 0, Chip(node.Outputs[0]), 0);
                 return;
             }
@@ -153,33 +146,19 @@ public sealed class InstructionCompiler
         Patch(i, 2, 0, 32, 0, rowsPerToken, 0, uint.MaxValue);
     }
 
-    /// <summary>The format field of a weight matrix instruction (<see cref="MatrixFormat"/>).</summary>
-    private static byte Format(TensorType w)
-    {
-        var dtype = w.DType;
-        var element = dtype.Sparsity is not null ? dtype.Element! : dtype;
-        int bits = element.Scheme?.Bits ?? 0;
-        return (byte)(bits | (dtype.Sparsity is not null ? MatrixFormat.Sparse : 0));
-    }
-
-    /// <summary>The layout byte of a weight matrix instruction (<see cref="MatrixLayout"/>).</summary>
-    private static byte Layout(TensorType w)
-    {
-        var scheme = (w.DType.Sparsity is not null ? w.DType.Element! : w.DType).Scheme;
-        if (scheme is null) return 0;
-        return (byte)((scheme.Symmetric ? 0 : MatrixLayout.Asymmetric) | (scheme.Ternary ? MatrixLayout.Ternary : 0)
-            | (scheme.ScaleType == DType.F16 ? MatrixLayout.ScalesF16 : scheme.ScaleType == DType.BF16 ? MatrixLayout.ScalesBF16 : 0));
-    }
-
     private void EmitMatrix(Node node)
     {
         var w = node.Inputs[1];
         var shape = w.Type.Shape;
         int n = (int)shape[0].Size, k = (int)shape[1].Size;
-        int group = w.Type.DType.Scheme?.GroupLength(k) ?? (w.Type.DType.Element?.Scheme?.GroupLength(k) ?? k);
-        int i = Emit(new Instruction(_decode ? Opcode.MatVec : Opcode.MatMat, Format(w.Type), Units.Sfu, Units.Matrix,
+        // A sparse weight's element type carries the scheme of its kept codes.
+        bool sparse = w.Type.DType.Sparsity is not null;
+        var scheme = (sparse ? w.Type.DType.Element! : w.Type.DType).Scheme;
+        byte format = (byte)((scheme?.Bits ?? 0) | (sparse ? MatrixFormat.Sparse : 0));
+        int group = scheme?.GroupLength(k) ?? k;
+        int i = Emit(new Instruction(_decode ? Opcode.MatVec : Opcode.MatMat, format, Units.Sfu, Units.Matrix,
             (uint)_plan.External[w], Instruction.Pack16(n, k), Instruction.Pack16(0, Math.Min(group, ushort.MaxValue)),
-            Instruction.Pack16(Chip(node.Inputs[0]), Chip(node.Outputs[0])), Layout(w.Type)));
+            Instruction.Pack16(Chip(node.Inputs[0]), Chip(node.Outputs[0])), MatrixLayout.Of(scheme)));
         Patch(i, 3, 16, 16, 0, 1, 0, ushort.MaxValue); // m = tokens
     }
 
@@ -204,7 +183,7 @@ public sealed class InstructionCompiler
         LoadParameters(_plan.Constants.Scalar(node), FpgaMemoryPlan.Unit); // the scale, for every tile's softmax
 
         int tiles = (_maxContext + _kvTile - 1) / _kvTile;
-        int scores = _plan.OnChipUnits, state = scores + ScoreUnits(MaxTokens * heads, _kvTile), output = Chip(node.Outputs[0]);
+        int scores = _plan.OnChipUnits, state = scores + OnChipBuffers.ScoreUnits(MaxTokens * heads, _kvTile), output = Chip(node.Outputs[0]);
         for (int t = 0; t < tiles; t++)
         {
             int chipTile = t % 2 * _kvTile * rowUnits; // double buffer

@@ -1,3 +1,5 @@
+using Codesign.IR.Types;
+
 namespace Codesign.Backends.Fpga.Isa;
 
 /// <summary>The accelerator's instruction classes (docs/fpga-isa.md), as in FlightLLM: LD, ST, MM/MV, MISC, SYS.</summary>
@@ -90,4 +92,15 @@ public static class MatrixLayout
     /// <summary>Ternary 2-bit codes (0, 1, 2 for −1, 0, +1).</summary>
     public const byte Ternary = 0x08;
     public const byte All = Asymmetric | ScalesF16 | ScalesBF16 | Ternary;
+
+    /// <summary>The layout byte of a scheme (0 for f32 weights).</summary>
+    public static byte Of(QuantScheme? scheme) => scheme is null ? (byte)0
+        : (byte)((scheme.Symmetric ? 0 : Asymmetric) | (scheme.Ternary ? Ternary : 0)
+            | (scheme.ScaleType == DType.F16 ? ScalesF16 : scheme.ScaleType == DType.BF16 ? ScalesBF16 : 0));
+
+    /// <summary>The scheme a matrix instruction's weights are packed in: its bits, group length (a whole row: per channel) and layout byte.</summary>
+    public static QuantScheme Scheme(int bits, int group, int k, byte layout) =>
+        QuantScheme.Create(bits, group >= k ? 0 : group, (layout & Asymmetric) == 0,
+            (layout & ScalesF16) != 0 ? DType.F16 : (layout & ScalesBF16) != 0 ? DType.BF16 : DType.F32,
+            ternary: (layout & Ternary) != 0);
 }

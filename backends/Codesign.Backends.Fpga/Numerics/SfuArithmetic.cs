@@ -23,17 +23,9 @@ public static class SfuArithmetic
     /// <summary>x · (1 / (1 + e^−x)).</summary>
     public static float Silu(float x) => x * (1f / (1f + Fp32Exp.Exp(-x)));
 
-    /// <summary>Rotate-half rope of one head's row from its position's cosines and sines.</summary>
-    public static void Rope(ReadOnlySpan<float> x, ReadOnlySpan<float> cos, ReadOnlySpan<float> sin, Span<float> y)
-    {
-        int half = x.Length / 2;
-        for (int i = 0; i < half; i++)
-        {
-            float a = x[i], b = x[half + i];
-            y[i] = a * cos[i] - b * sin[i];
-            y[half + i] = b * cos[i] + a * sin[i];
-        }
-    }
+    /// <summary>Rotate-half rope of one head's row from its position's cosines and sines: the interpreter's rotation.</summary>
+    public static void Rope(ReadOnlySpan<float> x, ReadOnlySpan<float> cos, ReadOnlySpan<float> sin, Span<float> y) =>
+        RopeKernel.RotateHead(x, cos, sin, y);
 
     /// <summary>
     /// One KV tile of the online softmax for one (token, head) row: the scores become scale · score, the running max

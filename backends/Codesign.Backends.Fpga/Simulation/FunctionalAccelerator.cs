@@ -166,9 +166,7 @@ public sealed class FunctionalAccelerator : IAcceleratorDevice
         }
         int group = Lo(i.C);
         if (group < 1) throw Fault("a group of 0 weights");
-        var scheme = QuantScheme.Create(bits, group >= k ? 0 : group, (i.Layout & MatrixLayout.Asymmetric) == 0,
-            (i.Layout & MatrixLayout.ScalesF16) != 0 ? DType.F16 : (i.Layout & MatrixLayout.ScalesBF16) != 0 ? DType.BF16 : DType.F32,
-            ternary: (i.Layout & MatrixLayout.Ternary) != 0);
+        var scheme = MatrixLayout.Scheme(bits, group, k, i.Layout);
         var layout = new QuantizedLayout(scheme, n, k);
         var matrix = QuantizedMatrix.Unpack(scheme, n, k, Slice(_external, "external memory", weights, layout.TotalBytes));
         QMatMulKernel.IntegerGroupAccumulate(x.ToArray(), matrix, m, 8).CopyTo(y);
@@ -212,7 +210,7 @@ public sealed class FunctionalAccelerator : IAcceleratorDevice
             {
                 int d = checked((int)i.A);
                 var gamma = Floats(_parameters, "parameter buffer", param, d);
-                double eps = BitConverter.ToDouble(Slice(_parameters, "parameter buffer", (param + FpgaMemoryPlan.UnitsOf(d * 4L)) * FpgaMemoryPlan.Unit, 8));
+                double eps = BitConverter.ToDouble(Slice(_parameters, "parameter buffer", ((long)param + OnChipBuffers.NormEpsOffset(d)) * FpgaMemoryPlan.Unit, 8));
                 var x = Act(src, (long)rows * d).ToArray();
                 var y = Act(dst, (long)rows * d);
                 for (int r = 0; r < rows; r++) SfuArithmetic.RmsNorm(x.AsSpan(r * d, d), gamma, eps, y.Slice(r * d, d));

@@ -25,6 +25,18 @@ public static class RopeKernel
         }
     }
 
+    /// <summary>Rotate-half of one head's row: dim i pairs with i + d/2, turned by the position's angles.</summary>
+    public static void RotateHead(ReadOnlySpan<float> x, ReadOnlySpan<float> cos, ReadOnlySpan<float> sin, Span<float> y)
+    {
+        int half = x.Length / 2;
+        for (int i = 0; i < half; i++)
+        {
+            float a = x[i], b = x[half + i];
+            y[i] = a * cos[i] - b * sin[i];
+            y[half + i] = b * cos[i] + a * sin[i];
+        }
+    }
+
     public static float[] Apply(ReadOnlySpan<float> x, ReadOnlySpan<int> positions, int tokens, int heads, int headDim, double theta)
     {
         int half = headDim / 2;
@@ -38,12 +50,7 @@ public static class RopeKernel
             for (int h = 0; h < heads; h++)
             {
                 int o = (s * heads + h) * headDim;
-                for (int i = 0; i < half; i++)
-                {
-                    float a = x[o + i], b = x[o + half + i];
-                    y[o + i] = a * cos[i] - b * sin[i];
-                    y[o + half + i] = b * cos[i] + a * sin[i];
-                }
+                RotateHead(x.Slice(o, headDim), cos, sin, y.AsSpan(o, headDim));
             }
         }
         return y;
