@@ -1,3 +1,4 @@
+using Codesign.Backends.Fpga.Compilation;
 using Codesign.Backends.Fpga.Rtl;
 using Codesign.Backends.Fpga.Verification;
 using Codesign.IR.Diagnostics;
@@ -23,6 +24,10 @@ public class RtlTemplateTests : RequiresVerilator
     [Test]
     public void The_divider_lints_clean() =>
         Assert.That(() => Verilator.Lint(new Dictionary<string, string> { ["fp32_div.sv"] = RtlTemplates.Render("fp32_div", new Dictionary<string, object> { ["module_name"] = "fp32_div" }) }, "fp32_div"), Throws.Nothing);
+
+    [TestCase(1500, 64, 33, 4096), TestCase(1, 1, 1, 1), TestCase(3, 2, 17, 7)]
+    public void The_whole_accelerator_lints_clean(int activationLines, int kvLines, int parameterLines, int programDepth) =>
+        Assert.That(() => Verilator.Lint(new AcceleratorRtl(new(activationLines, kvLines, parameterLines), programDepth).Render(), AcceleratorRtl.Top), Throws.Nothing);
 
     [Test]
     public void Lint_reports_a_warning_as_an_error_naming_the_file() =>

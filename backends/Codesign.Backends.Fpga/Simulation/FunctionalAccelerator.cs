@@ -49,25 +49,23 @@ public sealed class FunctionalAccelerator : IAcceleratorDevice
 
     public AcceleratorRun Run(IReadOnlyList<Instruction> program)
     {
-        var executed = new Dictionary<Opcode, int>();
         _running = true;
         try
         {
             for (_index = 0; ; _index++)
             {
-                if (_index == program.Count) throw new CodesignException($"fpga-sim: the program of {program.Count} instructions has no END");
+                if (_index == program.Count) throw new CodesignException($"fpga-sim: instruction {_index}: the program of {program.Count} instructions has no END");
                 _current = program[_index];
                 if (_current.Op == Opcode.End) break;
                 if (InstructionCompiler.IsEmptyTile(_current)) continue;
                 Execute(_current);
-                executed[_current.Op] = executed.GetValueOrDefault(_current.Op) + 1;
             }
         }
         finally
         {
             _running = false;
         }
-        return new AcceleratorRun(executed, 0);
+        return new AcceleratorRun(AcceleratorRun.Count(program), 0);
     }
 
     private CodesignException Fault(string message) => new($"fpga-sim: instruction {_index} ({_current}): {message}");
@@ -201,6 +199,9 @@ public sealed class FunctionalAccelerator : IAcceleratorDevice
         }
     }
 
+    private static bool Overlaps(long dst, long src, long elements) =>
+        dst != src && dst * 4 < src * 4 + elements && src * 4 < dst * 4 + elements;
+
     private void Sfu(Instruction i)
     {
         int rows = checked((int)i.B), src = Hi(i.C), src2 = Lo(i.C), param = Hi(i.D), dst = Lo(i.D);
@@ -233,6 +234,9 @@ public sealed class FunctionalAccelerator : IAcceleratorDevice
             case SfuFunction.Silu or SfuFunction.Add or SfuFunction.Multiply:
             {
                 long count = (long)rows * i.A;
+                // The unit streams: it reads an element a cycle before writing it, so only an in-place result is defined.
+                if (Overlaps(dst, src, count) || ((SfuFunction)i.Function != SfuFunction.Silu && Overlaps(dst, src2, count)))
+                    throw Fault("the destination overlaps a source at another offset");
                 var a = Act(src, count).ToArray();
                 var b = (SfuFunction)i.Function == SfuFunction.Silu ? null : Act(src2, count).ToArray();
                 var y = Act(dst, count);

@@ -15,5 +15,18 @@ public interface IAcceleratorDevice : IDisposable
     AcceleratorRun Run(IReadOnlyList<Instruction> program);
 }
 
-/// <summary>What one run took: instructions executed per opcode (empty KV tiles skipped) and, where the device counts them, cycles.</summary>
-public sealed record AcceleratorRun(IReadOnlyDictionary<Opcode, int> Executed, long Cycles);
+/// <summary>
+/// What one run took: instructions executed per opcode (empty KV tiles skipped) and, where the device counts them,
+/// cycles in all and per instruction of the program (from its fetch to the next one's).
+/// </summary>
+public sealed record AcceleratorRun(IReadOnlyDictionary<Opcode, int> Executed, long Cycles, IReadOnlyList<long>? InstructionCycles = null)
+{
+    /// <summary>Instructions executed per opcode up to the program's END, empty KV tiles skipped: what every device reports.</summary>
+    public static Dictionary<Opcode, int> Count(IReadOnlyList<Instruction> program)
+    {
+        var executed = new Dictionary<Opcode, int>();
+        foreach (var i in program.TakeWhile(i => i.Op != Opcode.End))
+            if (!Compilation.InstructionCompiler.IsEmptyTile(i)) executed[i.Op] = executed.GetValueOrDefault(i.Op) + 1;
+        return executed;
+    }
+}

@@ -32,15 +32,25 @@ public static class Verilator
     /// files are compiled, headers beside them included) into an executable, or returns the one built before from
     /// the same sources.
     /// </summary>
-    public static string Build(IReadOnlyDictionary<string, string> rtl, IReadOnlyList<string> testbench, string top)
+    public static string Build(IReadOnlyDictionary<string, string> rtl, IReadOnlyList<string> testbench, string top) =>
+        Build(rtl, testbench.ToDictionary(p => Path.GetFileName(p), File.ReadAllText, StringComparer.Ordinal), top, sharedLibrary: false);
+
+    /// <summary>
+    /// Builds <paramref name="rtl"/> with C++ sources (file name to text: a C API over the Verilated model and the
+    /// headers it includes) into a shared library the host loads, or returns the one built before from the same sources.
+    /// </summary>
+    public static string BuildSharedLibrary(IReadOnlyDictionary<string, string> rtl, IReadOnlyDictionary<string, string> sources, string top) =>
+        Build(rtl, sources, top, sharedLibrary: true);
+
+    private static string Build(IReadOnlyDictionary<string, string> rtl, IReadOnlyDictionary<string, string> testbenchTexts, string top, bool sharedLibrary)
     {
-        var testbenchTexts = testbench.ToDictionary(p => Path.GetFileName(p), File.ReadAllText, StringComparer.Ordinal);
-        var hash = new StringBuilder(top);
+        var hash = new StringBuilder(top).Append(sharedLibrary ? "\0lib" : "");
         foreach (var (name, text) in rtl.Concat(testbenchTexts).OrderBy(kv => kv.Key, StringComparer.Ordinal)) hash.Append('\0').Append(name).Append('\0').Append(text);
         string key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(hash.ToString())))[..20];
         string directory = Path.Combine(Path.GetTempPath(), "codesign-verilator", $"{top}-{key}");
-        string exe = Path.Combine(directory, "obj", "V" + top);
-        if (File.Exists(exe)) return exe;
+        string output = sharedLibrary ? $"libV{top}.so" : "V" + top;
+        string built = Path.Combine(directory, "obj", output);
+        if (File.Exists(built)) return built;
 
         string staging = $"{directory}.partial-{Guid.NewGuid():N}";
         Directory.CreateDirectory(staging);
@@ -48,8 +58,11 @@ public static class Verilator
         {
             var files = RtlScratch.WriteFiles(staging, rtl);
             var sources = RtlScratch.WriteFiles(staging, testbenchTexts).Where(f => f.EndsWith(".cpp", StringComparison.Ordinal));
+            // A shared library is Verilator's executable linked with -shared, every object position-independent.
+            string[] library = sharedLibrary ? ["-LDFLAGS", "-shared"] : [];
+            string cflags = (sharedLibrary ? "-fPIC " : "") + $"-O1 -I{staging}";
             var result = ExternalTool.Run(Tool, Package,
-                ["--cc", "--exe", "--build", "-j", "2", "-Wno-fatal", "--top-module", top, "--Mdir", "obj", "-o", "V" + top, "-CFLAGS", $"-O1 -I{staging}", .. files, .. sources],
+                ["--cc", "--exe", "--build", "-j", "2", "-Wno-fatal", "--top-module", top, "--Mdir", "obj", "-o", output, "-CFLAGS", cflags, .. library, .. files, .. sources],
                 BuildLimit, staging);
             if (result.ExitCode != 0)
                 throw new CodesignException($"verilator could not build {top} with {string.Join(", ", testbenchTexts.Keys)}: {Tail(result.Error + result.Output)}");
@@ -57,12 +70,12 @@ public static class Verilator
             {
                 Directory.Move(staging, directory);
             }
-            catch (IOException) when (File.Exists(exe))
+            catch (IOException) when (File.Exists(built))
             {
                 // Another process built the same design meanwhile; its build is as good as ours.
                 Directory.Delete(staging, recursive: true);
             }
-            return exe;
+            return built;
         }
         catch
         {

@@ -1,0 +1,47 @@
+using System.Numerics;
+using Codesign.Backends.Fpga.Compilation;
+using Codesign.IR.Diagnostics;
+
+namespace Codesign.Backends.Fpga.Rtl;
+
+/// <summary>
+/// The whole accelerator (<c>hdl-templates/accelerator.sv.sbn</c> and the blocks it instantiates) rendered for a
+/// set of on-chip buffer sizes and an instruction memory of <paramref name="ProgramDepth"/> instructions: file name
+/// to Verilog, the top module named <see cref="Top"/>.
+/// </summary>
+public sealed record AcceleratorRtl(OnChipBuffers Buffers, int ProgramDepth)
+{
+    public const string Top = "accelerator";
+
+    /// <summary>The largest instruction memory the top accepts; a longer program is split by the host.</summary>
+    public const int MaxProgramDepth = 1 << 20;
+
+    private static readonly string[] FloatUnits = ["fp32_mul", "fp32_add", "fp32_div"];
+
+    public static int AddressBits(int lines) => lines <= 2 ? 1 : BitOperations.Log2((uint)lines - 1) + 1;
+
+    public Dictionary<string, string> Render()
+    {
+        if (ProgramDepth is < 1 or > MaxProgramDepth) throw new CodesignException($"fpga rtl: an instruction memory of {ProgramDepth} instructions (1 to {MaxProgramDepth})");
+        foreach (var (name, lines) in new[] { ("activation", Buffers.ActivationUnits), ("KV", Buffers.KvUnits), ("parameter", Buffers.ParameterUnits) })
+            if (lines < 1) throw new CodesignException($"fpga rtl: the {name} buffer has {lines} lines");
+        var files = FloatUnits.ToDictionary(u => $"{u}.sv", u => RtlTemplates.Render(u, new Dictionary<string, object> { ["module_name"] = u }));
+        files["fp32_exp.sv"] = Fp32ExpRtl.Render();
+        foreach (var block in new[] { "accel_buffer", "accel_dma", "accel_sfu" })
+            files[$"{block}.sv"] = RtlTemplates.Render(block, new Dictionary<string, object> { ["module_name"] = block, ["prefix"] = "" });
+        files[$"{Top}.sv"] = RtlTemplates.Render("accelerator", new Dictionary<string, object>
+        {
+            ["module_name"] = Top,
+            ["prefix"] = "",
+            ["act_lines"] = Buffers.ActivationUnits,
+            ["kv_lines"] = Buffers.KvUnits,
+            ["param_lines"] = Buffers.ParameterUnits,
+            ["act_aw"] = AddressBits(Buffers.ActivationUnits),
+            ["kv_aw"] = AddressBits(Buffers.KvUnits),
+            ["param_aw"] = AddressBits(Buffers.ParameterUnits),
+            ["prog_depth"] = ProgramDepth,
+            ["prog_aw"] = AddressBits(ProgramDepth),
+        });
+        return files;
+    }
+}

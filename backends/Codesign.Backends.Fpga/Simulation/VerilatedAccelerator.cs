@@ -1,0 +1,149 @@
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
+using Codesign.Backends.Fpga.Compilation;
+using Codesign.Backends.Fpga.Isa;
+using Codesign.Backends.Fpga.Rtl;
+using Codesign.Backends.Fpga.Verification;
+using Codesign.IR.Diagnostics;
+
+namespace Codesign.Backends.Fpga.Simulation;
+
+/// <summary>
+/// The generated accelerator RTL (<see cref="AcceleratorRtl"/>) built by Verilator into a shared library with a
+/// small C API (<c>testbenches/accelerator_shell.cpp</c>) and driven cycle by cycle behind an AXI-like memory model:
+/// the same <see cref="IAcceleratorDevice"/> as <see cref="FunctionalAccelerator"/>, with cycle counts. A fault the
+/// RTL raises is an exception naming the instruction, as the functional model's are.
+/// </summary>
+public sealed unsafe class VerilatedAccelerator : IAcceleratorDevice
+{
+    /// <summary>The instruction memory of the default build: a decode step of a 7B-class model fits.</summary>
+    public const int DefaultProgramDepth = 1 << 16;
+
+    private static readonly ConcurrentDictionary<string, Api> Libraries = new(StringComparer.Ordinal);
+    private readonly Api _api;
+    private readonly int _programDepth;
+    private nint _handle;
+
+    private VerilatedAccelerator(Api api, nint handle, long externalBytes, int programDepth)
+    {
+        _api = api;
+        _handle = handle;
+        ExternalBytes = externalBytes;
+        _programDepth = programDepth;
+    }
+
+    /// <summary>Renders and builds (or finds built) the accelerator for <paramref name="buffers"/>, and creates one with that much external memory.</summary>
+    public static VerilatedAccelerator Create(OnChipBuffers buffers, long externalBytes, MemoryPort? port = null, int programDepth = DefaultProgramDepth)
+    {
+        port = (port ?? MemoryPort.Default).Checked();
+        if (externalBytes < 0) throw new CodesignException($"fpga-sim: {externalBytes} bytes of external memory");
+        string library = Build(new AcceleratorRtl(buffers, programDepth));
+        var api = Libraries.GetOrAdd(library, Api.Load);
+        nint handle = api.Create((ulong)externalBytes, (uint)port.LatencyCycles, port.BytesPerCycle);
+        if (handle == 0) throw new CodesignException($"fpga-sim: the simulator could not allocate {externalBytes} bytes of external memory");
+        return new VerilatedAccelerator(api, handle, externalBytes, programDepth);
+    }
+
+    /// <summary>The Verilated shared library of <paramref name="rtl"/> (cached by its sources).</summary>
+    public static string Build(AcceleratorRtl rtl)
+    {
+        var shell = new[] { "accelerator_shell.cpp", "axi_memory_model.h" }.ToDictionary(name => name, ShellSource, StringComparer.Ordinal);
+        return Verilator.BuildSharedLibrary(rtl.Render(), shell, AcceleratorRtl.Top);
+    }
+
+    private static string ShellSource(string name)
+    {
+        using var stream = typeof(VerilatedAccelerator).Assembly.GetManifestResourceStream($"testbenches/{name}")
+            ?? throw new CodesignException($"fpga-sim: testbenches/{name} is not embedded in this build");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+
+    public long ExternalBytes { get; }
+
+    public void Write(long address, ReadOnlySpan<byte> data)
+    {
+        fixed (byte* p = data)
+            if (address < 0 || _api.Write(Handle, (ulong)address, p, (ulong)data.Length) != 0)
+                throw new CodesignException($"fpga-sim: {data.Length} bytes at byte {address} are outside the {ExternalBytes}-byte external memory");
+    }
+
+    public void Read(long address, Span<byte> data)
+    {
+        fixed (byte* p = data)
+            if (address < 0 || _api.Read(Handle, (ulong)address, p, (ulong)data.Length) != 0)
+                throw new CodesignException($"fpga-sim: {data.Length} bytes at byte {address} are outside the {ExternalBytes}-byte external memory");
+    }
+
+    /// <summary>The most cycles a run may take before it is stopped as hung.</summary>
+    public long CycleLimit { get; init; } = 20_000_000_000;
+
+    public AcceleratorRun Run(IReadOnlyList<Instruction> program)
+    {
+        if (program.Count > _programDepth)
+            throw new CodesignException($"fpga-sim: a program of {program.Count} instructions does not fit the {_programDepth}-instruction memory");
+        var words = new uint[program.Count * Instruction.Words];
+        for (int i = 0; i < program.Count; i++) program[i].Encode(words.AsSpan(i * Instruction.Words, Instruction.Words));
+        fixed (uint* w = words) _api.LoadProgram(Handle, w, (uint)program.Count);
+        ulong cycles;
+        uint pc, fault;
+        int status = _api.Run(Handle, (ulong)CycleLimit, &cycles, &pc, &fault);
+        string at = pc < program.Count ? $"instruction {pc} ({program[(int)pc]})" : $"instruction {pc}";
+        if (status == 2) throw new CodesignException($"fpga-sim: the program did not reach END within {CycleLimit} cycles (at {at})");
+        if (status != 0) throw new CodesignException($"fpga-sim: {at}: {FaultMessage(fault, program.Count)}");
+        var perInstruction = new long[program.Count];
+        fixed (long* p = perInstruction) _api.InstructionCycles(Handle, (ulong*)p, (uint)program.Count);
+        return new AcceleratorRun(AcceleratorRun.Count(program), (long)cycles, perInstruction);
+    }
+
+    /// <summary>The RTL's fault codes (hdl-templates/accelerator.sv.sbn), and the memory's refusal.</summary>
+    private static string FaultMessage(uint fault, int count) => fault switch
+    {
+        1 => "not executed by the accelerator RTL yet",
+        2 => "outside an on-chip buffer",
+        3 => "the accelerator has no such buffer",
+        4 => "the RTL gathers rows of whole 16-byte units",
+        5 => "the destination overlaps a source at another offset",
+        6 => $"the program of {count} instructions has no END",
+        16 => "the external memory refused an access outside it",
+        _ => $"fault {fault}",
+    };
+
+    private nint Handle => _handle != 0 ? _handle : throw new ObjectDisposedException(nameof(VerilatedAccelerator));
+
+    public void Dispose()
+    {
+        if (_handle == 0) return;
+        _api.Destroy(_handle);
+        _handle = 0;
+    }
+
+    /// <summary>The C API of a loaded simulator library.</summary>
+    private sealed class Api
+    {
+        public delegate* unmanaged<ulong, uint, double, nint> Create;
+        public delegate* unmanaged<nint, void> Destroy;
+        public delegate* unmanaged<nint, ulong, byte*, ulong, int> Write;
+        public delegate* unmanaged<nint, ulong, byte*, ulong, int> Read;
+        public delegate* unmanaged<nint, uint*, uint, void> LoadProgram;
+        public delegate* unmanaged<nint, ulong, ulong*, uint*, uint*, int> Run;
+        public delegate* unmanaged<nint, ulong*, uint, void> InstructionCycles;
+
+        public static Api Load(string path)
+        {
+            nint library = NativeLibrary.Load(path);
+            nint Export(string name) => NativeLibrary.TryGetExport(library, name, out var f) ? f
+                : throw new CodesignException($"fpga-sim: {path} does not export {name}");
+            return new Api
+            {
+                Create = (delegate* unmanaged<ulong, uint, double, nint>)Export("codesign_accel_create"),
+                Destroy = (delegate* unmanaged<nint, void>)Export("codesign_accel_destroy"),
+                Write = (delegate* unmanaged<nint, ulong, byte*, ulong, int>)Export("codesign_accel_write"),
+                Read = (delegate* unmanaged<nint, ulong, byte*, ulong, int>)Export("codesign_accel_read"),
+                LoadProgram = (delegate* unmanaged<nint, uint*, uint, void>)Export("codesign_accel_load_program"),
+                Run = (delegate* unmanaged<nint, ulong, ulong*, uint*, uint*, int>)Export("codesign_accel_run"),
+                InstructionCycles = (delegate* unmanaged<nint, ulong*, uint, void>)Export("codesign_accel_instruction_cycles"),
+            };
+        }
+    }
+}

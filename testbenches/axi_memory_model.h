@@ -1,0 +1,101 @@
+// The external memory behind the accelerator's AXI-like port, for simulation: a byte array with a fixed latency
+// (cycles from an accepted read request to its first beat, and from a write's last beat to its response) and a
+// bandwidth in bytes per cycle (at most one 16-byte beat per cycle). One read and one write request may be in
+// flight. A request outside the memory stops the simulation with an error, as an AXI slave error would.
+#pragma once
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+struct AxiMemoryModel {
+    static constexpr int Beat = 16;
+
+    std::vector<uint8_t> bytes;
+    uint32_t latency;
+    double bytes_per_cycle;
+    bool error = false;
+
+    // A read or write burst in flight.
+    struct Burst {
+        bool busy = false;
+        uint64_t addr = 0;
+        uint32_t total = 0, done = 0;  // bytes requested, beats moved so far
+        uint32_t wait = 0;             // cycles before data may move (or the response may leave)
+        double credit = 0;             // bytes the bandwidth allows to move now
+        uint32_t beats() const { return (total + Beat - 1) / Beat; }
+    } rd, wr;
+
+    AxiMemoryModel(uint64_t size, uint32_t latency, double bytes_per_cycle)
+        : bytes(size), latency(latency), bytes_per_cycle(bytes_per_cycle) {}
+
+    // Forgets the bursts in flight and the error (the accelerator is being reset); the contents stay.
+    void reset() {
+        rd = Burst();
+        wr = Burst();
+        error = false;
+    }
+
+    bool in_range(uint64_t addr, uint64_t n) const { return addr <= bytes.size() && n <= bytes.size() - addr; }
+
+    // What the memory drives this cycle.
+    bool rd_req_ready() const { return !rd.busy; }
+    bool rd_valid() const { return rd.busy && rd.wait == 0 && rd.credit >= Beat; }
+    void rd_data(uint32_t* words) const {
+        uint8_t beat[Beat] = {0};
+        uint64_t at = rd.addr + uint64_t(rd.done) * Beat;
+        uint32_t n = rd.total - rd.done * Beat < Beat ? rd.total - rd.done * Beat : Beat;
+        std::memcpy(beat, &bytes[at], n);
+        std::memcpy(words, beat, Beat);
+    }
+    bool wr_req_ready() const { return !wr.busy; }
+    bool wr_ready() const { return wr.busy && wr.done < wr.beats() && wr.credit >= Beat; }
+    bool wr_resp() const { return wr.busy && wr.done == wr.beats() && wr.wait == 0; }
+
+    static void start(Burst& b, uint64_t addr, uint32_t total, uint32_t wait) {
+        b.busy = true;
+        b.addr = addr;
+        b.total = total;
+        b.done = 0;
+        b.wait = wait;
+        b.credit = Beat;
+    }
+
+    // What happened at the clock edge: the handshakes the accelerator completed, then one cycle of time.
+    void edge(bool rd_req, uint64_t rd_addr, uint32_t rd_bytes, bool rd_beat,
+              bool wr_req, uint64_t wr_addr, uint32_t wr_bytes, bool wr_beat, const uint32_t* wr_words, uint32_t wr_strb, bool wr_resp_taken) {
+        if (rd_beat) {
+            rd.credit -= Beat;
+            if (++rd.done == rd.beats()) rd.busy = false;
+        }
+        if (wr_beat) {
+            uint8_t beat[Beat];
+            std::memcpy(beat, wr_words, Beat);
+            uint64_t at = wr.addr + uint64_t(wr.done) * Beat;
+            for (int i = 0; i < Beat; i++)
+                if ((wr_strb >> i) & 1) {
+                    if (at + i >= wr.addr + wr.total) { error = true; break; }  // a strobe past the request
+                    bytes[at + i] = beat[i];
+                }
+            wr.credit -= Beat;
+            if (++wr.done == wr.beats()) wr.wait = latency;
+        }
+        if (wr_resp_taken) wr.busy = false;
+        tick(rd);
+        tick(wr);
+        if (rd_req) {
+            if (!in_range(rd_addr, rd_bytes)) error = true;
+            else start(rd, rd_addr, rd_bytes, latency);
+        }
+        if (wr_req) {
+            if (!in_range(wr_addr, wr_bytes)) error = true;
+            else start(wr, wr_addr, wr_bytes, 0);
+        }
+    }
+
+    void tick(Burst& b) {
+        if (!b.busy) return;
+        if (b.wait > 0) { b.wait--; return; }
+        b.credit += bytes_per_cycle;
+        if (b.credit > Beat) b.credit = Beat;
+    }
+};
