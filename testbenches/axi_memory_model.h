@@ -95,7 +95,8 @@ struct AxiMemoryModel {
     void tick(Burst& b) {
         if (!b.busy) return;
         if (b.wait > 0) { b.wait--; return; }
+        // A token bucket: credit left over after a beat is kept, so a rate below a beat per cycle averages out exactly.
         b.credit += bytes_per_cycle;
-        if (b.credit > Beat) b.credit = Beat;
+        if (b.credit > Beat + bytes_per_cycle) b.credit = Beat + bytes_per_cycle;
     }
 };

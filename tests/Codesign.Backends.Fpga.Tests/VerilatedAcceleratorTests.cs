@@ -15,8 +15,8 @@ namespace Codesign.Backends.Fpga.Tests;
 public class VerilatedAcceleratorTests : RequiresVerilator
 {
     // Odd sizes: no buffer is a power of two of lines.
-    private static readonly OnChipBuffers Buffers = new(61, 10, 7);
-    private const long ExternalBytes = 6008;
+    internal static readonly OnChipBuffers Buffers = new(61, 10, 7);
+    internal const long ExternalBytes = 6008;
 
     private static Instruction Load(OnChipBuffer buffer, long extUnit, long chipUnit, long bytes, Units wait = Units.None) =>
         new(Opcode.Load, (byte)buffer, wait, Units.None, (uint)extUnit, (uint)chipUnit, (uint)bytes, 0);
@@ -30,7 +30,7 @@ public class VerilatedAcceleratorTests : RequiresVerilator
     private static readonly Instruction End = new(Opcode.End, 0, Units.None, Units.None, 0, 0, 0, 0);
 
     /// <summary>Random floats, then the ids of a gather, then its table, then room for the outputs.</summary>
-    private static byte[] RandomExternal(Random r, int tableRows)
+    internal static byte[] RandomExternal(Random r, int tableRows)
     {
         var bytes = new byte[ExternalBytes];
         var floats = RandomTensors.RandomFloats(r, 512, spread: 8);
@@ -43,7 +43,7 @@ public class VerilatedAcceleratorTests : RequiresVerilator
 
     private static bool Overlaps(int dst, int src, int elements) => dst != src && dst * 4 < src * 4 + elements && src * 4 < dst * 4 + elements;
 
-    private static List<Instruction> RandomProgram(Random r)
+    internal static List<Instruction> RandomProgram(Random r)
     {
         var program = new List<Instruction>
         {
