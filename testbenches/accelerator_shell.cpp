@@ -45,6 +45,7 @@ struct Simulator {
         top->wr_resp = wr_resp;
         top->clk = 0;
         top->eval();
+        bool rd_beat = rd_valid && top->rd_ready;
         bool rd_req = top->rd_req_valid && top->rd_req_ready;
         uint64_t rd_addr = top->rd_req_addr;
         uint32_t rd_bytes = top->rd_req_bytes;
@@ -57,7 +58,7 @@ struct Simulator {
         uint32_t wr_strb = top->wr_strb;
         top->clk = 1;
         top->eval();
-        memory.edge(rd_req, rd_addr, rd_bytes, rd_valid, wr_req, wr_addr, wr_bytes, wr_beat, wr_words, wr_strb, wr_resp);
+        memory.edge(rd_req, rd_addr, rd_bytes, rd_beat, wr_req, wr_addr, wr_bytes, wr_beat, wr_words, wr_strb, wr_resp);
     }
 };
 

@@ -7,27 +7,34 @@ namespace Codesign.Backends.Fpga.Rtl;
 /// <summary>
 /// The whole accelerator (<c>hdl-templates/accelerator.sv.sbn</c> and the blocks it instantiates) rendered for a
 /// set of on-chip buffer sizes and an instruction memory of <paramref name="ProgramDepth"/> instructions: file name
-/// to Verilog, the top module named <see cref="Top"/>.
+/// to Verilog, the top module named <see cref="Top"/>. The matrix engine holds one activation row of int8 codes
+/// (at most as many as the activation buffer holds words) and <paramref name="ScaleEntries"/> group scales, which
+/// bounds the weight rows it streams per burst.
 /// </summary>
-public sealed record AcceleratorRtl(OnChipBuffers Buffers, int ProgramDepth)
+public sealed record AcceleratorRtl(OnChipBuffers Buffers, int ProgramDepth, int ScaleEntries = 1024)
 {
+    /// <summary>The matrix engine's activation-code buffer: a row of K codes, K at most 65535 (a 16-bit field).</summary>
+    public int CodeWords => Math.Clamp(Buffers.ActivationUnits * 4, 2, ushort.MaxValue);
+
     public const string Top = "accelerator";
 
     /// <summary>The largest instruction memory the top accepts; a longer program is split by the host.</summary>
     public const int MaxProgramDepth = 1 << 20;
 
-    private static readonly string[] FloatUnits = ["fp32_mul", "fp32_add", "fp32_div"];
+    private static readonly string[] Blocks = ["fp32_mul", "fp32_add", "fp32_div", "int_to_fp32", "f16_to_f32", "fp32_to_int8"];
 
     public static int AddressBits(int lines) => lines <= 2 ? 1 : BitOperations.Log2((uint)lines - 1) + 1;
 
     public Dictionary<string, string> Render()
     {
         if (ProgramDepth is < 1 or > MaxProgramDepth) throw new CodesignException($"fpga rtl: an instruction memory of {ProgramDepth} instructions (1 to {MaxProgramDepth})");
+        if (ScaleEntries is < 2 or > 1 << 20) throw new CodesignException($"fpga rtl: a scale buffer of {ScaleEntries} entries (2 to {1 << 20})");
         foreach (var (name, lines) in new[] { ("activation", Buffers.ActivationUnits), ("KV", Buffers.KvUnits), ("parameter", Buffers.ParameterUnits) })
             if (lines < 1) throw new CodesignException($"fpga rtl: the {name} buffer has {lines} lines");
-        var files = FloatUnits.ToDictionary(u => $"{u}.sv", u => RtlTemplates.Render(u, new Dictionary<string, object> { ["module_name"] = u }));
+        var files = Blocks.ToDictionary(u => $"{u}.sv", u => RtlTemplates.Render(u, new Dictionary<string, object> { ["module_name"] = u }));
         files["fp32_exp.sv"] = Fp32ExpRtl.Render();
-        foreach (var block in new[] { "accel_buffer", "accel_dma", "accel_sfu" })
+        files["mpe_chain.sv"] = new MpeChainConfig().Render();
+        foreach (var block in new[] { "accel_buffer", "accel_dma", "accel_sfu", "accel_matrix", "group_dequant" })
             files[$"{block}.sv"] = RtlTemplates.Render(block, new Dictionary<string, object> { ["module_name"] = block, ["prefix"] = "" });
         files[$"{Top}.sv"] = RtlTemplates.Render("accelerator", new Dictionary<string, object>
         {
@@ -41,6 +48,8 @@ public sealed record AcceleratorRtl(OnChipBuffers Buffers, int ProgramDepth)
             ["param_aw"] = AddressBits(Buffers.ParameterUnits),
             ["prog_depth"] = ProgramDepth,
             ["prog_aw"] = AddressBits(ProgramDepth),
+            ["code_words"] = CodeWords,
+            ["scale_entries"] = ScaleEntries,
         });
         return files;
     }

@@ -164,6 +164,9 @@ public sealed class FunctionalAccelerator : IAcceleratorDevice
         }
         int group = Lo(i.C);
         if (group < 1) throw Fault("a group of 0 weights");
+        // The engine quantizes an activation row and then streams its outputs: they may not overwrite the input.
+        if (output * 4L < input * 4L + (long)m * k && input * 4L < output * 4L + (long)m * n)
+            throw Fault("the destination overlaps a source");
         var scheme = MatrixLayout.Scheme(bits, group, k, i.Layout);
         var layout = new QuantizedLayout(scheme, n, k);
         var matrix = QuantizedMatrix.Unpack(scheme, n, k, Slice(_external, "external memory", weights, layout.TotalBytes));

@@ -33,15 +33,18 @@ public sealed unsafe class VerilatedAccelerator : IAcceleratorDevice
     }
 
     /// <summary>Renders and builds (or finds built) the accelerator for <paramref name="buffers"/>, and creates one with that much external memory.</summary>
-    public static VerilatedAccelerator Create(OnChipBuffers buffers, long externalBytes, MemoryPort? port = null, int programDepth = DefaultProgramDepth)
+    public static VerilatedAccelerator Create(OnChipBuffers buffers, long externalBytes, MemoryPort? port = null) =>
+        Create(new AcceleratorRtl(buffers, DefaultProgramDepth), externalBytes, port);
+
+    /// <summary>Builds (or finds built) the accelerator <paramref name="rtl"/> describes, and creates one with that much external memory.</summary>
+    public static VerilatedAccelerator Create(AcceleratorRtl rtl, long externalBytes, MemoryPort? port = null)
     {
         port = (port ?? MemoryPort.Default).Checked();
         if (externalBytes < 0) throw new CodesignException($"fpga-sim: {externalBytes} bytes of external memory");
-        string library = Build(new AcceleratorRtl(buffers, programDepth));
-        var api = Libraries.GetOrAdd(library, Api.Load);
+        var api = Libraries.GetOrAdd(Build(rtl), Api.Load);
         nint handle = api.Create((ulong)externalBytes, (uint)port.LatencyCycles, port.BytesPerCycle);
         if (handle == 0) throw new CodesignException($"fpga-sim: the simulator could not allocate {externalBytes} bytes of external memory");
-        return new VerilatedAccelerator(api, handle, externalBytes, programDepth);
+        return new VerilatedAccelerator(api, handle, externalBytes, rtl.ProgramDepth);
     }
 
     /// <summary>The Verilated shared library of <paramref name="rtl"/> (cached by its sources).</summary>
@@ -76,7 +79,7 @@ public sealed unsafe class VerilatedAccelerator : IAcceleratorDevice
     }
 
     /// <summary>The most cycles a run may take before it is stopped as hung.</summary>
-    public long CycleLimit { get; init; } = 20_000_000_000;
+    public long CycleLimit { get; set; } = 20_000_000_000;
 
     public AcceleratorRun Run(IReadOnlyList<Instruction> program)
     {
@@ -104,6 +107,7 @@ public sealed unsafe class VerilatedAccelerator : IAcceleratorDevice
         3 => "the accelerator has no such buffer",
         4 => "the RTL gathers rows of whole 16-byte units",
         5 => "the destination overlaps a source at another offset",
+        7 => "the matrix is larger than the matrix engine's code or scale buffer",
         6 => $"the program of {count} instructions has no END",
         16 => "the external memory refused an access outside it",
         _ => $"fault {fault}",

@@ -1,0 +1,105 @@
+using Codesign.Backends.Fpga.Compilation;
+using Codesign.Backends.Fpga.Isa;
+using Codesign.Backends.Fpga.Rtl;
+using Codesign.Backends.Fpga.Simulation;
+using Codesign.IR.Diagnostics;
+using Codesign.IR.Semantics;
+using Codesign.IR.Types;
+using Codesign.Testing;
+
+namespace Codesign.Backends.Fpga.Tests;
+
+/// <summary>
+/// The accelerator RTL's matrix engine (activation quantizer, weight streaming and unpacking, DSP chain,
+/// dequantize-after-group) on group-wise integer weights of every packing, against the interpreter's
+/// QMatMulKernel.IntegerGroupAccumulate (through the functional model) bit for bit.
+/// </summary>
+[Category("Verilator")]
+public class MatrixEngineTests : RequiresVerilator
+{
+    private static readonly OnChipBuffers Buffers = new(220, 2, 2);
+    // A small scale buffer, so a matrix streams in many blocks of rows.
+    private static readonly AcceleratorRtl Design = new(Buffers, 64, ScaleEntries: 24);
+    private const long ExternalBytes = 40_000;
+
+    private static IEnumerable<TestCaseData> Schemes()
+    {
+        foreach (var (bits, group, symmetric, scales, ternary) in new[]
+        {
+            (8, 32, true, DType.F32, false), (4, 16, false, DType.F32, false), (4, 0, true, DType.F16, false), (3, 24, false, DType.BF16, false),
+            (2, 8, true, DType.F32, false), (2, 40, false, DType.F16, false), (2, 16, true, DType.F32, true), (8, 0, false, DType.BF16, false),
+            (3, 0, true, DType.F32, false), (4, 20, true, DType.BF16, false),
+        })
+            yield return new TestCaseData(QuantScheme.Create(bits, group, symmetric, scales, ternary: ternary)).SetArgDisplayNames($"{(ternary ? "ternary" : $"int{bits}")} g{group} {(symmetric ? "sym" : "asym")} {scales}");
+    }
+
+    private static Instruction MatVec(QuantScheme scheme, long weightsUnit, int n, int k, int m, int input, int output) =>
+        new(m == 1 ? Opcode.MatVec : Opcode.MatMat, (byte)scheme.Bits, Units.None, Units.None, (uint)weightsUnit,
+            Instruction.Pack16(n, k), Instruction.Pack16(m, scheme.GroupSize == 0 ? k : scheme.GroupSize), Instruction.Pack16(input, output), MatrixLayout.Of(scheme));
+
+    private static readonly Instruction End = new(Opcode.End, 0, Units.None, Units.None, 0, 0, 0, 0);
+
+    [TestCaseSource(nameof(Schemes))]
+    public void Group_wise_matvec_equals_the_interpreter_bit_for_bit(QuantScheme scheme)
+    {
+        var r = RandomTensors.Fresh();
+        for (int trial = 0; trial < 3; trial++)
+        {
+            int k = r.Next(1, 150), n = r.Next(1, 45), m = trial == 2 ? r.Next(2, 4) : 1;
+            if ((long)m * (k + n) > Buffers.ActivationUnits * 4 - 8) m = 1;
+            var matrix = RandomTensors.RandomMatrix(r, scheme, n, k);
+            var x = RandomTensors.RandomFloats(r, (long)m * k, spread: r.Next(1, 40));
+            if (trial == 1) Array.Clear(x, 0, k);  // an all-zero row has scale 0 and codes 0
+            if (trial == 0)
+            {
+                // Half-integers with absmax 127: the scale is 1 and every code is a tie that rounds to even.
+                for (int i = 0; i < x.Length; i++) x[i] = r.Next(-127, 127) + 0.5f;
+                x[r.Next(k)] = r.Next(2) == 0 ? 127f : -127f;
+            }
+            byte[] packed = matrix.Pack();
+            var external = new byte[ExternalBytes];
+            Buffer.BlockCopy(x, 0, external, 0, x.Length * 4);
+            long weights = 100;
+            packed.CopyTo(external, weights * 16);
+            int outputUnit = (int)FpgaMemoryPlan.UnitsOf((long)m * k * 4) + r.Next(3);
+            long resultUnit = weights + FpgaMemoryPlan.UnitsOf(packed.Length);
+            var program = new[]
+            {
+                new Instruction(Opcode.Load, (byte)OnChipBuffer.Activations, Units.None, Units.None, 0, 0, (uint)(x.Length * 4), 0),
+                MatVec(scheme, weights, n, k, m, 0, outputUnit),
+                new Instruction(Opcode.Store, (byte)OnChipBuffer.Activations, Units.None, Units.None, (uint)resultUnit, (uint)outputUnit, (uint)(m * n * 4), 0),
+                End,
+            };
+            using var rtl = VerilatedAccelerator.Create(Design, ExternalBytes, new MemoryPort(r.Next(0, 20), new[] { 16.0, 7.5 }[r.Next(2)]));
+            rtl.CycleLimit = 2_000_000;
+            var got = Run(rtl, external, program, resultUnit, m * n);
+            var expected = Run(new FunctionalAccelerator(ExternalBytes, Buffers), external, program, resultUnit, m * n);
+            var reference = QMatMulKernel.IntegerGroupAccumulate(x, matrix, m, 8);
+            Assert.That(expected, Is.EqualTo(reference), "the functional model is the interpreter's kernel");
+            for (int i = 0; i < got.Length; i++)
+                Assert.That(BitConverter.SingleToUInt32Bits(got[i]), Is.EqualTo(BitConverter.SingleToUInt32Bits(expected[i])),
+                    $"trial {trial}: [{m}x{k}]·[{n}x{k}]ᵀ output {i}: rtl {got[i]:R}, interpreter {expected[i]:R}");
+        }
+    }
+
+    private static float[] Run(IAcceleratorDevice device, byte[] external, Instruction[] program, long resultUnit, int count)
+    {
+        device.Write(0, external);
+        device.Run(program);
+        var bytes = new byte[count * 4];
+        device.Read(resultUnit * 16, bytes);
+        var result = new float[count];
+        Buffer.BlockCopy(bytes, 0, result, 0, bytes.Length);
+        return result;
+    }
+
+    [Test]
+    public void Formats_the_engine_does_not_execute_yet_and_oversized_rows_are_named()
+    {
+        using var rtl = VerilatedAccelerator.Create(Design, ExternalBytes);
+        var f32 = new Instruction(Opcode.MatVec, 0, Units.None, Units.None, 100, Instruction.Pack16(4, 8), Instruction.Pack16(1, 8), Instruction.Pack16(0, 4));
+        Assert.That(() => rtl.Run([f32, End]), Throws.TypeOf<CodesignException>().With.Message.Contain("instruction 0 (MatVec").And.Message.Contain("not executed by the accelerator RTL yet"));
+        var manyGroups = MatVec(QuantScheme.Create(4, 2, true, DType.F32), 100, 4, 60, 1, 0, 20);
+        Assert.That(() => rtl.Run([manyGroups, End]), Throws.TypeOf<CodesignException>().With.Message.Contain("larger than the matrix engine's code or scale buffer"));
+    }
+}
