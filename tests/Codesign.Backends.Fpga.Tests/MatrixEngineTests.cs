@@ -1,5 +1,6 @@
 using Codesign.Backends.Fpga.Compilation;
 using Codesign.Backends.Fpga.Isa;
+using Codesign.Backends.Fpga.Performance;
 using Codesign.Backends.Fpga.Rtl;
 using Codesign.Backends.Fpga.Simulation;
 using Codesign.IR.Diagnostics;
@@ -59,7 +60,7 @@ public class MatrixEngineTests : RequiresVerilator
             byte[] packed = matrix.Pack();
             var external = new byte[ExternalBytes];
             Buffer.BlockCopy(x, 0, external, 0, x.Length * 4);
-            long weights = 100;
+            long weights = 200;  // after the activations: 3 rows of up to 149 floats
             packed.CopyTo(external, weights * 16);
             int outputUnit = (int)FpgaMemoryPlan.UnitsOf((long)m * k * 4) + r.Next(3);
             long resultUnit = weights + FpgaMemoryPlan.UnitsOf(packed.Length);
@@ -70,27 +71,31 @@ public class MatrixEngineTests : RequiresVerilator
                 new Instruction(Opcode.Store, (byte)OnChipBuffer.Activations, Units.None, Units.None, (uint)resultUnit, (uint)outputUnit, (uint)(m * n * 4), 0),
                 End,
             };
-            using var rtl = VerilatedAccelerator.Create(Design, ExternalBytes, new MemoryPort(r.Next(0, 20), new[] { 16.0, 7.5 }[r.Next(2)]));
+            var port = new MemoryPort(r.Next(0, 20), new[] { 16.0, 7.5 }[r.Next(2)]);
+            using var rtl = VerilatedAccelerator.Create(Design, ExternalBytes, port);
             rtl.CycleLimit = 2_000_000;
-            var got = Run(rtl, external, program, resultUnit, m * n);
-            var expected = Run(new FunctionalAccelerator(ExternalBytes, Buffers), external, program, resultUnit, m * n);
+            var (got, run) = Run(rtl, external, program, resultUnit, m * n);
+            var (expected, _) = Run(new FunctionalAccelerator(ExternalBytes, Buffers), external, program, resultUnit, m * n);
             var reference = QMatMulKernel.IntegerGroupAccumulate(x, matrix, m, 8);
             Assert.That(expected, Is.EqualTo(reference), "the functional model is the interpreter's kernel");
             for (int i = 0; i < got.Length; i++)
                 Assert.That(BitConverter.SingleToUInt32Bits(got[i]), Is.EqualTo(BitConverter.SingleToUInt32Bits(expected[i])),
                     $"trial {trial}: [{m}x{k}]·[{n}x{k}]ᵀ output {i}: rtl {got[i]:R}, interpreter {expected[i]:R}");
+            long predicted = new PerformanceModel(port, Design.ScaleEntries).Cycles(program[1])!.Value, measured = run.InstructionCycles![1];
+            TestContext.Out.WriteLine($"{program[1]} behind {port}: simulated {measured} cycles, predicted {predicted}");
+            Assert.That((double)predicted, Is.EqualTo(measured).Within(10).Percent, $"cycles of {program[1]} behind {port}");
         }
     }
 
-    private static float[] Run(IAcceleratorDevice device, byte[] external, Instruction[] program, long resultUnit, int count)
+    private static (float[] Result, AcceleratorRun Run) Run(IAcceleratorDevice device, byte[] external, Instruction[] program, long resultUnit, int count)
     {
         device.Write(0, external);
-        device.Run(program);
+        var run = device.Run(program);
         var bytes = new byte[count * 4];
         device.Read(resultUnit * 16, bytes);
         var result = new float[count];
         Buffer.BlockCopy(bytes, 0, result, 0, bytes.Length);
-        return result;
+        return (result, run);
     }
 
     [Test]

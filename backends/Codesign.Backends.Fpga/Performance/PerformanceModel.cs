@@ -8,11 +8,17 @@ namespace Codesign.Backends.Fpga.Performance;
 /// Predicts the cycles each instruction takes on the accelerator RTL (hdl-templates/accelerator.sv.sbn) behind a
 /// <see cref="MemoryPort"/>, from the instruction alone: the controller's fetch and issue, then the unit's work —
 /// a transfer is the port's latency plus its beats at the port's rate, an element-wise SFU operation one element
-/// per cycle. The formulas follow the RTL's state machines; the Verilated accelerator's measured cycles check them
-/// (PerformanceModelTests). Instructions the RTL does not execute yet have no prediction.
+/// per cycle, a group-wise matrix product two passes over each activation row (absmax, quantize) and then, per
+/// block of weight rows that fits the <paramref name="ScaleEntries"/>-entry scale buffer, its scales (and zero
+/// points) an entry a cycle and its codes at the slower of the DSP chain (a beat of up to 16 weights of one group
+/// a cycle) and the port. The formulas follow the RTL's state machines; the Verilated accelerator's measured cycles
+/// check them (PerformanceModelTests, MatrixEngineTests). Instructions the RTL does not execute yet have no prediction.
 /// </summary>
-public sealed record PerformanceModel(MemoryPort Port)
+public sealed record PerformanceModel(MemoryPort Port, int ScaleEntries = 1024)
 {
+    /// <summary>Cycles the matrix engine waits after a row's last beat for the chain and the dequantizer to empty.</summary>
+    public const int MatrixFlushCycles = 9;
+
     /// <summary>The controller's fetch and issue cycles, spent by every instruction.</summary>
     public const int IssueCycles = 2;
 
@@ -45,6 +51,8 @@ public sealed record PerformanceModel(MemoryPort Port)
             case Opcode.Gather:
                 // per row: read its id (two cycles), request, the latency, the row's beats
                 return i.C == 0 ? IssueCycles + 1 : IssueCycles + 1 + i.C * (4L + latency + BurstSpan(i.B / MemoryPort.BeatBytes));
+            case Opcode.MatVec or Opcode.MatMat when MatrixFormat.WeightBits(i.Function) is 2 or 3 or 4 or 8 && (i.Function & 0xf0) == 0:
+                return IssueCycles + GroupwiseMatrix(i) + 1;
             case Opcode.Sfu when (SfuFunction)i.Function is SfuFunction.Add or SfuFunction.Multiply or SfuFunction.Silu:
             {
                 long elements = (long)i.A * i.B;
@@ -53,6 +61,34 @@ public sealed record PerformanceModel(MemoryPort Port)
             default:
                 return null;
         }
+    }
+
+    /// <summary>The matrix engine's cycles for a group-wise integer MATVEC/MATMAT, from its start to its done.</summary>
+    private long GroupwiseMatrix(Instruction i)
+    {
+        int n = (int)(i.B >> 16), k = (int)(i.B & 0xffff), m = (int)(i.C >> 16), bits = MatrixFormat.WeightBits(i.Function);
+        if (m == 0 || n == 0) return 0;
+        var scheme = MatrixLayout.Scheme(bits, (int)(i.C & 0xffff), k, i.Layout);
+        int glen = scheme.GroupLength(k), groups = scheme.GroupCount(k), scaleBytes = scheme.ScaleType.ByteSize;
+        long rowBytes = (k * (long)bits + 7) / 8;
+        long macBeatsPerRow = (groups - 1) * (long)((glen + 15) / 16) + (k - (groups - 1) * (long)glen + 15) / 16;
+        int rowsPerBlock = Math.Max(1, ScaleEntries / groups);
+        int latency = Port.LatencyCycles;
+        long Entries(long entries, int bytesEach) => latency + Beats(entries * bytesEach) + entries;
+
+        long weights = 0;
+        for (int j = 0; j < n; j += rowsPerBlock)
+        {
+            int rows = Math.Min(rowsPerBlock, n - j);
+            long entries = (long)rows * groups;
+            weights += rows + 1;                                        // plan the block
+            weights += 1 + Entries(entries, scaleBytes);                // its scales
+            if (!scheme.Symmetric) weights += 1 + Entries(entries, 1);  // its zero points
+            long streaming = BurstSpan(Beats(rows * rowBytes)) + 1;
+            weights += 1 + latency + 1 + Math.Max(rows * macBeatsPerRow, streaming);
+        }
+        long quantize = 2 * (k + 2L) + 1;
+        return m * (quantize + weights + MatrixFlushCycles);
     }
 
     /// <summary>The predicted cycles of a program up to its END: in total, per instruction, and per instruction class.</summary>
