@@ -130,7 +130,7 @@ public class FunctionalAcceleratorTests
         Assert.That(() => device.Run([store, new Instruction(Opcode.End, 0, Units.All, Units.None, 0, 0, 0, 0)]),
             Throws.TypeOf<CodesignException>().With.Message.Contain("32 bytes at byte 48 are outside the 64-byte activation buffer"));
         Assert.That(() => device.Run([new Instruction(Opcode.Sync, 0, Units.None, Units.None, 0, 0, 0, 0)]),
-            Throws.TypeOf<CodesignException>().With.Message.EqualTo("fpga-sim: the program of 1 instructions has no END"));
+            Throws.TypeOf<CodesignException>().With.Message.EqualTo("fpga-sim: instruction 1: the program of 1 instructions has no END"));
         Assert.That(() => device.Write(1000, new byte[30]), Throws.TypeOf<CodesignException>().With.Message.EqualTo("fpga-sim: 30 bytes at byte 1000 are outside the 1024-byte external memory"));
     }
 }
