@@ -128,7 +128,6 @@ int codesign_accel_run(void* handle, uint64_t max_cycles, uint64_t* cycles, uint
     if (status == 0 && *fault != 0) status = 1;
     if (status != 0) {
         // A unit may wait forever on a refused request, or still be busy: reset both sides, keeping the memory.
-        sim->memory.reset();
         top->rst = 1;
         sim->cycle();
         top->rst = 0;

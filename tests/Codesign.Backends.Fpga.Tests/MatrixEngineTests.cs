@@ -38,7 +38,6 @@ public class MatrixEngineTests : RequiresVerilator
         new(m == 1 ? Opcode.MatVec : Opcode.MatMat, (byte)scheme.Bits, Units.None, Units.None, (uint)weightsUnit,
             Instruction.Pack16(n, k), Instruction.Pack16(m, scheme.GroupSize == 0 ? k : scheme.GroupSize), Instruction.Pack16(input, output), MatrixLayout.Of(scheme));
 
-    private static readonly Instruction End = new(Opcode.End, 0, Units.None, Units.None, 0, 0, 0, 0);
 
     [TestCaseSource(nameof(Schemes))]
     public void Group_wise_matvec_equals_the_interpreter_bit_for_bit(QuantScheme scheme)
@@ -66,10 +65,10 @@ public class MatrixEngineTests : RequiresVerilator
             long resultUnit = weights + FpgaMemoryPlan.UnitsOf(packed.Length);
             var program = new[]
             {
-                new Instruction(Opcode.Load, (byte)OnChipBuffer.Activations, Units.None, Units.None, 0, 0, (uint)(x.Length * 4), 0),
+                VerilatedAcceleratorTests.Load(OnChipBuffer.Activations, 0, 0, x.Length * 4),
                 MatVec(scheme, weights, n, k, m, 0, outputUnit),
-                new Instruction(Opcode.Store, (byte)OnChipBuffer.Activations, Units.None, Units.None, (uint)resultUnit, (uint)outputUnit, (uint)(m * n * 4), 0),
-                End,
+                VerilatedAcceleratorTests.Store(OnChipBuffer.Activations, resultUnit, outputUnit, m * n * 4),
+                VerilatedAcceleratorTests.End,
             };
             var port = new MemoryPort(r.Next(0, 20), new[] { 16.0, 7.5 }[r.Next(2)]);
             using var rtl = VerilatedAccelerator.Create(Design, ExternalBytes, port);
@@ -103,8 +102,8 @@ public class MatrixEngineTests : RequiresVerilator
     {
         using var rtl = VerilatedAccelerator.Create(Design, ExternalBytes);
         var f32 = new Instruction(Opcode.MatVec, 0, Units.None, Units.None, 100, Instruction.Pack16(4, 8), Instruction.Pack16(1, 8), Instruction.Pack16(0, 4));
-        Assert.That(() => rtl.Run([f32, End]), Throws.TypeOf<CodesignException>().With.Message.Contain("instruction 0 (MatVec").And.Message.Contain("not executed by the accelerator RTL yet"));
+        Assert.That(() => rtl.Run([f32, VerilatedAcceleratorTests.End]), Throws.TypeOf<CodesignException>().With.Message.Contain("instruction 0 (MatVec").And.Message.Contain("not executed by the accelerator RTL yet"));
         var manyGroups = MatVec(QuantScheme.Create(4, 2, true, DType.F32), 100, 4, 60, 1, 0, 20);
-        Assert.That(() => rtl.Run([manyGroups, End]), Throws.TypeOf<CodesignException>().With.Message.Contain("larger than the matrix engine's code or scale buffer"));
+        Assert.That(() => rtl.Run([manyGroups, VerilatedAcceleratorTests.End]), Throws.TypeOf<CodesignException>().With.Message.Contain("larger than the matrix engine's code or scale buffer"));
     }
 }

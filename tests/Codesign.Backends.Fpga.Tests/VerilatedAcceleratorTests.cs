@@ -18,16 +18,16 @@ public class VerilatedAcceleratorTests : RequiresVerilator
     internal static readonly OnChipBuffers Buffers = new(61, 10, 7);
     internal const long ExternalBytes = 6008;
 
-    private static Instruction Load(OnChipBuffer buffer, long extUnit, long chipUnit, long bytes, Units wait = Units.None) =>
-        new(Opcode.Load, (byte)buffer, wait, Units.None, (uint)extUnit, (uint)chipUnit, (uint)bytes, 0);
+    internal static Instruction Load(OnChipBuffer buffer, long extUnit, long chipUnit, long bytes) =>
+        new(Opcode.Load, (byte)buffer, Units.None, Units.None, (uint)extUnit, (uint)chipUnit, (uint)bytes, 0);
 
-    private static Instruction Store(OnChipBuffer buffer, long extUnit, long chipUnit, long bytes) =>
+    internal static Instruction Store(OnChipBuffer buffer, long extUnit, long chipUnit, long bytes) =>
         new(Opcode.Store, (byte)buffer, Units.None, Units.None, (uint)extUnit, (uint)chipUnit, (uint)bytes, 0);
 
     private static Instruction Sfu(SfuFunction f, int length, int rows, int src, int src2, int dst) =>
         new(Opcode.Sfu, (byte)f, Units.None, Units.None, (uint)length, (uint)rows, Instruction.Pack16(src, src2), Instruction.Pack16(0, dst));
 
-    private static readonly Instruction End = new(Opcode.End, 0, Units.None, Units.None, 0, 0, 0, 0);
+    internal static readonly Instruction End = new(Opcode.End, 0, Units.None, Units.None, 0, 0, 0, 0);
 
     /// <summary>Random floats, then the ids of a gather, then its table, then room for the outputs.</summary>
     internal static byte[] RandomExternal(Random r, int tableRows)

@@ -21,7 +21,8 @@ public sealed record AcceleratorRtl(OnChipBuffers Buffers, int ProgramDepth, int
     /// <summary>The largest instruction memory the top accepts; a longer program is split by the host.</summary>
     public const int MaxProgramDepth = 1 << 20;
 
-    private static readonly string[] Blocks = ["fp32_mul", "fp32_add", "fp32_div", "int_to_fp32", "f16_to_f32", "fp32_to_int8"];
+    /// <summary>The arithmetic blocks beyond group_dequant's (<see cref="GroupDequantRtl"/>), each rendered with its name only.</summary>
+    private static readonly string[] ArithmeticBlocks = ["fp32_div", "f16_to_f32", "fp32_to_int8"];
 
     public static int AddressBits(int lines) => lines <= 2 ? 1 : BitOperations.Log2((uint)lines - 1) + 1;
 
@@ -31,10 +32,11 @@ public sealed record AcceleratorRtl(OnChipBuffers Buffers, int ProgramDepth, int
         if (ScaleEntries is < 2 or > 1 << 20) throw new CodesignException($"fpga rtl: a scale buffer of {ScaleEntries} entries (2 to {1 << 20})");
         foreach (var (name, lines) in new[] { ("activation", Buffers.ActivationUnits), ("KV", Buffers.KvUnits), ("parameter", Buffers.ParameterUnits) })
             if (lines < 1) throw new CodesignException($"fpga rtl: the {name} buffer has {lines} lines");
-        var files = Blocks.ToDictionary(u => $"{u}.sv", u => RtlTemplates.Render(u, new Dictionary<string, object> { ["module_name"] = u }));
+        var files = GroupDequantRtl.Render();
+        foreach (var block in ArithmeticBlocks) files[$"{block}.sv"] = RtlTemplates.Render(block, new Dictionary<string, object> { ["module_name"] = block });
         files["fp32_exp.sv"] = Fp32ExpRtl.Render();
         files["mpe_chain.sv"] = new MpeChainConfig().Render();
-        foreach (var block in new[] { "accel_buffer", "accel_dma", "accel_sfu", "accel_matrix", "group_dequant" })
+        foreach (var block in new[] { "accel_buffer", "accel_dma", "accel_sfu", "accel_matrix" })
             files[$"{block}.sv"] = RtlTemplates.Render(block, new Dictionary<string, object> { ["module_name"] = block, ["prefix"] = "" });
         files[$"{Top}.sv"] = RtlTemplates.Render("accelerator", new Dictionary<string, object>
         {

@@ -165,7 +165,7 @@ public sealed class FunctionalAccelerator : IAcceleratorDevice
         int group = Lo(i.C);
         if (group < 1) throw Fault("a group of 0 weights");
         // The engine quantizes an activation row and then streams its outputs: they may not overwrite the input.
-        if (output * 4L < input * 4L + (long)m * k && input * 4L < output * 4L + (long)m * n)
+        if (Intersect(output * 4L, (long)m * n, input * 4L, (long)m * k))
             throw Fault("the destination overlaps a source");
         var scheme = MatrixLayout.Scheme(bits, group, k, i.Layout);
         var layout = new QuantizedLayout(scheme, n, k);
@@ -202,8 +202,11 @@ public sealed class FunctionalAccelerator : IAcceleratorDevice
         }
     }
 
-    private static bool Overlaps(long dst, long src, long elements) =>
-        dst != src && dst * 4 < src * 4 + elements && src * 4 < dst * 4 + elements;
+    /// <summary>Whether two runs of activation words intersect.</summary>
+    private static bool Intersect(long aWord, long aWords, long bWord, long bWords) => aWord < bWord + bWords && bWord < aWord + aWords;
+
+    /// <summary>Whether an element-wise destination (a unit) overlaps its source other than exactly in place.</summary>
+    private static bool Overlaps(long dst, long src, long elements) => dst != src && Intersect(dst * 4, elements, src * 4, elements);
 
     private void Sfu(Instruction i)
     {

@@ -107,8 +107,8 @@ public sealed unsafe class VerilatedAccelerator : IAcceleratorDevice
         3 => "the accelerator has no such buffer",
         4 => "the RTL gathers rows of whole 16-byte units",
         5 => "the destination overlaps a source at another offset",
-        7 => "the matrix is larger than the matrix engine's code or scale buffer",
         6 => $"the program of {count} instructions has no END",
+        7 => "the matrix is larger than the matrix engine's code or scale buffer",
         16 => "the external memory refused an access outside it",
         _ => $"fault {fault}",
     };
