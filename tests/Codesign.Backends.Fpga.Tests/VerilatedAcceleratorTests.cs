@@ -24,7 +24,7 @@ public class VerilatedAcceleratorTests : RequiresVerilator
     internal static Instruction Store(OnChipBuffer buffer, long extUnit, long chipUnit, long bytes) =>
         new(Opcode.Store, (byte)buffer, Units.None, Units.None, (uint)extUnit, (uint)chipUnit, (uint)bytes, 0);
 
-    private static Instruction Sfu(SfuFunction f, int length, int rows, int src, int src2, int dst) =>
+    internal static Instruction Sfu(SfuFunction f, int length, int rows, int src, int src2, int dst) =>
         new(Opcode.Sfu, (byte)f, Units.None, Units.None, (uint)length, (uint)rows, Instruction.Pack16(src, src2), Instruction.Pack16(0, dst));
 
     internal static readonly Instruction End = new(Opcode.End, 0, Units.None, Units.None, 0, 0, 0, 0);
@@ -76,7 +76,7 @@ public class VerilatedAcceleratorTests : RequiresVerilator
         return program;
     }
 
-    private static (byte[] Memory, AcceleratorRun Run) Execute(IAcceleratorDevice device, byte[] external, IReadOnlyList<Instruction> program)
+    internal static (byte[] Memory, AcceleratorRun Run) Execute(IAcceleratorDevice device, byte[] external, IReadOnlyList<Instruction> program)
     {
         device.Write(0, external);
         var run = device.Run(program);
@@ -129,10 +129,11 @@ public class VerilatedAcceleratorTests : RequiresVerilator
     }
 
     [Test]
-    public void An_instruction_the_rtl_does_not_execute_yet_is_named()
+    public void An_instruction_the_rtl_does_not_execute_is_named()
     {
         using var rtl = Rtl();
-        Assert.That(() => rtl.Run([Sfu(SfuFunction.Add, 4, 1, 0, 1, 2), Sfu(SfuFunction.RmsNorm, 4, 1, 0, 0, 2), End]),
-            Throws.TypeOf<CodesignException>().With.Message.Contain("instruction 1 (Sfu RmsNorm").And.Message.Contain("not executed by the accelerator RTL yet"));
+        var sparse = new Instruction(Opcode.MatVec, MatrixFormat.Sparse | 4, Units.None, Units.None, 0, Instruction.Pack16(4, 16), Instruction.Pack16(1, 16), Instruction.Pack16(0, 8));
+        Assert.That(() => rtl.Run([Sfu(SfuFunction.Add, 4, 1, 0, 1, 2), sparse, End]),
+            Throws.TypeOf<CodesignException>().With.Message.Contain("instruction 1 (MatVec").And.Message.Contain("not executed by the accelerator RTL"));
     }
 }

@@ -219,6 +219,11 @@ public sealed class FunctionalAccelerator : IAcceleratorDevice
                 var gamma = Floats(_parameters, "parameter buffer", param, d);
                 double eps = BitConverter.ToDouble(Slice(_parameters, "parameter buffer", ((long)param + OnChipBuffers.NormEpsOffset(d)) * FpgaMemoryPlan.Unit, 8));
                 var x = Act(src, (long)rows * d).ToArray();
+                Act(dst, (long)rows * d);
+                if (Overlaps(dst, src, (long)rows * d)) throw Fault("the destination overlaps the source at another offset");
+                // The unit's binary64 steps assume no subnormal or overflow: eps is 0 or a positive normal below 2^512.
+                if (BitConverter.DoubleToInt64Bits(eps) != 0 && !(double.IsNormal(eps) && eps > 0 && eps < Math.Pow(2, 512)))
+                    throw Fault($"rms_norm's eps {eps:R} is not 0 or a positive normal below 2^512");
                 var y = Act(dst, (long)rows * d);
                 for (int r = 0; r < rows; r++) SfuArithmetic.RmsNorm(x.AsSpan(r * d, d), gamma, eps, y.Slice(r * d, d));
                 return;
@@ -230,6 +235,8 @@ public sealed class FunctionalAccelerator : IAcceleratorDevice
                 var table = Floats(_parameters, "parameter buffer", param, (long)rows / heads * d);
                 var x = Act(src, (long)rows * d).ToArray();
                 var y = Act(dst, (long)rows * d);
+                // The unit rotates a pair at a time: in place, or apart.
+                if (Overlaps(dst, src, (long)rows * d)) throw Fault("the destination overlaps the source at another offset");
                 for (int r = 0; r < rows; r++)
                 {
                     var cosSin = table.Slice(r / heads * d, d);
@@ -272,6 +279,7 @@ public sealed class FunctionalAccelerator : IAcceleratorDevice
                 int headDim = checked((int)i.A);
                 var state = Act(src2, (long)rows * 2);
                 var output = Act(dst, (long)rows * headDim);
+                if (Overlaps(dst, src, (long)rows * headDim)) throw Fault("the destination overlaps the source at another offset");
                 if (src != dst) Act(src, (long)rows * headDim).CopyTo(output);
                 for (int r = 0; r < rows; r++) SfuArithmetic.SoftmaxFinish(output.Slice(r * headDim, headDim), state[2 * r + 1]);
                 return;

@@ -102,7 +102,7 @@ public sealed unsafe class VerilatedAccelerator : IAcceleratorDevice
     /// <summary>The RTL's fault codes (hdl-templates/accelerator.sv.sbn), and the memory's refusal.</summary>
     private static string FaultMessage(uint fault, int count) => fault switch
     {
-        1 => "not executed by the accelerator RTL yet",
+        1 => "not executed by the accelerator RTL: a format or function it lacks, or operands it refuses",
         2 => "outside an on-chip buffer",
         3 => "the accelerator has no such buffer",
         4 => "the RTL gathers rows of whole 16-byte units",
