@@ -26,15 +26,15 @@ public class FunctionalAcceleratorTests
         return (m.Graph, store);
     }
 
-    private static float[] InterpreterStep(ReferenceInterpreter interpreter, KvCache cache, Graph graph, int token, int position)
+    internal static float[] InterpreterStep(ReferenceInterpreter interpreter, KvCache cache, Graph graph, int token, int position)
     {
         var inputs = new Dictionary<string, HostTensor> { ["tokens"] = HostTensor.I32([1], [token]), ["positions"] = HostTensor.I32([1], [position]) };
         return interpreter.Run(inputs, cache)[graph.Outputs[0].Name].Floats.ToArray();
     }
 
-    private static int ArgMax(float[] v) => Array.IndexOf(v, v.Max());
+    internal static int ArgMax(float[] v) => Array.IndexOf(v, v.Max());
 
-    private static int[] FixturePrompt(int i)
+    internal static int[] FixturePrompt(int i)
     {
         using var file = SafetensorsFile.Open(TestPaths.TinyLlamaReference);
         return [.. file.ReadInt64($"prompt{i}.ids").Select(v => checked((int)v))];

@@ -86,6 +86,46 @@ public class MatrixEngineTests : RequiresVerilator
         }
     }
 
+    /// <summary>f32 weights stream through the binary32 dot-product engine: Fp32Dot's bits, and cycles the model predicts within 10 %.</summary>
+    [Test]
+    public void F32_weights_give_the_binary32_dot_products_bits()
+    {
+        var r = RandomTensors.Fresh();
+        for (int trial = 0; trial < 5; trial++)
+        {
+            int k = r.Next(1, 90), n = r.Next(1, 40), m = r.Next(1, 3);
+            var w = RandomTensors.RandomFloats(r, (long)n * k, spread: 2);
+            var x = RandomTensors.RandomFloats(r, (long)m * k, spread: r.Next(1, 40));
+            var external = new byte[ExternalBytes];
+            Buffer.BlockCopy(x, 0, external, 0, x.Length * 4);
+            long weights = 200;
+            Buffer.BlockCopy(w, 0, external, (int)weights * 16, w.Length * 4);
+            int outputUnit = (int)FpgaMemoryPlan.UnitsOf((long)m * k * 4) + r.Next(3);
+            long resultUnit = weights + FpgaMemoryPlan.UnitsOf(w.Length * 4L);
+            var program = new[]
+            {
+                VerilatedAcceleratorTests.Load(OnChipBuffer.Activations, 0, 0, x.Length * 4),
+                new Instruction(m == 1 ? Opcode.MatVec : Opcode.MatMat, 0, Units.None, Units.None, (uint)weights, Instruction.Pack16(n, k), Instruction.Pack16(m, k), Instruction.Pack16(0, outputUnit)),
+                VerilatedAcceleratorTests.Store(OnChipBuffer.Activations, resultUnit, outputUnit, m * n * 4),
+                VerilatedAcceleratorTests.End,
+            };
+            var port = new MemoryPort(r.Next(0, 20), new[] { 16.0, 7.5, 2.0 }[r.Next(3)]);
+            using var rtl = VerilatedAccelerator.Create(Design, ExternalBytes, port);
+            rtl.CycleLimit = 2_000_000;
+            var (got, run) = Run(rtl, external, program, resultUnit, m * n);
+            var (expected, _) = Run(new FunctionalAccelerator(ExternalBytes, Buffers), external, program, resultUnit, m * n);
+            for (int i = 0; i < got.Length; i++)
+            {
+                float dot = Numerics.Fp32Dot.Dot(x.AsSpan(i / n * k, k), w.AsSpan(i % n * k, k));
+                Assert.That(BitConverter.SingleToUInt32Bits(expected[i]), Is.EqualTo(BitConverter.SingleToUInt32Bits(dot)), "the functional model is Fp32Dot");
+                Assert.That(BitConverter.SingleToUInt32Bits(got[i]), Is.EqualTo(BitConverter.SingleToUInt32Bits(expected[i])), $"trial {trial}: output {i}: rtl {got[i]:R}, Fp32Dot {expected[i]:R}");
+            }
+            long predicted = new PerformanceModel(port, Design.ScaleEntries).Cycles(program[1])!.Value, measured = run.InstructionCycles![1];
+            TestContext.Out.WriteLine($"{program[1]} behind {port}: simulated {measured} cycles, predicted {predicted}");
+            Assert.That((double)predicted, Is.EqualTo(measured).Within(10).Percent, $"cycles of {program[1]} behind {port}");
+        }
+    }
+
     private static (float[] Result, AcceleratorRun Run) Run(IAcceleratorDevice device, byte[] external, Instruction[] program, long resultUnit, int count)
     {
         device.Write(0, external);
@@ -101,8 +141,8 @@ public class MatrixEngineTests : RequiresVerilator
     public void Formats_the_engine_does_not_execute_and_oversized_rows_are_named()
     {
         using var rtl = VerilatedAccelerator.Create(Design, ExternalBytes);
-        var f32 = new Instruction(Opcode.MatVec, 0, Units.None, Units.None, 100, Instruction.Pack16(4, 8), Instruction.Pack16(1, 8), Instruction.Pack16(0, 4));
-        Assert.That(() => rtl.Run([f32, VerilatedAcceleratorTests.End]), Throws.TypeOf<CodesignException>().With.Message.Contain("instruction 0 (MatVec").And.Message.Contain("not executed by the accelerator RTL"));
+        var sparse = new Instruction(Opcode.MatVec, MatrixFormat.Sparse | 4, Units.None, Units.None, 100, Instruction.Pack16(4, 8), Instruction.Pack16(1, 8), Instruction.Pack16(0, 4));
+        Assert.That(() => rtl.Run([sparse, VerilatedAcceleratorTests.End]), Throws.TypeOf<CodesignException>().With.Message.Contain("instruction 0 (MatVec").And.Message.Contain("not executed by the accelerator RTL"));
         var manyGroups = MatVec(QuantScheme.Create(4, 2, true, DType.F32), 100, 4, 60, 1, 0, 20);
         Assert.That(() => rtl.Run([manyGroups, VerilatedAcceleratorTests.End]), Throws.TypeOf<CodesignException>().With.Message.Contain("larger than the matrix engine's code or scale buffer"));
     }

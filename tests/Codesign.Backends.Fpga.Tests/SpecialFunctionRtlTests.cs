@@ -1,5 +1,6 @@
 using Codesign.Backends.Fpga.Compilation;
 using Codesign.Backends.Fpga.Isa;
+using Codesign.Backends.Fpga.Performance;
 using Codesign.Backends.Fpga.Simulation;
 using Codesign.IR.Diagnostics;
 using Codesign.Testing;
@@ -20,7 +21,9 @@ public class SpecialFunctionRtlTests : RequiresVerilator
     private const long ExternalBytes = 16384;
     private const int ParamExt = 500, OutExt = 700;  // external units of the parameter block and of the stored result
 
-    private static VerilatedAccelerator Rtl() => VerilatedAccelerator.Create(Buffers, ExternalBytes, new MemoryPort(5, 16));
+    private static readonly MemoryPort Port = new(5, 16);
+
+    private static VerilatedAccelerator Rtl() => VerilatedAccelerator.Create(Buffers, ExternalBytes, Port);
 
     private static void Put(byte[] external, long unit, ReadOnlySpan<float> values) =>
         System.Runtime.InteropServices.MemoryMarshal.AsBytes(values).CopyTo(external.AsSpan((int)(unit * 16)));
@@ -38,7 +41,11 @@ public class SpecialFunctionRtlTests : RequiresVerilator
         var (expected, _) = Execute(new FunctionalAccelerator(ExternalBytes, Buffers), external, program);
         using var rtl = Rtl();
         rtl.CycleLimit = 5_000_000;
-        var (got, _) = Execute(rtl, external, program);
+        var (got, run) = Execute(rtl, external, program);
+        // The performance model predicts these units' cycles exactly.
+        var predicted = new PerformanceModel(Port).Predict(program);
+        for (int i = 0; i < program.Count; i++)
+            Assert.That(predicted.PerInstruction[i], Is.EqualTo(run.InstructionCycles![i]), $"cycles of {program[i]}");
         int first = Enumerable.Range(0, got.Length).FirstOrDefault(i => got[i] != expected[i], -1);
         Assert.That(first, Is.EqualTo(-1), () => $"byte {first} (word {first / 4}) differs: rtl {BitConverter.ToSingle(got, first & ~3):R}, functional {BitConverter.ToSingle(expected, first & ~3):R}; program:\n{string.Join('\n', program)}");
     }

@@ -11,7 +11,8 @@ namespace Codesign.Backends.Fpga.Performance;
 /// per cycle, a group-wise matrix product two passes over each activation row (absmax, quantize) and then, per
 /// block of weight rows that fits the <paramref name="ScaleEntries"/>-entry scale buffer, its scales (and zero
 /// points) an entry a cycle and its codes at the slower of the DSP chain (a beat of up to 16 weights of one group
-/// a cycle) and the port. The formulas follow the RTL's state machines; the Verilated accelerator's measured cycles
+/// a cycle) and the port; a binary32 product (attention, f32 weights) a product a cycle and four more per dot;
+/// the special-function unit's passes over a row an element a cycle. The formulas follow the RTL's state machines; the Verilated accelerator's measured cycles
 /// check them (PerformanceModelTests, MatrixEngineTests). Instructions the RTL does not execute yet have no prediction.
 /// </summary>
 public sealed record PerformanceModel(MemoryPort Port, int ScaleEntries = 1024)
@@ -51,13 +52,67 @@ public sealed record PerformanceModel(MemoryPort Port, int ScaleEntries = 1024)
             case Opcode.Gather:
                 // per row: read its id (two cycles), request, the latency, the row's beats
                 return i.C == 0 ? IssueCycles + 1 : IssueCycles + 1 + i.C * (4L + latency + BurstSpan(i.B / MemoryPort.BeatBytes));
+            case Opcode.MatVec or Opcode.MatMat when (i.Function & (MatrixFormat.AttentionScores | MatrixFormat.AttentionOutput)) != 0:
+                return IssueCycles + Attention(i) + 1;
+            case Opcode.MatVec or Opcode.MatMat when i.Function == 0:
+                return IssueCycles + Fp32Matrix(i) + 1;
             case Opcode.MatVec or Opcode.MatMat when MatrixFormat.WeightBits(i.Function) is 2 or 3 or 4 or 8 && (i.Function & 0xf0) == 0:
                 return IssueCycles + GroupwiseMatrix(i) + 1;
-            case Opcode.Sfu when (SfuFunction)i.Function is SfuFunction.Add or SfuFunction.Multiply or SfuFunction.Silu:
+            case Opcode.Sfu:
+                return Sfu(i) is { } sfu ? IssueCycles + sfu + 1 : null;
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>The binary32 engine's cycles for one dot product of <paramref name="length"/> elements: a product a cycle, the tree and the write.</summary>
+    public static long DotCycles(long length) => length == 0 ? 2 : length + 4;
+
+    /// <summary>Scores or Σ p·v over a KV tile: a dot per (head, key) or (head, dimension); an empty tile is skipped.</summary>
+    private static long Attention(Instruction i)
+    {
+        long n = i.B >> 16, k = i.B & 0xffff, heads = i.C & 0xffff;
+        bool scores = (i.Function & MatrixFormat.AttentionScores) != 0;
+        if (scores ? n == 0 : k == 0) return 0;
+        return heads * n * DotCycles(k);
+    }
+
+    /// <summary>f32 weights: per activation row a burst of the whole matrix, consumed a word a cycle by n dot products, or at the port's rate.</summary>
+    private long Fp32Matrix(Instruction i)
+    {
+        long n = i.B >> 16, k = i.B & 0xffff, m = i.C >> 16;
+        if (m == 0 || n == 0) return 0;
+        if (k == 0) return m * n * DotCycles(0);
+        long compute = n * DotCycles(k), streaming = BurstSpan(Beats(n * k * 4)) + 1;
+        return m * (1 + Port.LatencyCycles + 1 + Math.Max(compute, streaming));
+    }
+
+    /// <summary>The special-function unit's cycles from its start to its done, or null for a function it does not execute.</summary>
+    private static long? Sfu(Instruction i)
+    {
+        long rows = i.B;
+        switch ((SfuFunction)i.Function)
+        {
+            case SfuFunction.Add or SfuFunction.Multiply or SfuFunction.Silu:
             {
-                long elements = (long)i.A * i.B;
-                return elements == 0 ? IssueCycles + 1 : IssueCycles + elements + 2;
+                long elements = i.A * rows;
+                return elements == 0 ? 0 : elements + 1;
             }
+            case SfuFunction.RmsNorm:
+                // eps, then per row: the sum of squares (a pass), five binary64 steps, the scaling (a pass)
+                return 1 + rows * (2 * (i.A + 2) + 5);
+            case SfuFunction.Rope:
+                // three cycles per pair: read both halves, write the low, write the high
+                return i.A < 2 ? 0 : rows * (i.A / 2) * 3;
+            case SfuFunction.SoftmaxTile:
+            {
+                long keys = i.A & 0xffff, headDim = i.A >> 17;
+                // the scale, then per row: the state, scale and max (a pass), the new max, exponentials and sum
+                // (a pass), the output's rescaling (a pass), the state's two words
+                return keys == 0 || rows == 0 ? 0 : 1 + rows * (1 + (keys + 2) + 1 + (keys + 2) + (headDim + 2) + 2);
+            }
+            case SfuFunction.SoftmaxFinish:
+                return rows * (1 + i.A + 2);
             default:
                 return null;
         }

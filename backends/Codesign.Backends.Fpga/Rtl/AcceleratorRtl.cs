@@ -36,7 +36,7 @@ public sealed record AcceleratorRtl(OnChipBuffers Buffers, int ProgramDepth, int
         foreach (var block in ArithmeticBlocks) files[$"{block}.sv"] = RtlTemplates.Render(block, new Dictionary<string, object> { ["module_name"] = block });
         files["fp32_exp.sv"] = Fp32ExpRtl.Render();
         files["mpe_chain.sv"] = new MpeChainConfig().Render();
-        foreach (var block in new[] { "accel_buffer", "accel_dma", "accel_sfu", "sfu_elementwise", "sfu_rms_norm", "sfu_rope", "sfu_softmax", "accel_matrix", "accel_attention" })
+        foreach (var block in new[] { "accel_buffer", "accel_dma", "accel_sfu", "sfu_elementwise", "sfu_rms_norm", "sfu_rope", "sfu_softmax", "accel_matrix", "accel_fp32_matrix" })
             files[$"{block}.sv"] = RtlTemplates.Render(block, new Dictionary<string, object> { ["module_name"] = block, ["prefix"] = "" });
         files[$"{Top}.sv"] = RtlTemplates.Render("accelerator", new Dictionary<string, object>
         {

@@ -154,6 +154,8 @@ public sealed class FunctionalAccelerator : IAcceleratorDevice
         long weights = (long)i.A * FpgaMemoryPlan.Unit;
         if (bits == 0)
         {
+            // The engine writes each output as it is done, while it still reads the input.
+            if (Intersect(output * 4L, (long)m * n, input * 4L, (long)m * k)) throw Fault("the destination overlaps a source");
             var w = MemoryMarshal.Cast<byte, float>(Slice(_external, "external memory", weights, (long)n * k * 4));
             var result = new float[m * n];
             for (int r = 0; r < m; r++)

@@ -1,0 +1,66 @@
+using System.Diagnostics;
+using Codesign.Backends.Fpga.Compilation;
+using Codesign.Backends.Fpga.Performance;
+using Codesign.Backends.Fpga.Simulation;
+using Codesign.IR.Semantics;
+using Codesign.IR.Weights;
+using static Codesign.Backends.Fpga.Tests.FunctionalAcceleratorTests;
+
+namespace Codesign.Backends.Fpga.Tests;
+
+/// <summary>
+/// The end-to-end check on the RTL: tiny-llama-a compressed for the accelerator decodes on the Verilated accelerator
+/// (the fpga-sim device) with logits equal bit for bit to the functional model's at every step, and greedy tokens
+/// equal to the reference interpreter's on the same compressed graph.
+/// </summary>
+[Category("Verilator")]
+public class VerilatedDecodeTests : RequiresVerilator
+{
+    // w4a8 keeps lm_head in f32 (the binary32 engine, a product a cycle): a shorter prompt keeps it in CI's budget.
+    [TestCase("fpga-w8a8", 0, 40, 6), TestCase("fpga-w4a8", 2, 10, 6)]
+    public void Greedy_decoding_on_the_rtl_gives_the_functional_models_logits_and_the_interpreters_tokens(string recipe, int promptIndex, int promptTokens, int generate)
+    {
+        var (graph, store) = Compressed(recipe);
+        var plan = FpgaMemoryPlan.For(graph, w => GraphBinding.Weight(w, store).Data.Length, maxContext: 64, chunkTokens: 1);
+        var programs = LengthAdaptivePrograms.Compile(graph, plan);
+        var buffers = OnChipBuffers.For(graph, plan, LengthAdaptivePrograms.DecodeBucket);
+        long external = plan.ExternalUnits * FpgaMemoryPlan.Unit;
+        using var functional = new FunctionalAccelerator(external, buffers);
+        using var rtl = VerilatedAccelerator.Create(buffers, external);
+        FpgaMemoryImage.Load(functional, graph, store, plan);
+        FpgaMemoryImage.Load(rtl, graph, store, plan);
+        var golden = new FpgaStepRunner(graph, plan, programs, functional);
+        var simulated = new FpgaStepRunner(graph, plan, programs, rtl);
+        var interpreter = new ReferenceInterpreter(graph, store);
+        var cache = new KvCache();
+
+        var prompt = FixturePrompt(promptIndex).Take(promptTokens).ToArray();
+        var rtlTokens = new List<int>();
+        var referenceTokens = new List<int>();
+        int next = 0;
+        var clock = Stopwatch.StartNew();
+        long cycles = 0;
+        for (int step = 0; step < prompt.Length + generate; step++)
+        {
+            int token = step < prompt.Length ? prompt[step] : next;
+            var expected = golden.Decode(token, step + 1);
+            var got = simulated.Decode(token, step + 1);
+            cycles += simulated.LastRun!.Cycles;
+            // The performance model predicts the whole step within 10 %.
+            var prediction = new PerformanceModel(MemoryPort.Default).Predict(programs.DecodeStep(step + 1));
+            Assert.That(prediction.Unpredicted, Is.Empty);
+            Assert.That((double)prediction.Total, Is.EqualTo(simulated.LastRun.Cycles).Within(10).Percent, $"step {step}: predicted cycles");
+            int first = Enumerable.Range(0, got.Length).FirstOrDefault(i => BitConverter.SingleToInt32Bits(got[i]) != BitConverter.SingleToInt32Bits(expected[i]), -1);
+            Assert.That(first, Is.EqualTo(-1), () => $"step {step}: logit {first} is {got[first]:R} on the RTL, {expected[first]:R} on the functional model");
+            var reference = InterpreterStep(interpreter, cache, graph, token, step);
+            next = ArgMax(got);
+            if (step >= prompt.Length - 1)
+            {
+                rtlTokens.Add(next);
+                referenceTokens.Add(ArgMax(reference));
+            }
+        }
+        TestContext.Out.WriteLine($"{recipe}: {prompt.Length + generate} steps, {cycles / (prompt.Length + generate)} cycles a token, {clock.Elapsed.TotalSeconds:F1} s");
+        Assert.That(rtlTokens, Is.EqualTo(referenceTokens));
+    }
+}
