@@ -18,11 +18,7 @@ internal static class Cpu7bDecodeBenchmark
     /// <param name="only">Run only the weight formats whose label contains this; null: all.</param>
     public static void Run(int layers, string? only = null)
     {
-        var config = new LlamaConfig
-        {
-            ModelType = "llama", HiddenSize = 4096, IntermediateSize = 11008, NumLayers = layers, NumHeads = 32, NumKvHeads = 32,
-            HeadDim = 128, VocabSize = 32000, RmsNormEps = 1e-6, RopeTheta = 10000, TieWordEmbeddings = false, MaxPositionEmbeddings = 4096,
-        };
+        var config = Llama7bConfig(layers);
         double bandwidth = CpuGemvBenchmark.ReadBandwidth(2);
         Console.WriteLine($"LLaMA-7B shapes, {layers} layers; memory read bandwidth at 2 threads: {bandwidth:F1} GB/s");
         Console.WriteLine();
@@ -55,6 +51,13 @@ internal static class Cpu7bDecodeBenchmark
             }
         }
     }
+
+    /// <summary>LLaMA-(2-)7B's shapes with <paramref name="layers"/> layers.</summary>
+    internal static LlamaConfig Llama7bConfig(int layers) => new()
+    {
+        ModelType = "llama", HiddenSize = 4096, IntermediateSize = 11008, NumLayers = layers, NumHeads = 32, NumKvHeads = 32,
+        HeadDim = 128, VocabSize = 32000, RmsNormEps = 1e-6, RopeTheta = 10000, TieWordEmbeddings = false, MaxPositionEmbeddings = 4096,
+    };
 
     /// <summary>Random codes, f16 scales and zero points written straight into the packed layout (no quantization run).</summary>
     internal static LayeredWeightStore RandomModel(LlamaConfig c, QuantScheme scheme)

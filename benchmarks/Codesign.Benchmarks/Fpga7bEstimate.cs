@@ -33,11 +33,7 @@ internal static class Fpga7bEstimate
         int[] contexts = [128, 512, 1024];
         foreach (int layers in new[] { 1, 2 })
         {
-            var config = new LlamaConfig
-            {
-                ModelType = "llama", HiddenSize = 4096, IntermediateSize = 11008, NumLayers = layers, NumHeads = 32, NumKvHeads = 32,
-                HeadDim = 128, VocabSize = 32000, RmsNormEps = 1e-6, RopeTheta = 10000, TieWordEmbeddings = false, MaxPositionEmbeddings = 4096,
-            };
+            var config = Cpu7bDecodeBenchmark.Llama7bConfig(layers);
             var store = Cpu7bDecodeBenchmark.RandomModel(config, scheme);
             var graph = LlamaGraphBuilder.Build("llama_7b_shape", config, store, "random");
             var plan = FpgaMemoryPlan.For(graph, w => GraphBinding.Weight(w, store).Data.Length, maxContext: contexts.Max(), chunkTokens: 1);
