@@ -90,7 +90,6 @@ internal static class Fpga7bEstimate
     /// <summary>Multiply-accumulates of the step's matrix and attention products.</summary>
     private static long Macs(IReadOnlyList<Instruction> step) => step.TakeWhile(i => i.Op != Opcode.End)
         .Where(i => i.Op is Opcode.MatVec or Opcode.MatMat)
-        .Sum(i => (i.Function & MatrixFormat.AttentionScores) != 0 ? (long)(i.C & 0xffff) * (i.B >> 16) * (i.B & 0xffff)
-            : (i.Function & MatrixFormat.AttentionOutput) != 0 ? (long)(i.C & 0xffff) * (i.B >> 16) * (i.B & 0xffff)
-            : (long)(i.B >> 16) * (i.B & 0xffff) * Math.Max(1, i.C >> 16));
+        .Sum(i => (long)(i.B >> 16) * (i.B & 0xffff)
+            * ((i.Function & (MatrixFormat.AttentionScores | MatrixFormat.AttentionOutput)) != 0 ? i.C & 0xffff : Math.Max(1, i.C >> 16)));
 }

@@ -26,6 +26,26 @@ public class FunctionalAcceleratorTests
         return (m.Graph, store);
     }
 
+    /// <summary>A compressed graph with its memory plan, decode and prefill programs and on-chip buffers.</summary>
+    internal sealed record CompiledModel(Graph Graph, IWeightStore Store, FpgaMemoryPlan Plan, LengthAdaptivePrograms Programs, OnChipBuffers Buffers)
+    {
+        public long ExternalBytes => Plan.ExternalUnits * FpgaMemoryPlan.Unit;
+
+        /// <summary>Writes the model's memory image into <paramref name="device"/> and returns the host's step runner over it.</summary>
+        public FpgaStepRunner Runner(IAcceleratorDevice device)
+        {
+            FpgaMemoryImage.Load(device, Graph, Store, Plan);
+            return new FpgaStepRunner(Graph, Plan, Programs, device);
+        }
+    }
+
+    internal static CompiledModel Compile(string recipe, int maxContext)
+    {
+        var (graph, store) = Compressed(recipe);
+        var plan = FpgaMemoryPlan.For(graph, w => GraphBinding.Weight(w, store).Data.Length, maxContext, chunkTokens: 1);
+        return new CompiledModel(graph, store, plan, LengthAdaptivePrograms.Compile(graph, plan), OnChipBuffers.For(graph, plan, LengthAdaptivePrograms.DecodeBucket));
+    }
+
     internal static float[] InterpreterStep(ReferenceInterpreter interpreter, KvCache cache, Graph graph, int token, int position)
     {
         var inputs = new Dictionary<string, HostTensor> { ["tokens"] = HostTensor.I32([1], [token]), ["positions"] = HostTensor.I32([1], [position]) };
@@ -47,13 +67,11 @@ public class FunctionalAcceleratorTests
     /// </summary>
     private static List<(float[] Fpga, float[] Reference)> Decode(string recipe, int[] prompt, int generate, bool teacherForced)
     {
-        var (graph, store) = Compressed(recipe);
-        var plan = FpgaMemoryPlan.For(graph, w => GraphBinding.Weight(w, store).Data.Length, maxContext: 128, chunkTokens: 1);
-        var programs = LengthAdaptivePrograms.Compile(graph, plan);
-        using var device = new FunctionalAccelerator(plan.ExternalUnits * FpgaMemoryPlan.Unit, OnChipBuffers.For(graph, plan, LengthAdaptivePrograms.DecodeBucket));
-        FpgaMemoryImage.Load(device, graph, store, plan);
-        var runner = new FpgaStepRunner(graph, plan, programs, device);
-        var interpreter = new ReferenceInterpreter(graph, store);
+        var model = Compile(recipe, maxContext: 128);
+        var graph = model.Graph;
+        using var device = new FunctionalAccelerator(model.ExternalBytes, model.Buffers);
+        var runner = model.Runner(device);
+        var interpreter = new ReferenceInterpreter(graph, model.Store);
         var cache = new KvCache();
         var steps = new List<(float[], float[])>();
         int next = 0;

@@ -50,9 +50,6 @@ public class SpecialFunctionRtlTests : RequiresVerilator
         Assert.That(first, Is.EqualTo(-1), () => $"byte {first} (word {first / 4}) differs: rtl {BitConverter.ToSingle(got, first & ~3):R}, functional {BitConverter.ToSingle(expected, first & ~3):R}; program:\n{string.Join('\n', program)}");
     }
 
-    private static Instruction Sfu(SfuFunction f, long a, int rows, int src, int src2, int param, int dst) =>
-        new(Opcode.Sfu, (byte)f, Units.None, Units.None, (uint)a, (uint)rows, Instruction.Pack16(src, src2), Instruction.Pack16(param, dst));
-
     [Test]
     public void Rms_norm_gives_the_interpreters_bits()
     {
@@ -70,7 +67,7 @@ public class SpecialFunctionRtlTests : RequiresVerilator
             {
                 Load(OnChipBuffer.Parameters, ParamExt, 0, (OnChipBuffers.NormEpsOffset(d) + 1) * 16),
                 Load(OnChipBuffer.Activations, 0, src, words * 4),
-                Sfu(SfuFunction.RmsNorm, d, rows, src, 0, 0, dst),
+                Sfu(SfuFunction.RmsNorm, d, rows, src, 0, dst),
                 Store(OnChipBuffer.Activations, OutExt, dst, words * 4),
                 End,
             };
@@ -95,7 +92,7 @@ public class SpecialFunctionRtlTests : RequiresVerilator
                 Load(OnChipBuffer.Parameters, ParamExt, 0, tokens * d * 4),
                 Load(OnChipBuffer.Activations, 0, src, words * 4),
                 Load(OnChipBuffer.Activations, 0, dst, words * 4),  // an odd row's last element keeps what was there
-                Sfu(SfuFunction.Rope, d, rows, src, heads, 0, dst),
+                Sfu(SfuFunction.Rope, d, rows, src, heads, dst),
                 Store(OnChipBuffer.Activations, OutExt, dst, words * 4),
                 End,
             };
@@ -136,12 +133,12 @@ public class SpecialFunctionRtlTests : RequiresVerilator
                 program.Add(Load(OnChipBuffer.Keys, keysExt + t * tile * rowUnits, chip, inTile * rowUnits * 16));
                 program.Add(new Instruction(Opcode.MatVec, MatrixFormat.AttentionScores, Units.None, Units.None, Instruction.Pack16(kvHeads, chip),
                     Instruction.Pack16(inTile, headDim), Instruction.Pack16(1, heads), Instruction.Pack16(q, scores)));
-                program.Add(Sfu(SfuFunction.SoftmaxTile, (uint)headDim << 17 | (t == 0 ? 1u << 16 : 0) | (uint)inTile, heads, scores, output, 0, state));
+                program.Add(Sfu(SfuFunction.SoftmaxTile, (uint)headDim << 17 | (t == 0 ? 1u << 16 : 0) | (uint)inTile, heads, scores, output, state));
                 program.Add(Load(OnChipBuffer.Values, valuesExt + t * tile * rowUnits, chip, inTile * rowUnits * 16));
                 program.Add(new Instruction(Opcode.MatVec, MatrixFormat.AttentionOutput, Units.None, Units.None, Instruction.Pack16(kvHeads, chip),
                     Instruction.Pack16(headDim, inTile), Instruction.Pack16(1, heads), Instruction.Pack16(scores, output)));
             }
-            program.Add(Sfu(SfuFunction.SoftmaxFinish, headDim, heads, output, state, 0, final));
+            program.Add(Sfu(SfuFunction.SoftmaxFinish, headDim, heads, output, state, final));
             program.Add(Store(OnChipBuffer.Activations, OutExt, 0, Buffers.ActivationUnits * 16));
             program.Add(End);
             AssertSameMemory(program, external);
@@ -150,11 +147,11 @@ public class SpecialFunctionRtlTests : RequiresVerilator
 
     private static IEnumerable<TestCaseData> Faults()
     {
-        yield return new TestCaseData(new[] { Sfu(SfuFunction.Rope, 8, 2, 0, 1, 0, 1), End }, "overlaps").SetName("A rope destination overlapping its source elsewhere faults");
-        yield return new TestCaseData(new[] { Sfu(SfuFunction.Rope, 8, 3, 0, 2, 0, 10), End }, "").SetName("Rope rows that are not whole tokens fault");
-        yield return new TestCaseData(new[] { Sfu(SfuFunction.RmsNorm, 8, 1, 0, 0, 0, 1), End }, "overlaps").SetName("An rms_norm destination overlapping its source elsewhere faults");
-        yield return new TestCaseData(new[] { Sfu(SfuFunction.RmsNorm, 8, 1, 0, 0, 0, 0), End }, "").SetName("An rms_norm eps of zero bits is valid, a negative one faults");
-        yield return new TestCaseData(new[] { Sfu(SfuFunction.SoftmaxFinish, 8, 1, 0, 10, 0, 1), End }, "overlaps").SetName("A softmax finish overlapping its source elsewhere faults");
+        yield return new TestCaseData(new[] { Sfu(SfuFunction.Rope, 8, 2, 0, 1, 1), End }, "overlaps").SetName("A rope destination overlapping its source elsewhere faults");
+        yield return new TestCaseData(new[] { Sfu(SfuFunction.Rope, 8, 3, 0, 2, 10), End }, "").SetName("Rope rows that are not whole tokens fault");
+        yield return new TestCaseData(new[] { Sfu(SfuFunction.RmsNorm, 8, 1, 0, 0, 1), End }, "overlaps").SetName("An rms_norm destination overlapping its source elsewhere faults");
+        yield return new TestCaseData(new[] { Sfu(SfuFunction.RmsNorm, 8, 1, 0, 0, 0), End }, "").SetName("An rms_norm eps of zero bits is valid, a negative one faults");
+        yield return new TestCaseData(new[] { Sfu(SfuFunction.SoftmaxFinish, 8, 1, 0, 10, 1), End }, "overlaps").SetName("A softmax finish overlapping its source elsewhere faults");
         yield return new TestCaseData(new[] { new Instruction(Opcode.MatVec, MatrixFormat.AttentionScores, Units.None, Units.None, Instruction.Pack16(2, 0), Instruction.Pack16(2, 4), Instruction.Pack16(1, 3), Instruction.Pack16(0, 8)), End }, "")
             .SetName("Heads that are not a multiple of the kv heads fault");
         yield return new TestCaseData(new[] { new Instruction(Opcode.MatVec, MatrixFormat.AttentionScores, Units.None, Units.None, Instruction.Pack16(1, 78), Instruction.Pack16(4, 8), Instruction.Pack16(1, 1), Instruction.Pack16(0, 8)), End }, "outside")

@@ -24,8 +24,8 @@ public class VerilatedAcceleratorTests : RequiresVerilator
     internal static Instruction Store(OnChipBuffer buffer, long extUnit, long chipUnit, long bytes) =>
         new(Opcode.Store, (byte)buffer, Units.None, Units.None, (uint)extUnit, (uint)chipUnit, (uint)bytes, 0);
 
-    internal static Instruction Sfu(SfuFunction f, int length, int rows, int src, int src2, int dst) =>
-        new(Opcode.Sfu, (byte)f, Units.None, Units.None, (uint)length, (uint)rows, Instruction.Pack16(src, src2), Instruction.Pack16(0, dst));
+    internal static Instruction Sfu(SfuFunction f, long a, int rows, int src, int src2, int dst) =>
+        new(Opcode.Sfu, (byte)f, Units.None, Units.None, (uint)a, (uint)rows, Instruction.Pack16(src, src2), Instruction.Pack16(0, dst));
 
     internal static readonly Instruction End = new(Opcode.End, 0, Units.None, Units.None, 0, 0, 0, 0);
 

@@ -1,9 +1,7 @@
 using System.Diagnostics;
-using Codesign.Backends.Fpga.Compilation;
 using Codesign.Backends.Fpga.Performance;
 using Codesign.Backends.Fpga.Simulation;
 using Codesign.IR.Semantics;
-using Codesign.IR.Weights;
 using static Codesign.Backends.Fpga.Tests.FunctionalAcceleratorTests;
 
 namespace Codesign.Backends.Fpga.Tests;
@@ -20,18 +18,13 @@ public class VerilatedDecodeTests : RequiresVerilator
     [TestCase("fpga-w8a8", 0, 40, 6), TestCase("fpga-w4a8", 2, 10, 6)]
     public void Greedy_decoding_on_the_rtl_gives_the_functional_models_logits_and_the_interpreters_tokens(string recipe, int promptIndex, int promptTokens, int generate)
     {
-        var (graph, store) = Compressed(recipe);
-        var plan = FpgaMemoryPlan.For(graph, w => GraphBinding.Weight(w, store).Data.Length, maxContext: 64, chunkTokens: 1);
-        var programs = LengthAdaptivePrograms.Compile(graph, plan);
-        var buffers = OnChipBuffers.For(graph, plan, LengthAdaptivePrograms.DecodeBucket);
-        long external = plan.ExternalUnits * FpgaMemoryPlan.Unit;
-        using var functional = new FunctionalAccelerator(external, buffers);
-        using var rtl = VerilatedAccelerator.Create(buffers, external);
-        FpgaMemoryImage.Load(functional, graph, store, plan);
-        FpgaMemoryImage.Load(rtl, graph, store, plan);
-        var golden = new FpgaStepRunner(graph, plan, programs, functional);
-        var simulated = new FpgaStepRunner(graph, plan, programs, rtl);
-        var interpreter = new ReferenceInterpreter(graph, store);
+        var model = Compile(recipe, maxContext: 64);
+        var graph = model.Graph;
+        using var functional = new FunctionalAccelerator(model.ExternalBytes, model.Buffers);
+        using var rtl = VerilatedAccelerator.Create(model.Buffers, model.ExternalBytes);
+        var golden = model.Runner(functional);
+        var simulated = model.Runner(rtl);
+        var interpreter = new ReferenceInterpreter(graph, model.Store);
         var cache = new KvCache();
 
         var prompt = FixturePrompt(promptIndex).Take(promptTokens).ToArray();
@@ -47,7 +40,7 @@ public class VerilatedDecodeTests : RequiresVerilator
             var got = simulated.Decode(token, step + 1);
             cycles += simulated.LastRun!.Cycles;
             // The performance model predicts the whole step within 10 %.
-            var prediction = new PerformanceModel(MemoryPort.Default).Predict(programs.DecodeStep(step + 1));
+            var prediction = new PerformanceModel(MemoryPort.Default).Predict(model.Programs.DecodeStep(step + 1));
             Assert.That(prediction.Unpredicted, Is.Empty);
             Assert.That((double)prediction.Total, Is.EqualTo(simulated.LastRun.Cycles).Within(10).Percent, $"step {step}: predicted cycles");
             int first = Enumerable.Range(0, got.Length).FirstOrDefault(i => BitConverter.SingleToInt32Bits(got[i]) != BitConverter.SingleToInt32Bits(expected[i]), -1);

@@ -152,10 +152,10 @@ public sealed class FunctionalAccelerator : IAcceleratorDevice
         var x = Act(input, (long)m * k);
         var y = Act(output, (long)m * n);
         long weights = (long)i.A * FpgaMemoryPlan.Unit;
+        // Both engines write outputs while they still read (or have quantized) the input: it may not be overwritten.
+        if (Intersect(output * 4L, (long)m * n, input * 4L, (long)m * k)) throw Fault("the destination overlaps a source");
         if (bits == 0)
         {
-            // The engine writes each output as it is done, while it still reads the input.
-            if (Intersect(output * 4L, (long)m * n, input * 4L, (long)m * k)) throw Fault("the destination overlaps a source");
             var w = MemoryMarshal.Cast<byte, float>(Slice(_external, "external memory", weights, (long)n * k * 4));
             var result = new float[m * n];
             for (int r = 0; r < m; r++)
@@ -166,9 +166,6 @@ public sealed class FunctionalAccelerator : IAcceleratorDevice
         }
         int group = Lo(i.C);
         if (group < 1) throw Fault("a group of 0 weights");
-        // The engine quantizes an activation row and then streams its outputs: they may not overwrite the input.
-        if (Intersect(output * 4L, (long)m * n, input * 4L, (long)m * k))
-            throw Fault("the destination overlaps a source");
         var scheme = MatrixLayout.Scheme(bits, group, k, i.Layout);
         var layout = new QuantizedLayout(scheme, n, k);
         var matrix = QuantizedMatrix.Unpack(scheme, n, k, Slice(_external, "external memory", weights, layout.TotalBytes));
@@ -207,8 +204,14 @@ public sealed class FunctionalAccelerator : IAcceleratorDevice
     /// <summary>Whether two runs of activation words intersect.</summary>
     private static bool Intersect(long aWord, long aWords, long bWord, long bWords) => aWord < bWord + bWords && bWord < aWord + aWords;
 
-    /// <summary>Whether an element-wise destination (a unit) overlaps its source other than exactly in place.</summary>
-    private static bool Overlaps(long dst, long src, long elements) => dst != src && Intersect(dst * 4, elements, src * 4, elements);
+    /// <summary>
+    /// The SFU's blocks stream (each reads an element, or a pair, before writing it): a destination (a unit) may be
+    /// its source exactly, in place, but may not overlap it at another offset.
+    /// </summary>
+    private void RefuseOverlap(long dst, long src, long elements)
+    {
+        if (dst != src && Intersect(dst * 4, elements, src * 4, elements)) throw Fault("the destination overlaps a source at another offset");
+    }
 
     private void Sfu(Instruction i)
     {
@@ -221,12 +224,11 @@ public sealed class FunctionalAccelerator : IAcceleratorDevice
                 var gamma = Floats(_parameters, "parameter buffer", param, d);
                 double eps = BitConverter.ToDouble(Slice(_parameters, "parameter buffer", ((long)param + OnChipBuffers.NormEpsOffset(d)) * FpgaMemoryPlan.Unit, 8));
                 var x = Act(src, (long)rows * d).ToArray();
-                Act(dst, (long)rows * d);
-                if (Overlaps(dst, src, (long)rows * d)) throw Fault("the destination overlaps the source at another offset");
+                var y = Act(dst, (long)rows * d);
+                RefuseOverlap(dst, src, (long)rows * d);
                 // The unit's binary64 steps assume no subnormal or overflow: eps is 0 or a positive normal below 2^512.
                 if (BitConverter.DoubleToInt64Bits(eps) != 0 && !(double.IsNormal(eps) && eps > 0 && eps < Math.Pow(2, 512)))
                     throw Fault($"rms_norm's eps {eps:R} is not 0 or a positive normal below 2^512");
-                var y = Act(dst, (long)rows * d);
                 for (int r = 0; r < rows; r++) SfuArithmetic.RmsNorm(x.AsSpan(r * d, d), gamma, eps, y.Slice(r * d, d));
                 return;
             }
@@ -237,8 +239,7 @@ public sealed class FunctionalAccelerator : IAcceleratorDevice
                 var table = Floats(_parameters, "parameter buffer", param, (long)rows / heads * d);
                 var x = Act(src, (long)rows * d).ToArray();
                 var y = Act(dst, (long)rows * d);
-                // The unit rotates a pair at a time: in place, or apart.
-                if (Overlaps(dst, src, (long)rows * d)) throw Fault("the destination overlaps the source at another offset");
+                RefuseOverlap(dst, src, (long)rows * d);
                 for (int r = 0; r < rows; r++)
                 {
                     var cosSin = table.Slice(r / heads * d, d);
@@ -249,9 +250,8 @@ public sealed class FunctionalAccelerator : IAcceleratorDevice
             case SfuFunction.Silu or SfuFunction.Add or SfuFunction.Multiply:
             {
                 long count = (long)rows * i.A;
-                // The unit streams: it reads an element a cycle before writing it, so only an in-place result is defined.
-                if (Overlaps(dst, src, count) || ((SfuFunction)i.Function != SfuFunction.Silu && Overlaps(dst, src2, count)))
-                    throw Fault("the destination overlaps a source at another offset");
+                RefuseOverlap(dst, src, count);
+                if ((SfuFunction)i.Function != SfuFunction.Silu) RefuseOverlap(dst, src2, count);
                 var a = Act(src, count).ToArray();
                 var b = (SfuFunction)i.Function == SfuFunction.Silu ? null : Act(src2, count).ToArray();
                 var y = Act(dst, count);
@@ -281,7 +281,7 @@ public sealed class FunctionalAccelerator : IAcceleratorDevice
                 int headDim = checked((int)i.A);
                 var state = Act(src2, (long)rows * 2);
                 var output = Act(dst, (long)rows * headDim);
-                if (Overlaps(dst, src, (long)rows * headDim)) throw Fault("the destination overlaps the source at another offset");
+                RefuseOverlap(dst, src, (long)rows * headDim);
                 if (src != dst) Act(src, (long)rows * headDim).CopyTo(output);
                 for (int r = 0; r < rows; r++) SfuArithmetic.SoftmaxFinish(output.Slice(r * headDim, headDim), state[2 * r + 1]);
                 return;
