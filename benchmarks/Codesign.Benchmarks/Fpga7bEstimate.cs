@@ -22,7 +22,7 @@ internal static class Fpga7bEstimate
         var hbm = u280.WeightMemory;
         double clock = u280.ClockMhz * 1e6;
         // The generated design's port moves one 16-byte beat a cycle; HBM's latency from the device description.
-        var port = new MemoryPort(hbm.LatencyCycles, MemoryPort.BeatBytes);
+        var port = MemoryPort.Of(u280);
         Console.WriteLine($"LLaMA-2-7B shapes (hidden 4096, MLP 11008, 32 heads, vocabulary 32000), W4 g128 asym, activations int8, decode batch 1");
         Console.WriteLine($"device {u280.Name}: {u280.ClockMhz} MHz, {hbm.Name} {hbm.GbytesPerSecond} GB/s; generated accelerator: one 16-lane DSP chain, a {MemoryPort.BeatBytes}-byte beat per cycle");
         Console.WriteLine();

@@ -16,6 +16,7 @@ public static class CodesignCli
             EvalCommand.Create(output),
             IrCommand.Create(output),
             CompileCommand.Create(output),
+            SimCommand.Create(output),
             BenchCommand.Create(output),
             ServeCommand.Create(output),
         };

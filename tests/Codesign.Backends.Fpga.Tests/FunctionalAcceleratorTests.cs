@@ -26,24 +26,10 @@ public class FunctionalAcceleratorTests
         return (m.Graph, store);
     }
 
-    /// <summary>A compressed graph with its memory plan, decode and prefill programs and on-chip buffers.</summary>
-    internal sealed record CompiledModel(Graph Graph, IWeightStore Store, FpgaMemoryPlan Plan, LengthAdaptivePrograms Programs, OnChipBuffers Buffers)
-    {
-        public long ExternalBytes => Plan.ExternalUnits * FpgaMemoryPlan.Unit;
-
-        /// <summary>Writes the model's memory image into <paramref name="device"/> and returns the host's step runner over it.</summary>
-        public FpgaStepRunner Runner(IAcceleratorDevice device)
-        {
-            FpgaMemoryImage.Load(device, Graph, Store, Plan);
-            return new FpgaStepRunner(Graph, Plan, Programs, device);
-        }
-    }
-
-    internal static CompiledModel Compile(string recipe, int maxContext)
+    internal static FpgaCompilation Compile(string recipe, int maxContext)
     {
         var (graph, store) = Compressed(recipe);
-        var plan = FpgaMemoryPlan.For(graph, w => GraphBinding.Weight(w, store).Data.Length, maxContext, chunkTokens: 1);
-        return new CompiledModel(graph, store, plan, LengthAdaptivePrograms.Compile(graph, plan), OnChipBuffers.For(graph, plan, LengthAdaptivePrograms.DecodeBucket));
+        return FpgaCompilation.Compile(graph, store, maxContext);
     }
 
     internal static float[] InterpreterStep(ReferenceInterpreter interpreter, KvCache cache, Graph graph, int token, int position)

@@ -136,7 +136,7 @@ public class ArtifactCliTests : ScratchDirectoryTest
         var recipe = Run("eval", dir, "--ids", TestPaths.TinyLlamaReference + ":eval.ids", "--recipe", TestPaths.ExampleRecipe("w8-rtn"));
         Assert.That(recipe.Err, Does.Contain("is a compiled artifact; --recipe needs the model it was compiled from"));
         var target = Run("compile", TestPaths.TinyLlama, "--target", "tpu", "-o", Path.Combine(Scratch, "tpu"));
-        Assert.That(target.Err.Trim(), Is.EqualTo("error: --target tpu: the targets are: cpu, gpu"));
+        Assert.That(target.Err.Trim(), Is.EqualTo("error: --target tpu: the targets are: cpu, gpu, fpga"));
         var notArtifact = Run("run", Scratch, "--prompt", "x");
         Assert.That(notArtifact.Err, Does.Contain("directory has no config.json"));
     }

@@ -39,6 +39,19 @@ public sealed class LengthAdaptivePrograms
         return new LengthAdaptivePrograms(decode, prefill, max);
     }
 
+    /// <summary>
+    /// Decode programs compiled earlier (an artifact's), one per bucket up to <paramref name="maxContext"/>, without
+    /// prefill programs: what a host needs that feeds prompts a token per step.
+    /// </summary>
+    public static LengthAdaptivePrograms ForDecode(IReadOnlyList<InstructionProgram> decode, int maxContext)
+    {
+        if (maxContext < 1) throw new CodesignException($"fpga: a maximum context of {maxContext} tokens");
+        int buckets = (maxContext + DecodeBucket - 1) / DecodeBucket;
+        if (decode.Count != buckets)
+            throw new CodesignException($"fpga: {decode.Count} decode programs for a maximum context of {maxContext} tokens, which takes {buckets} buckets of {DecodeBucket}");
+        return new LengthAdaptivePrograms(decode, [], maxContext);
+    }
+
     /// <summary>The instructions of a decode step whose context (the cache plus the new token) is <paramref name="context"/> tokens.</summary>
     public Instruction[] DecodeStep(int context) => Bucket(Decode, DecodeBucket, context).Patched(1, context);
 
@@ -48,6 +61,7 @@ public sealed class LengthAdaptivePrograms
     private InstructionProgram Bucket(IReadOnlyList<InstructionProgram> programs, int size, int context)
     {
         if (context < 1 || context > MaxContext) throw new CodesignException($"fpga: context {context} is outside 1..{MaxContext}");
+        if (programs.Count == 0) throw new CodesignException("fpga: these programs are decode programs only; no prefill-chunk program was kept");
         return programs[(context - 1) / size];
     }
 

@@ -61,7 +61,8 @@ public static class FpgaDevices
         return device;
     }
 
-    private static void Check(FpgaDevice d, string source)
+    /// <summary>Checks a description read some other way (an artifact's copy) as <see cref="Parse"/> does; <paramref name="source"/> names it in errors.</summary>
+    public static void Check(FpgaDevice d, string source)
     {
         void Require(bool ok, string field, object value, string expected)
         {

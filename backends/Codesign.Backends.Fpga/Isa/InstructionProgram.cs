@@ -42,6 +42,23 @@ public sealed class InstructionProgram(IReadOnlyList<Instruction> instructions, 
     /// <summary>Storage of the program: its instructions and its patch table.</summary>
     public long Bytes => (long)Instructions.Count * Instruction.Bytes + (long)Patches.Count * PatchPoint.Bytes;
 
+    /// <summary>
+    /// A stored program read back (<see cref="Encode"/>'s bytes and its patch table), every patch point checked to
+    /// name an instruction of the stream and a field inside an operand word; <paramref name="source"/> names it in errors.
+    /// </summary>
+    public static InstructionProgram Read(ReadOnlySpan<byte> bytes, IReadOnlyList<PatchPoint> patches, string source)
+    {
+        var instructions = Decode(bytes, source);
+        for (int n = 0; n < patches.Count; n++)
+        {
+            var p = patches[n];
+            if (p.Instruction < 0 || p.Instruction >= instructions.Length || p.Word is < 1 or >= Instruction.Words
+                || p.Width is < 1 or > 32 || p.Shift + p.Width > 32 || p.Max < 0)
+                throw new CodesignException($"{source}: patch point {n} ({p}) is not a field of an operand word of one of its {instructions.Length} instructions");
+        }
+        return new InstructionProgram(instructions, patches);
+    }
+
     /// <summary>The instructions with every patch point written for <paramref name="tokens"/> and <paramref name="context"/>.</summary>
     public Instruction[] Patched(int tokens, int context)
     {

@@ -21,6 +21,15 @@ public sealed record AcceleratorRtl(OnChipBuffers Buffers, int ProgramDepth, int
     /// <summary>The largest instruction memory the top accepts; a longer program is split by the host.</summary>
     public const int MaxProgramDepth = 1 << 20;
 
+    /// <summary>The smallest instruction memory rendered: a decode step of a 7B-class model fits, and models that fit share one build.</summary>
+    public const int DefaultProgramDepth = 1 << 16;
+
+    /// <summary>The accelerator for <paramref name="buffers"/> whose instruction memory (a power of two) holds <paramref name="longestProgram"/> instructions.</summary>
+    public static AcceleratorRtl For(OnChipBuffers buffers, int longestProgram = 0) =>
+        new(buffers, longestProgram <= DefaultProgramDepth ? DefaultProgramDepth
+            : longestProgram > MaxProgramDepth ? throw new CodesignException($"fpga rtl: a program of {longestProgram} instructions exceeds the largest instruction memory, {MaxProgramDepth}")
+            : (int)BitOperations.RoundUpToPowerOf2((uint)longestProgram));
+
     /// <summary>The arithmetic blocks beyond group_dequant's (<see cref="GroupDequantRtl"/>), each rendered with its name only.</summary>
     private static readonly string[] ArithmeticBlocks = ["fp32_div", "f16_to_f32", "fp32_to_int8"];
 

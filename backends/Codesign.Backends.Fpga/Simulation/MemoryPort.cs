@@ -14,6 +14,10 @@ public sealed record MemoryPort(int LatencyCycles, double BytesPerCycle)
     /// <summary>A DDR/HBM-like port: tens of cycles to the first beat, then a beat per cycle.</summary>
     public static MemoryPort Default { get; } = new(32, BeatBytes);
 
+    /// <summary>The port to <paramref name="device"/>'s weight memory: its latency, and its bandwidth up to a beat a cycle (one port does not reach an HBM stack's).</summary>
+    public static MemoryPort Of(Devices.FpgaDevice device) =>
+        new(device.WeightMemory.LatencyCycles, Math.Min(BeatBytes, device.BytesPerCycle));
+
     public MemoryPort Checked() =>
         LatencyCycles is < 0 or > 1 << 20 ? throw new CodesignException($"memory port: latency {LatencyCycles} cycles must be 0 to {1 << 20}")
         : !(BytesPerCycle > 0 && BytesPerCycle <= BeatBytes) ? throw new CodesignException($"memory port: {BytesPerCycle} bytes per cycle must be above 0 and at most one {BeatBytes}-byte beat")

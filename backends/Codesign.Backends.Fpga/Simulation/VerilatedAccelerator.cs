@@ -16,9 +16,6 @@ namespace Codesign.Backends.Fpga.Simulation;
 /// </summary>
 public sealed unsafe class VerilatedAccelerator : IAcceleratorDevice
 {
-    /// <summary>The instruction memory of the default build: a decode step of a 7B-class model fits.</summary>
-    public const int DefaultProgramDepth = 1 << 16;
-
     private static readonly ConcurrentDictionary<string, Api> Libraries = new(StringComparer.Ordinal);
     private readonly Api _api;
     private readonly int _programDepth;
@@ -34,24 +31,25 @@ public sealed unsafe class VerilatedAccelerator : IAcceleratorDevice
 
     /// <summary>Renders and builds (or finds built) the accelerator for <paramref name="buffers"/>, and creates one with that much external memory.</summary>
     public static VerilatedAccelerator Create(OnChipBuffers buffers, long externalBytes, MemoryPort? port = null) =>
-        Create(new AcceleratorRtl(buffers, DefaultProgramDepth), externalBytes, port);
+        Create(AcceleratorRtl.For(buffers), externalBytes, port);
 
     /// <summary>Builds (or finds built) the accelerator <paramref name="rtl"/> describes, and creates one with that much external memory.</summary>
-    public static VerilatedAccelerator Create(AcceleratorRtl rtl, long externalBytes, MemoryPort? port = null)
+    public static VerilatedAccelerator Create(AcceleratorRtl rtl, long externalBytes, MemoryPort? port = null) =>
+        Create(rtl.Render(), rtl.ProgramDepth, externalBytes, port);
+
+    /// <summary>
+    /// Builds (or finds built) rendered accelerator RTL (file name to text, top <see cref="AcceleratorRtl.Top"/>, with an
+    /// instruction memory of <paramref name="programDepth"/>; an artifact's), and creates one with that much external memory.
+    /// </summary>
+    public static VerilatedAccelerator Create(IReadOnlyDictionary<string, string> rtl, int programDepth, long externalBytes, MemoryPort? port = null)
     {
         port = (port ?? MemoryPort.Default).Checked();
         if (externalBytes < 0) throw new CodesignException($"fpga-sim: {externalBytes} bytes of external memory");
-        var api = Libraries.GetOrAdd(Build(rtl), Api.Load);
+        var shell = new[] { "accelerator_shell.cpp", "axi_memory_model.h" }.ToDictionary(name => name, ShellSource, StringComparer.Ordinal);
+        var api = Libraries.GetOrAdd(Verilator.BuildSharedLibrary(rtl, shell, AcceleratorRtl.Top), Api.Load);
         nint handle = api.Create((ulong)externalBytes, (uint)port.LatencyCycles, port.BytesPerCycle);
         if (handle == 0) throw new CodesignException($"fpga-sim: the simulator could not allocate {externalBytes} bytes of external memory");
-        return new VerilatedAccelerator(api, handle, externalBytes, rtl.ProgramDepth);
-    }
-
-    /// <summary>The Verilated shared library of <paramref name="rtl"/> (cached by its sources).</summary>
-    public static string Build(AcceleratorRtl rtl)
-    {
-        var shell = new[] { "accelerator_shell.cpp", "axi_memory_model.h" }.ToDictionary(name => name, ShellSource, StringComparer.Ordinal);
-        return Verilator.BuildSharedLibrary(rtl.Render(), shell, AcceleratorRtl.Top);
+        return new VerilatedAccelerator(api, handle, externalBytes, programDepth);
     }
 
     private static string ShellSource(string name)

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Codesign.Backends.Fpga.Devices;
 using Codesign.Compiler.Frontends;
 using Codesign.Compiler.Frontends.Gguf;
 using Codesign.Compiler.Partitioning;
@@ -8,6 +9,7 @@ using Codesign.IR.Diagnostics;
 using Codesign.IR.Text;
 using Codesign.Runtime.Artifacts;
 using Codesign.Runtime.Compression;
+using Codesign.Runtime.Generation;
 using Codesign.Runtime.Scheduling;
 using Codesign.Runtime.Text;
 
@@ -15,8 +17,9 @@ namespace Codesign.Cli.Commands;
 
 /// <summary>
 /// <c>codesign compile MODEL [--recipe R] -o OUT.gguf|OUT.cir</c>: compress and write the result, as GGUF
-/// (llama.cpp's format) or as the text IR; with <c>--target cpu|gpu -o DIR</c>: compile it into an artifact directory
-/// that <c>codesign run DIR</c> runs with no compiler in the process; with <c>--placement SPEC -o DIR</c>: compile each
+/// (llama.cpp's format) or as the text IR; with <c>--target cpu|gpu|fpga -o DIR</c>: compile it into an artifact directory
+/// that <c>codesign run DIR</c> runs with no compiler in the process (fpga: on the Verilated accelerator RTL, and
+/// <c>codesign sim DIR</c> reports its cycles); with <c>--placement SPEC -o DIR</c>: compile each
 /// segment of the split for its device into one artifact that runs as placed.
 /// </summary>
 internal static class CompileCommand
@@ -27,10 +30,13 @@ internal static class CompileCommand
         var recipe = new Option<string?>("--recipe") { Description = "Compression recipe (JSON)." };
         var outPath = new Option<string>("-o", "--output") { Description = "OUT.gguf (weights and tokenizer, llama.cpp's format), OUT.cir (the graph as text), or with --target an artifact directory.", Required = true };
         var fallback = new Option<bool>("--gguf-f32-fallback") { Description = "Write weights with no exact ggml type dequantized to F32 instead of failing." };
-        var target = new Option<string?>("--target") { Description = "Compile for a device into the artifact directory -o: cpu (kernels built ahead of time for this CPU, weights memory-mapped at load) or gpu (packed weights; ILGPU compiles the kernels for the GPU found at load)." };
+        var target = new Option<string?>("--target") { Description = "Compile for a device into the artifact directory -o: cpu (kernels built ahead of time for this CPU, weights memory-mapped at load), gpu (packed weights; ILGPU compiles the kernels for the GPU found at load) or fpga (a generated accelerator: RTL, memory image and decode programs; runs on the Verilated RTL)." };
+        var fpgaDevice = new Option<string>("--fpga-device") { Description = "fpga: the device description the accelerator is sized and checked for: a built-in name (u280, zcu104) or a devices/*.json file.", DefaultValueFactory = _ => "u280" };
+        var maxContext = new Option<int?>("--max-context") { Description = "fpga: tokens of KV cache the accelerator's external memory holds (default: the model's positions, at most 2048)." };
+        var noSynthesis = new Option<bool>("--no-synthesis") { Description = "fpga: skip Yosys (synth_xilinx), so no resource counts and no check that the design fits the device." };
         var placement = ModelArguments.Placement();
         var lut = ModelArguments.Lut();
-        var command = new Command("compile", "Compress a model with a recipe and write it, or compile it for a device.") { model, recipe, outPath, fallback, target, placement, lut };
+        var command = new Command("compile", "Compress a model with a recipe and write it, or compile it for a device.") { model, recipe, outPath, fallback, target, placement, lut, fpgaDevice, maxContext, noSynthesis };
         command.SetAction(parse =>
         {
             using var m = ModelLoader.Load(parse.GetValue(model)!);
@@ -52,7 +58,12 @@ internal static class CompileCommand
                     foreach (var k in gpu.Kernels) output.WriteLine($"  {k}");
                     return 0;
                 }
-                if (device != "cpu") throw new CodesignException($"--target {device}: the targets are: cpu, gpu");
+                if (device == "fpga")
+                {
+                    WriteFpga(output, m, store, path, FpgaDevices.Load(parse.GetValue(fpgaDevice)!), parse.GetValue(maxContext), !parse.GetValue(noSynthesis), parse.GetValue(recipe));
+                    return 0;
+                }
+                if (device != "cpu") throw new CodesignException($"--target {device}: the targets are: cpu, gpu, fpga");
                 var manifest = ArtifactWriter.WriteCpu(m, store, path, parse.GetValue(lut), parse.GetValue(recipe));
                 var cpu = manifest.Devices.Cpu!;
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -72,6 +83,30 @@ internal static class CompileCommand
         });
         return command;
     }
+
+    private static void WriteFpga(TextWriter output, ImportedModel model, IR.Weights.IWeightStore store, string path, FpgaDevice device, int? maxContext, bool synthesize, string? recipe)
+    {
+        int context = maxContext ?? Math.Min(CausalLmGraph.Check(model.Graph).MaxPositions, DefaultMaxContext);
+        var fpga = ArtifactWriter.WriteFpga(model, store, path, device, context, synthesize, recipe).Devices.Fpga!;
+        var b = fpga.Buffers;
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"wrote {path}: fpga artifact for the {device.Name} ({device.Part}), KV cache for {fpga.MaxContext} tokens, external memory {fpga.ExternalBytes} bytes ({new FileInfo(Path.Combine(path, fpga.MemoryFile)).Length} loaded)"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  on chip: activations {b.ActivationUnits * 16L} bytes, KV tiles 2 x {b.KvUnits * 16L} bytes, parameters {b.ParameterUnits * 16L} bytes; instruction memory {fpga.ProgramDepth} instructions"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  decode programs: {fpga.Decode.Count} length buckets, {fpga.Storage.Bytes} bytes; one program per length would take {fpga.Storage.OneProgramPerLengthBytes} bytes ({(double)fpga.Storage.OneProgramPerLengthBytes / fpga.Storage.Bytes:F1}x)"));
+        output.WriteLine($"  rtl: {fpga.RtlFiles.Count} files in {Path.GetDirectoryName(fpga.RtlFiles[0])}");
+        if (fpga.Resources is { } r)
+        {
+            var d = device.Resources;
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  yosys synth_xilinx -family {device.Family}: DSP {r.Dsp} of {d.Dsp}, LUT {r.Lut} of {d.Lut}, FF {r.Ff} of {d.Ff}, BRAM36 {r.Bram36} of {d.Bram36}, URAM {r.Uram} of {d.Uram} (accumulators Vivado would fold into DSP slices counted in LUT and FF)"));
+        }
+        else output.WriteLine("  not synthesised (--no-synthesis): no resource counts, and no check that the design fits the device");
+    }
+
+    /// <summary>The KV cache an fpga artifact holds unless --max-context says otherwise, for a model with more positions.</summary>
+    private const int DefaultMaxContext = 2048;
 
     private static void WritePlaced(TextWriter output, ImportedModel model, IR.Weights.IWeightStore store, string spec, string path, Backends.Cpu.Lowering.LutChoice lut, string? recipe, TextWriter notices)
     {

@@ -13,7 +13,7 @@ internal static class ModelArguments
 
     public static Option<string?> Device() => new("--device")
     {
-        Description = "Where to run: interpreter (the reference; the default for a model), cpu (kernels compiled by LLVM for this machine) or gpu (ILGPU kernels on CUDA; on ILGPU's CPU accelerator where no CUDA device exists). An artifact runs on the device it was compiled for.",
+        Description = "Where to run: interpreter (the reference; the default for a model), cpu (kernels compiled by LLVM for this machine) or gpu (ILGPU kernels on CUDA; on ILGPU's CPU accelerator where no CUDA device exists). An artifact runs on the device it was compiled for; an fpga artifact on fpga-sim (the Verilated accelerator RTL) or fpga-model (the functional model of its instruction set).",
     };
 
     public static Option<string?> Placement() => new("--placement")

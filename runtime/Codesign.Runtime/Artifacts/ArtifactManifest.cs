@@ -2,6 +2,7 @@ using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Codesign.Backends.Cpu.Aot;
+using Codesign.Backends.Fpga.Aot;
 using Codesign.Backends.Gpu.Aot;
 
 namespace Codesign.Runtime.Artifacts;
@@ -14,7 +15,7 @@ public sealed record ArtifactTokenizer(string File, string Kind)
 }
 
 /// <summary>Per-device parts of an artifact; a device the artifact was not compiled for is null.</summary>
-public sealed record ArtifactDevices(CpuArtifactSection? Cpu, GpuArtifactSection? Gpu = null);
+public sealed record ArtifactDevices(CpuArtifactSection? Cpu, GpuArtifactSection? Gpu = null, FpgaArtifactSection? Fpga = null);
 
 /// <summary>
 /// manifest.json of an artifact directory: format and version, what it was compiled from, the lowered graph, the
@@ -37,7 +38,7 @@ public sealed record ArtifactManifest(
     public const string FileName = "manifest.json";
     public const string FormatName = "codesign-artifact";
     /// <summary>Bumped whenever the layout of the files or the kernels' calling convention changes.</summary>
-    public const int CurrentVersion = 3;
+    public const int CurrentVersion = 4;
 
     /// <summary>The files a manifest with these parts names, each of which must have a hash in <see cref="Files"/>.</summary>
     public static IEnumerable<string> NamedFiles(string graphFile, ArtifactTokenizer? tokenizer, ArtifactDevices devices, ArtifactSchedule? schedule)
@@ -60,6 +61,12 @@ public sealed record ArtifactManifest(
             yield return cpu.WeightsFile;
         }
         if (devices.Gpu is { } gpu) yield return gpu.WeightsFile;
+        if (devices.Fpga is { } fpga)
+        {
+            yield return fpga.MemoryFile;
+            yield return fpga.ProgramFile;
+            foreach (var file in fpga.RtlFiles) yield return file;
+        }
     }
 
     public static string ThisCodesignVersion =>

@@ -2,6 +2,10 @@ using System.Text.Json;
 using Codesign.Backends.Cpu.Aot;
 using Codesign.Backends.Cpu.Execution;
 using Codesign.Backends.Cpu.Lowering;
+using Codesign.Backends.Fpga.Aot;
+using Codesign.Backends.Fpga.Compilation;
+using Codesign.Backends.Fpga.Devices;
+using Codesign.Backends.Fpga.Verification;
 using Codesign.Backends.Gpu.Aot;
 using Codesign.Compiler.Frontends;
 using Codesign.Compiler.Partitioning;
@@ -9,6 +13,7 @@ using Codesign.IR.Diagnostics;
 using Codesign.IR.Graphs;
 using Codesign.IR.Text;
 using Codesign.IR.Weights;
+using Codesign.Runtime.Generation;
 using Codesign.Runtime.Scheduling;
 using Codesign.Runtime.Text;
 
@@ -16,7 +21,8 @@ namespace Codesign.Runtime.Artifacts;
 
 /// <summary>
 /// Writes an artifact directory for a device: the graph as that device runs it (graph.cir), the tokenizer, the device's
-/// files (<see cref="CpuArtifact"/>: kernels and prepared weights; <see cref="GpuArtifact"/>: packed weights) and manifest.json. Everything is written into a fresh sibling
+/// files (<see cref="CpuArtifact"/>: kernels and prepared weights; <see cref="GpuArtifact"/>: packed weights; <see cref="FpgaArtifact"/>:
+/// memory image, programs and RTL) and manifest.json. Everything is written into a fresh sibling
 /// directory first and moved into place at the end, so a failed compile leaves an earlier artifact untouched; a
 /// directory that holds anything but an artifact is never overwritten.
 /// </summary>
@@ -38,6 +44,24 @@ public static class ArtifactWriter
             var (graph, code) = WriteGpuCode(model.Graph, weights, staging, GpuArtifact.Folder);
             return (graph, code, null);
         });
+
+    /// <summary>
+    /// The fpga's artifact: the graph as compressed, compiled for an accelerator holding <paramref name="maxContext"/>
+    /// tokens of KV cache on <paramref name="device"/> (memory image, decode programs, RTL). With
+    /// <paramref name="synthesize"/>, Yosys maps the RTL to the device's family first and a design that exceeds the
+    /// device fails the compile (<see cref="FpgaArtifact.Synthesize"/>); the counts go into the manifest.
+    /// </summary>
+    public static ArtifactManifest WriteFpga(ImportedModel model, IWeightStore weights, string directory, FpgaDevice device, int maxContext,
+        bool synthesize, string? recipe = null)
+    {
+        int positions = CausalLmGraph.Check(model.Graph).MaxPositions;
+        if (maxContext < 1 || maxContext > positions)
+            throw new CodesignException($"--max-context {maxContext}: the accelerator's KV cache holds 1 to the model's {positions} positions");
+        var compilation = FpgaCompilation.Compile(model.Graph, weights, maxContext);
+        ResourceReport? resources = synthesize ? FpgaArtifact.Synthesize(compilation, device) : null;
+        return Write(model, directory, recipe, staging =>
+            (GraphPrinter.Print(model.Graph), new ArtifactDevices(null, null, FpgaArtifact.Write(compilation, device, resources, staging)), null));
+    }
 
     /// <summary>The cpu's code for <paramref name="graph"/> in <paramref name="folder"/>; returns the graph as the cpu runs it (lowered), as text.</summary>
     private static (string Graph, ArtifactDevices Code) WriteCpuCode(Graph graph, IWeightStore weights, LutChoice lut, string staging, string folder)

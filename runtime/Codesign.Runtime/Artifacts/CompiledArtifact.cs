@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Codesign.Backends.Cpu.Aot;
+using Codesign.Backends.Fpga.Aot;
 using Codesign.Backends.Gpu.Aot;
 using Codesign.Backends.Gpu.Execution;
 using Codesign.Compiler.Frontends.Gguf;
@@ -36,7 +37,7 @@ public sealed class CompiledArtifact
     /// <summary>The devices the artifact holds code for (a placed artifact's in order of first use).</summary>
     public IReadOnlyList<string> Devices => Manifest.Schedule is { } schedule
         ? [.. schedule.Segments.Select(s => s.Device).Distinct()]
-        : [.. new[] { Manifest.Devices.Cpu is null ? null : "cpu", Manifest.Devices.Gpu is null ? null : "gpu" }.OfType<string>()];
+        : [.. new[] { Manifest.Devices.Cpu is null ? null : "cpu", Manifest.Devices.Gpu is null ? null : "gpu", Manifest.Devices.Fpga is null ? null : FpgaSession.RtlDevice }.OfType<string>()];
 
     /// <summary>The placement the artifact was compiled with, or null for a single-device artifact.</summary>
     public string? Placement => Manifest.Schedule?.Placement;
@@ -95,10 +96,21 @@ public sealed class CompiledArtifact
         {
             "cpu" when Manifest.Devices.Cpu is { } cpu => new CpuSession(CpuArtifact.Load(Directory, cpu, Graph, threads), ownsProgram: true),
             "gpu" when Manifest.Devices.Gpu is { } gpu => new GpuSession(GpuArtifact.Load(Directory, gpu, Graph, GpuDevice.Open(GpuAcceleratorKind.Auto, notice), ownsDevice: true)),
+            FpgaSession.RtlDevice or FpgaSession.FunctionalDevice when Manifest.Devices.Fpga is not null => OpenFpga(FpgaSession.Simulator(device)!.Value),
             "interpreter" => throw new CodesignException($"{Directory}: the interpreter runs models, not compiled artifacts; run the model this was compiled from ({Manifest.Model})"),
             _ => throw new CodesignException($"{Directory}: the artifact holds no code for device '{device}' (it holds: {string.Join(", ", Devices)}); compile it with --target {device}"),
         };
     }
+
+    /// <summary>
+    /// The artifact's fpga part read back and checked: its programs, RTL and memory image, for a session or a report.
+    /// </summary>
+    public FpgaArtifactImage FpgaImage() =>
+        FpgaArtifact.Load(Directory, Manifest.Devices.Fpga ?? throw new CodesignException($"{Directory}: the artifact holds no fpga code (it holds: {string.Join(", ", Devices)}); compile it with --target fpga"),
+            CausalLmGraph.Check(Graph).VocabSize, Path.Combine(Directory, ArtifactManifest.FileName));
+
+    /// <summary>A session on the simulated accelerator: <see cref="FpgaSimulator.Rtl"/> (Verilated, cycle counts) or the functional model.</summary>
+    public FpgaSession OpenFpga(FpgaSimulator simulator) => new(Graph, FpgaImage(), simulator);
 
     /// <summary>
     /// The artifact's model for continuous batching (<see cref="BatchedModels"/>), or null when its device serves one

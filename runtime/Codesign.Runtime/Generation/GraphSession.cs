@@ -12,9 +12,11 @@ namespace Codesign.Runtime.Generation;
 /// </summary>
 public abstract class GraphSession : ICausalLmSession
 {
-    protected GraphSession(Graph g)
+    /// <param name="maxPositions">Fewer positions than the graph declares, where the device holds fewer (a KV region compiled for a context).</param>
+    protected GraphSession(Graph g, int maxPositions = int.MaxValue)
     {
         (VocabSize, MaxPositions) = CausalLmGraph.Check(g);
+        MaxPositions = Math.Min(MaxPositions, maxPositions);
     }
 
     public int VocabSize { get; }

@@ -1,0 +1,72 @@
+using Codesign.Backends.Fpga.Compilation;
+using Codesign.Backends.Fpga.Performance;
+using Codesign.Backends.Fpga.Simulation;
+using Codesign.IR.Diagnostics;
+
+namespace Codesign.Backends.Fpga.Aot;
+
+/// <summary>Which model of the accelerator runs an artifact: the Verilated RTL (cycle counts) or the functional model of the instruction set.</summary>
+public enum FpgaSimulator { Rtl, Functional }
+
+/// <summary>
+/// An artifact's fpga part read back and checked (<see cref="FpgaArtifact.Load"/>): opens the accelerator it describes
+/// with its memory image loaded, and the host's step runner over it.
+/// </summary>
+public sealed class FpgaArtifactImage
+{
+    private const int ChunkBytes = 64 << 20;
+    private readonly string _memoryPath;
+
+    internal FpgaArtifactImage(FpgaArtifactSection section, string memoryPath, LengthAdaptivePrograms programs, IReadOnlyDictionary<string, string> rtl)
+    {
+        Section = section;
+        _memoryPath = memoryPath;
+        Programs = programs;
+        Rtl = rtl;
+    }
+
+    public FpgaArtifactSection Section { get; }
+    public LengthAdaptivePrograms Programs { get; }
+    /// <summary>The RTL as the artifact carries it: file name to text.</summary>
+    public IReadOnlyDictionary<string, string> Rtl { get; }
+
+    /// <summary>The memory port of the device the artifact was compiled for, as the simulation and the performance model take it.</summary>
+    public MemoryPort Port => MemoryPort.Of(Section.Device);
+
+    public PerformanceModel PerformanceModel => new(Port);
+
+    /// <summary>The accelerator (built by Verilator from the artifact's RTL for <see cref="FpgaSimulator.Rtl"/>) with the memory image loaded.</summary>
+    public IAcceleratorDevice Open(FpgaSimulator simulator)
+    {
+        IAcceleratorDevice device = simulator == FpgaSimulator.Rtl
+            ? VerilatedAccelerator.Create(Rtl, Section.ProgramDepth, Section.ExternalBytes, Port)
+            : new FunctionalAccelerator(Section.ExternalBytes, Section.Buffers);
+        try
+        {
+            LoadMemory(device);
+            return device;
+        }
+        catch
+        {
+            device.Dispose();
+            throw;
+        }
+    }
+
+    public FpgaStepRunner Runner(IAcceleratorDevice device) => new(Section.Io, Programs, device);
+
+    private void LoadMemory(IAcceleratorDevice device)
+    {
+        using var file = File.OpenHandle(_memoryPath);
+        var buffer = GC.AllocateUninitializedArray<byte>((int)Math.Min(ChunkBytes, Section.Memory.Select(s => s.Bytes).DefaultIfEmpty(0).Max()));
+        foreach (var segment in Section.Memory)
+            for (long done = 0; done < segment.Bytes;)
+            {
+                int count = (int)Math.Min(buffer.Length, segment.Bytes - done);
+                if (RandomAccess.Read(file, buffer.AsSpan(0, count), segment.Offset + done) != count)
+                    throw new CodesignException($"{_memoryPath}: truncated at offset {segment.Offset + done}");
+                device.Write(segment.Address + done, buffer.AsSpan(0, count));
+                done += count;
+            }
+    }
+}

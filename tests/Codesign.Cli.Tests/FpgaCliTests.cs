@@ -1,0 +1,87 @@
+using Codesign.Backends.Fpga.Verification;
+using Codesign.Compiler.Frontends;
+using Codesign.IR.Semantics;
+using Codesign.Runtime.Compression;
+using Codesign.Runtime.Generation;
+using Codesign.Runtime.Interpreter;
+using Codesign.Testing;
+using static Codesign.Cli.Tests.CliRunner;
+
+namespace Codesign.Cli.Tests;
+
+/// <summary>
+/// <c>compile --target fpga -o DIR</c>, then <c>run DIR</c> on the Verilated accelerator RTL (the fpga-sim device) and
+/// <c>sim DIR</c>'s cycle report, as the README shows them.
+/// </summary>
+[Category("Verilator")]
+public class FpgaCliTests : ScratchDirectoryTest
+{
+    private const string Recipe = "fpga-w8a8";
+    private const string PromptText = "The little robot";
+
+    [OneTimeSetUp]
+    public void CheckVerilator()
+    {
+        if (!Verilator.IsInstalled) Assert.Ignore("verilator is not installed (scripts/setup.sh installs it): the accelerator RTL cannot be simulated here");
+    }
+
+    private static List<int> InterpreterTokens(int[] prompt, int count)
+    {
+        using var m = ModelLoader.Load(TestPaths.TinyLlama);
+        var store = RecipeRunner.Apply(m, TestPaths.ExampleRecipe(Recipe));
+        return TextGenerator.Generate(new InterpreterSession(new ReferenceInterpreter(m.Graph, store)), prompt, count, SamplingOptions.GreedyDecoding);
+    }
+
+    [Test]
+    public void An_fpga_artifact_runs_on_the_rtl_with_the_interpreters_tokens_and_sim_reports_its_cycles()
+    {
+        string dir = Path.Combine(Scratch, "w8a8");
+        var compile = Run("compile", TestPaths.TinyLlama, "--recipe", TestPaths.ExampleRecipe(Recipe), "--target", "fpga", "--no-synthesis", "--max-context", "32", "-o", dir);
+        Assert.That(compile.Exit, Is.Zero, compile.Err);
+        Assert.That(compile.Out, Does.Contain($"wrote {dir}: fpga artifact for the u280 (xcu280-fsvh2892-2L-e), KV cache for 32 tokens")
+            .And.Contain("decode programs: 2 length buckets").And.Contain("rtl: 19 files in fpga/rtl").And.Contain("not synthesised (--no-synthesis)"));
+
+        var run = Run("run", dir, "--prompt", PromptText, "--max-tokens", "6", "--greedy", "--ignore-eos", "--ids");
+        Assert.That(run.Exit, Is.Zero, run.Err);
+        var prompt = Runtime.Artifacts.CompiledArtifact.Open(dir).Tokenizer()!.EncodePrompt(PromptText).ToArray();
+        Assert.That(LastLine(run.Out), Is.EqualTo(string.Join(' ', InterpreterTokens(prompt, 6))), "fpga-sim's tokens are the interpreter's on the compressed graph");
+
+        var sim = Run("sim", dir, "--prompt", PromptText, "--max-tokens", "6", "--ignore-eos");
+        Assert.That(sim.Exit, Is.Zero, sim.Err);
+        var lines = sim.Out.Split('\n');
+        Assert.That(lines[0], Is.EqualTo(run.Out.Split('\n')[0]), "the same text as run");
+        Assert.That(sim.Out, Does.Contain($"fpga-sim: {prompt.Length + 5} decode steps, a token each, for {prompt.Length} prompt tokens and 6 generated").And.Contain("on the u280 at 225 MHz"));
+        foreach (var name in new[] { "matvec", "attention", "sfu.rmsnorm", "sfu.rope", "sfu.softmaxtile", "load", "gather", "all" })
+        {
+            var row = lines.Single(l => l.StartsWith($"│ {name} ", StringComparison.Ordinal)).Split('│', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            double measured = double.Parse(row[1], System.Globalization.CultureInfo.InvariantCulture), ratio = double.Parse(row[4], System.Globalization.CultureInfo.InvariantCulture);
+            Assert.That(measured, Is.GreaterThan(0), name);
+            Assert.That(ratio, Is.EqualTo(1.0).Within(0.1), $"{name}: the performance model predicts the simulated cycles within 10 %");
+        }
+        Assert.That(LastLine(sim.Out), Does.Match(@"^tokens/s at 225 MHz: [\d.]+ \(simulated cycles\)$"));
+    }
+
+    [Test]
+    public void Misuse_of_an_fpga_artifact_is_one_clear_error()
+    {
+        string dir = Path.Combine(Scratch, "fpga");
+        Assert.That(Run("compile", TestPaths.TinyLlama, "--recipe", TestPaths.ExampleRecipe(Recipe), "--target", "fpga", "--no-synthesis", "--max-context", "16", "-o", dir).Exit, Is.Zero);
+        var device = Run("run", dir, "--prompt", "x", "--device", "cpu");
+        Assert.That(device.Err.Trim(), Is.EqualTo($"error: {dir}: the artifact holds no code for device 'cpu' (it holds: fpga-sim); compile it with --target cpu"));
+        var simDevice = Run("sim", dir, "--prompt", "x", "--device", "gpu");
+        Assert.That(simDevice.Err.Trim(), Is.EqualTo("error: --device gpu: sim runs fpga-sim or fpga-model"));
+        // Generation stops where the compiled KV cache ends; a prompt longer than it is refused.
+        var full = Run("run", dir, "--prompt", PromptText, "--max-tokens", "40", "--ignore-eos", "--ids", "--device", "fpga-model");
+        Assert.That(full.Exit, Is.Zero, full.Err);
+        int promptTokens = Runtime.Artifacts.CompiledArtifact.Open(dir).Tokenizer()!.EncodePrompt(PromptText).Count;
+        Assert.That(LastLine(full.Out).Split(' '), Has.Length.EqualTo(16 - promptTokens + 1));
+        var tooLong = Run("run", dir, "--prompt", string.Join(' ', Enumerable.Repeat(PromptText, 8)), "--device", "fpga-model");
+        Assert.That(tooLong.Err, Does.Contain("exceeds the model's 16 positions"));
+        var unknown = Run("compile", TestPaths.TinyLlama, "--target", "fpga", "--fpga-device", "vu19p", "-o", Path.Combine(Scratch, "x"));
+        Assert.That(unknown.Err.Trim(), Is.EqualTo("error: fpga device 'vu19p': neither a file nor a built-in device (built in: u280, zcu104)"));
+        string cpu = Path.Combine(Scratch, "cpu");
+        Assert.That(Run("compile", TestPaths.TinyLlama, "--target", "cpu", "-o", cpu).Exit, Is.Zero);
+        var notFpga = Run("sim", cpu, "--prompt", "x");
+        Assert.That(notFpga.Err.Trim(), Is.EqualTo($"error: {cpu}: the artifact holds no fpga code (it holds: cpu); compile it with --target fpga"));
+    }
+}
