@@ -20,6 +20,13 @@ public sealed record PerformanceModel(MemoryPort Port, int ScaleEntries = 1024)
     /// <summary>Cycles the matrix engine waits after a row's last beat for the chain and the dequantizer to empty.</summary>
     public const int MatrixFlushCycles = 9;
 
+    /// <summary>
+    /// rms_norm's cycles per row between its two passes: the mean and the inverse are binary64 divisions of a
+    /// quotient bit a cycle (set-up, 56 bits, rounding), the square root a bit a cycle (set-up, 55 bits, rounding),
+    /// + eps and the narrowing to binary32 a cycle each.
+    /// </summary>
+    public const int RmsNormInverseCycles = 2 * (1 + 56 + 1) + (1 + 55 + 1) + 2;
+
     /// <summary>The controller's fetch and issue cycles, spent by every instruction.</summary>
     public const int IssueCycles = 2;
 
@@ -99,8 +106,8 @@ public sealed record PerformanceModel(MemoryPort Port, int ScaleEntries = 1024)
                 return elements == 0 ? 0 : elements + 1;
             }
             case SfuFunction.RmsNorm:
-                // eps, then per row: the sum of squares (a pass), five binary64 steps, the scaling (a pass)
-                return 1 + rows * (2 * (i.A + 2) + 5);
+                // eps, then per row: the sum of squares (a pass), the inverse, the scaling (a pass)
+                return 1 + rows * (2 * (i.A + 2) + RmsNormInverseCycles);
             case SfuFunction.Rope:
                 // three cycles per pair: read both halves, write the low, write the high
                 return i.A < 2 ? 0 : rows * (i.A / 2) * 3;
