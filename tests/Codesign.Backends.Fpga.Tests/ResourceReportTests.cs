@@ -28,4 +28,12 @@ public class ResourceReportTests
         var tiny = FpgaDevices.Load("zcu104") with { Resources = new FpgaResources(Dsp: 8, Lut: 100, Ff: 100_000, Bram36: 0, Uram: 0, Slr: 1) };
         Assert.That(report.Exceeding(tiny), Is.EqualTo(new[] { "DSP 16 > 8", $"LUT {report.Lut} > 100" }));
     }
+
+    [Test]
+    public void Distributed_ram_and_shift_registers_count_the_luts_they_occupy()
+    {
+        var report = ResourceReport.FromCells(new Dictionary<string, long> { ["LUT6"] = 10, ["RAM64M8"] = 3, ["RAM32M"] = 2, ["SRL16E"] = 5, ["FDRE"] = 7, ["RAMB18E2"] = 3, ["RAMB36E2"] = 1, ["DSP48E2"] = 4 });
+        Assert.That((report.Lut, report.Ff, report.Bram36, report.Dsp), Is.EqualTo((10 + 24 + 8 + 5L, 7L, 2.5, 4L)));
+        Assert.That(report.Summary, Is.EqualTo("DSP 4, LUT 47, FF 7, BRAM36 2.5, URAM 0"));
+    }
 }

@@ -61,6 +61,36 @@ public class FpgaCliTests : ScratchDirectoryTest
         Assert.That(LastLine(sim.Out), Does.Match(@"^tokens/s at 225 MHz: [\d.]+ \(simulated cycles\)$"));
     }
 
+    /// <summary>
+    /// The whole accelerator through Yosys once (minutes); the second compile, for a device too small, finds the counts
+    /// of the same RTL cached and fails before writing anything.
+    /// </summary>
+    [Test, Category("Yosys")]
+    public void Compiling_for_the_fpga_prints_the_synthesised_resources_and_fails_clearly_when_the_device_is_too_small()
+    {
+        if (!YosysSynthesis.IsInstalled) Assert.Ignore("yosys is not installed (scripts/setup.sh installs it)");
+        string dir = Path.Combine(Scratch, "u280");
+        var compile = Run("compile", TestPaths.TinyLlama, "--recipe", TestPaths.ExampleRecipe(Recipe), "--target", "fpga", "--max-context", "16", "-o", dir);
+        Assert.That(compile.Exit, Is.Zero, compile.Err);
+        var line = compile.Out.Split('\n').Single(l => l.Contains("yosys synth_xilinx -family xcup", StringComparison.Ordinal));
+        var match = System.Text.RegularExpressions.Regex.Match(line, @"DSP (\d+) of 9024, LUT (\d+) of 1303680, FF (\d+) of 2607360, BRAM36 ([\d.]+) of 2016");
+        Assert.That(match.Success, line);
+        int dsp = int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.That(dsp, Is.GreaterThanOrEqualTo(16), "at least the chain's sixteen multipliers are DSP slices");
+        Assert.That(double.Parse(match.Groups[4].Value, System.Globalization.CultureInfo.InvariantCulture), Is.GreaterThan(0), "the on-chip buffers are block RAM");
+        var manifest = Runtime.Artifacts.CompiledArtifact.Open(dir).Manifest.Devices.Fpga!;
+        Assert.That(manifest.Resources!.Dsp, Is.EqualTo(dsp));
+
+        string small = Path.Combine(Scratch, "small.json");
+        File.WriteAllText(small, File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "devices", "zcu104.json"))
+            .Replace("\"name\": \"zcu104\"", "\"name\": \"tiny\"", StringComparison.Ordinal).Replace("\"dsp\": 1728", "\"dsp\": 8", StringComparison.Ordinal));
+        string refused = Path.Combine(Scratch, "tiny");
+        var tooSmall = Run("compile", TestPaths.TinyLlama, "--recipe", TestPaths.ExampleRecipe(Recipe), "--target", "fpga", "--fpga-device", small, "--max-context", "16", "-o", refused);
+        Assert.That(tooSmall.Exit, Is.EqualTo(1));
+        Assert.That(tooSmall.Err, Does.StartWith($"error: fpga: the accelerator does not fit the tiny (xczu7ev-ffvc1156-2-e): DSP {dsp} > 8 (it maps to DSP {dsp}, LUT "));
+        Assert.That(Directory.Exists(refused), Is.False, "nothing written");
+    }
+
     [Test]
     public void Misuse_of_an_fpga_artifact_is_one_clear_error()
     {

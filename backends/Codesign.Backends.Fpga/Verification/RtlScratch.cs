@@ -19,6 +19,14 @@ internal sealed class RtlScratch : IDisposable
             return path;
         })];
 
+    /// <summary>A short hex key of <paramref name="salt"/> and every file (name and text, in name order): what a cache of tool results is keyed by.</summary>
+    public static string Key(string salt, IEnumerable<KeyValuePair<string, string>> files)
+    {
+        var text = new System.Text.StringBuilder(salt);
+        foreach (var (name, content) in files.OrderBy(kv => kv.Key, StringComparer.Ordinal)) text.Append('\0').Append(name).Append('\0').Append(content);
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text.ToString())))[..20];
+    }
+
     public string Directory { get; }
     public IReadOnlyList<string> Files { get; }
 

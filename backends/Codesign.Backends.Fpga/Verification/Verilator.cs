@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using Codesign.IR.Diagnostics;
 
 namespace Codesign.Backends.Fpga.Verification;
@@ -44,9 +42,7 @@ public static class Verilator
 
     private static string Build(IReadOnlyDictionary<string, string> rtl, IReadOnlyDictionary<string, string> testbenchTexts, string top, bool sharedLibrary)
     {
-        var hash = new StringBuilder(top).Append(sharedLibrary ? "\0lib" : "");
-        foreach (var (name, text) in rtl.Concat(testbenchTexts).OrderBy(kv => kv.Key, StringComparer.Ordinal)) hash.Append('\0').Append(name).Append('\0').Append(text);
-        string key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(hash.ToString())))[..20];
+        string key = RtlScratch.Key(top + (sharedLibrary ? "\0lib" : ""), rtl.Concat(testbenchTexts));
         string directory = Path.Combine(Path.GetTempPath(), "codesign-verilator", $"{top}-{key}");
         string output = sharedLibrary ? $"libV{top}.so" : "V" + top;
         string built = Path.Combine(directory, "obj", output);
