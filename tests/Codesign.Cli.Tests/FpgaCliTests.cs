@@ -107,6 +107,8 @@ public class FpgaCliTests : ScratchDirectoryTest
         Assert.That(LastLine(full.Out).Split(' '), Has.Length.EqualTo(16 - promptTokens + 1));
         var tooLong = Run("run", dir, "--prompt", string.Join(' ', Enumerable.Repeat(PromptText, 8)), "--device", "fpga-model");
         Assert.That(tooLong.Err, Does.Contain("exceeds the model's 16 positions"));
+        var model = Run("run", TestPaths.TinyLlama, "--prompt", "x", "--device", "fpga-sim");
+        Assert.That(model.Err.Trim(), Is.EqualTo("error: fpga-sim runs fpga artifacts: compile the model with --target fpga -o DIR, then run DIR"));
         var unknown = Run("compile", TestPaths.TinyLlama, "--target", "fpga", "--fpga-device", "vu19p", "-o", Path.Combine(Scratch, "x"));
         Assert.That(unknown.Err.Trim(), Is.EqualTo("error: fpga device 'vu19p': neither a file nor a built-in device (built in: u280, zcu104)"));
         string cpu = Path.Combine(Scratch, "cpu");

@@ -26,6 +26,8 @@ public static class DeviceSessions
         "interpreter" => new InterpreterSession(new ReferenceInterpreter(graph, weights)),
         "cpu" => new CpuSession(CpuProgram.Compile(graph, weights, threads, lut: lut), ownsProgram: true),
         "gpu" => new GpuSession(GpuProgram.Compile(graph, weights, GpuDevice.Open(GpuAcceleratorKind.Auto, notice), ownsDevice: true)),
+        FpgaSession.RtlDevice or FpgaSession.FunctionalDevice =>
+            throw new CodesignException($"{device} runs fpga artifacts: compile the model with --target fpga -o DIR, then run DIR"),
         _ => throw new CodesignException($"unknown device '{device}' (one of {string.Join(", ", Names)})"),
     };
 }
