@@ -111,6 +111,13 @@ public class FpgaCliTests : ScratchDirectoryTest
         Assert.That(model.Err.Trim(), Is.EqualTo("error: fpga-sim runs fpga artifacts: compile the model with --target fpga -o DIR, then run DIR"));
         var unknown = Run("compile", TestPaths.TinyLlama, "--target", "fpga", "--fpga-device", "vu19p", "-o", Path.Combine(Scratch, "x"));
         Assert.That(unknown.Err.Trim(), Is.EqualTo("error: fpga device 'vu19p': neither a file nor a built-in device (built in: u280, zcu104)"));
+        // A destination that is not an artifact is refused before synthesis (here yosys is not even on the PATH).
+        string occupied = Path.Combine(Scratch, "occupied");
+        Directory.CreateDirectory(occupied);
+        File.WriteAllText(Path.Combine(occupied, "notes.txt"), "mine");
+        var refused = RunInNewProcess(new Dictionary<string, string> { ["PATH"] = "/nonexistent" },
+            "compile", TestPaths.TinyLlama, "--target", "fpga", "--max-context", "16", "-o", occupied);
+        Assert.That(refused.Err.Trim(), Is.EqualTo($"error: {occupied}: exists and is not an artifact (no manifest.json); not overwriting it"));
         string cpu = Path.Combine(Scratch, "cpu");
         Assert.That(Run("compile", TestPaths.TinyLlama, "--target", "cpu", "-o", cpu).Exit, Is.Zero);
         var notFpga = Run("sim", cpu, "--prompt", "x");

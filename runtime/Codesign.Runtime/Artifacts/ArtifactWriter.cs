@@ -57,6 +57,7 @@ public static class ArtifactWriter
         int positions = CausalLmGraph.Check(model.Graph).MaxPositions;
         if (maxContext < 1 || maxContext > positions)
             throw new CodesignException($"--max-context {maxContext}: the accelerator's KV cache holds 1 to the model's {positions} positions");
+        CheckDestination(directory); // before minutes of synthesis, not after
         var compilation = FpgaCompilation.Compile(model.Graph, weights, maxContext);
         ResourceReport? resources = synthesize ? FpgaArtifact.Synthesize(compilation, device) : null;
         return Write(model, directory, recipe, staging =>
