@@ -67,11 +67,9 @@ public static class FpgaArtifact
             rtlFiles.Add(path);
         }
 
-        long adaptive = compilation.Programs.Decode.Sum(p => p.Bytes);
-        long perLength = Enumerable.Range(1, compilation.Plan.MaxContext)
-            .Sum(context => (long)InstructionCompiler.Compile(compilation.Graph, compilation.Plan, decode: true, context, LengthAdaptivePrograms.DecodeBucket).Instructions.Count * Instruction.Bytes);
+        var storage = new FpgaProgramStorage(compilation.Programs.DecodeBytes, LengthAdaptivePrograms.BytesOfOneDecodeProgramPerLength(compilation.Graph, compilation.Plan));
         return new FpgaArtifactSection(device, compilation.Plan.MaxContext, compilation.ExternalBytes, memoryFile, segments, programFile, programs,
-            new FpgaProgramStorage(adaptive, perLength), compilation.Io, compilation.Buffers, rtl.ProgramDepth, rtlFiles, resources);
+            storage, compilation.Io, compilation.Buffers, rtl.ProgramDepth, rtlFiles, resources);
     }
 
     /// <summary>

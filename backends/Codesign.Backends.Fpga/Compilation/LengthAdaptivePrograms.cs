@@ -27,7 +27,10 @@ public sealed class LengthAdaptivePrograms
     public IReadOnlyList<InstructionProgram> Prefill { get; }
     public int MaxContext { get; }
 
-    public long Bytes => Decode.Sum(p => p.Bytes) + Prefill.Sum(p => p.Bytes);
+    public long Bytes => DecodeBytes + Prefill.Sum(p => p.Bytes);
+
+    /// <summary>Storage of the decode programs alone (what an artifact keeps).</summary>
+    public long DecodeBytes => Decode.Sum(p => p.Bytes);
 
     public static LengthAdaptivePrograms Compile(Graph graph, FpgaMemoryPlan plan, int kvTile = DecodeBucket)
     {
@@ -69,16 +72,15 @@ public sealed class LengthAdaptivePrograms
     /// Storage of the alternative, one program per context length (decode) and per prefill-chunk context, each
     /// compiled for its exact length: what length-adaptive compilation saves is this over <see cref="Bytes"/>.
     /// </summary>
-    public static long BytesOfOneProgramPerLength(Graph graph, FpgaMemoryPlan plan, int kvTile = DecodeBucket)
-    {
-        long total = 0;
-        for (int context = 1; context <= plan.MaxContext; context++)
-        {
-            // Instructions only: a program for one decode length needs no patch table (a prefill chunk's would still
-            // patch its token count, which is left out, so the comparison errs against length-adaptive programs).
-            total += (long)InstructionCompiler.Compile(graph, plan, decode: true, context, kvTile).Instructions.Count * Instruction.Bytes;
-            total += (long)InstructionCompiler.Compile(graph, plan, decode: false, context, kvTile).Instructions.Count * Instruction.Bytes;
-        }
-        return total;
-    }
+    public static long BytesOfOneProgramPerLength(Graph graph, FpgaMemoryPlan plan, int kvTile = DecodeBucket) =>
+        InstructionBytesPerLength(graph, plan, decode: true, kvTile) + InstructionBytesPerLength(graph, plan, decode: false, kvTile);
+
+    /// <summary>The decode half of <see cref="BytesOfOneProgramPerLength"/>: what <see cref="DecodeBytes"/> saves.</summary>
+    public static long BytesOfOneDecodeProgramPerLength(Graph graph, FpgaMemoryPlan plan, int kvTile = DecodeBucket) =>
+        InstructionBytesPerLength(graph, plan, decode: true, kvTile);
+
+    // Instructions only: a program for one decode length needs no patch table (a prefill chunk's would still patch
+    // its token count, which is left out, so the comparison errs against length-adaptive programs).
+    private static long InstructionBytesPerLength(Graph graph, FpgaMemoryPlan plan, bool decode, int kvTile) =>
+        Enumerable.Range(1, plan.MaxContext).Sum(context => (long)InstructionCompiler.Compile(graph, plan, decode, context, kvTile).Instructions.Count * Instruction.Bytes);
 }

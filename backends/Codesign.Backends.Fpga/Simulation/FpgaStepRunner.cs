@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using Codesign.Backends.Fpga.Compilation;
-using Codesign.IR.Graphs;
 
 namespace Codesign.Backends.Fpga.Simulation;
 
@@ -12,11 +11,6 @@ namespace Codesign.Backends.Fpga.Simulation;
 /// </summary>
 public sealed class FpgaStepRunner(FpgaIo io, LengthAdaptivePrograms programs, IAcceleratorDevice device)
 {
-    public FpgaStepRunner(Graph graph, FpgaMemoryPlan plan, LengthAdaptivePrograms programs, IAcceleratorDevice device)
-        : this(FpgaIo.For(graph, plan), programs, device)
-    {
-    }
-
     public int MaxContext => programs.MaxContext;
     public AcceleratorRun? LastRun { get; private set; }
     /// <summary>The patched program the last step ran.</summary>

@@ -41,16 +41,24 @@ internal static class RunCommand
             var promptIds = tokenizer.EncodePrompt(parse.GetValue(prompt)!);
             var session = source.Session(parse.GetValue(device), parse.GetValue(placement), null, parse.GetValue(threads), parse.GetValue(lut));
             using var owner = session as IDisposable;
-            var stream = new IncrementalDetokenizer(tokenizer);
-            var generated = TextGenerator.Generate(session, promptIds, limit, options, parse.GetValue(ignoreEos) ? null : tokenizer.EosId, token =>
-            {
-                output.Write(stream.Push(token));
-                output.Flush();
-            });
-            output.WriteLine(stream.Flush());
+            var generated = GenerateStreaming(output, session, tokenizer, promptIds, limit, options, parse.GetValue(ignoreEos));
             if (parse.GetValue(ids)) output.WriteLine(string.Join(' ', generated));
             return 0;
         });
         return command;
+    }
+
+    /// <summary>Generates after <paramref name="prompt"/>, writing the text to <paramref name="output"/> as each token comes, then a newline; returns the generated ids.</summary>
+    internal static List<int> GenerateStreaming(TextWriter output, ICausalLmSession session, SentencePieceTokenizer tokenizer, IReadOnlyList<int> prompt, int limit,
+        SamplingOptions options, bool ignoreEos)
+    {
+        var stream = new IncrementalDetokenizer(tokenizer);
+        var generated = TextGenerator.Generate(session, prompt, limit, options, ignoreEos ? null : tokenizer.EosId, token =>
+        {
+            output.Write(stream.Push(token));
+            output.Flush();
+        });
+        output.WriteLine(stream.Flush());
+        return generated;
     }
 }

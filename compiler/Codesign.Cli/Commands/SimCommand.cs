@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using Codesign.Backends.Fpga.Aot;
 using Codesign.IR.Diagnostics;
 using Codesign.Runtime.Artifacts;
 using Codesign.Runtime.Devices;
@@ -41,24 +40,18 @@ internal static class SimCommand
             var promptIds = tokenizer.EncodePrompt(parse.GetValue(prompt)!);
             using var session = artifact.OpenFpga(simulator);
             var clock = Stopwatch.StartNew();
-            var stream = new Runtime.Text.IncrementalDetokenizer(tokenizer);
-            var generated = TextGenerator.Generate(session, promptIds, limit, SamplingOptions.GreedyDecoding, parse.GetValue(ignoreEos) ? null : tokenizer.EosId, token =>
-            {
-                output.Write(stream.Push(token));
-                output.Flush();
-            });
-            output.WriteLine(stream.Flush());
-            Report(output, session, artifact.Manifest.Devices.Fpga!, promptIds.Count, generated.Count, clock.Elapsed);
+            var generated = RunCommand.GenerateStreaming(output, session, tokenizer, promptIds, limit, SamplingOptions.GreedyDecoding, parse.GetValue(ignoreEos));
+            Report(output, session, promptIds.Count, generated.Count, clock.Elapsed);
             return 0;
         });
         return command;
     }
 
-    private static void Report(TextWriter output, FpgaSession session, FpgaArtifactSection fpga, int promptTokens, int generated, TimeSpan wall)
+    private static void Report(TextWriter output, FpgaSession session, int promptTokens, int generated, TimeSpan wall)
     {
         var tally = session.Tally;
-        var device = fpga.Device;
-        var port = Backends.Fpga.Simulation.MemoryPort.Of(device);
+        var device = session.Device;
+        var port = session.Port;
         string F(double v, string format) => v.ToString(format, CultureInfo.InvariantCulture);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{session.DeviceName}: {tally.Steps} decode steps, a token each, for {promptTokens} prompt tokens and {generated} generated on the {device.Name} at {device.ClockMhz} MHz; memory port {port.BytesPerCycle} bytes/cycle after {port.LatencyCycles} cycles; simulated in {wall.TotalSeconds:F1} s"));

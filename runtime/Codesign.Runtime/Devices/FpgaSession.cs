@@ -1,4 +1,5 @@
 using Codesign.Backends.Fpga.Aot;
+using Codesign.Backends.Fpga.Devices;
 using Codesign.Backends.Fpga.Performance;
 using Codesign.Backends.Fpga.Simulation;
 using Codesign.IR.Graphs;
@@ -25,9 +26,15 @@ public sealed class FpgaSession : GraphSession, IDisposable
         _runner = image.Runner(_device);
         Tally = new CycleTally(image.PerformanceModel);
         DeviceName = simulator == FpgaSimulator.Rtl ? RtlDevice : FunctionalDevice;
+        Device = image.Section.Device;
+        Port = image.Port;
     }
 
     public string DeviceName { get; }
+    /// <summary>The device description the artifact was compiled for.</summary>
+    public FpgaDevice Device { get; }
+    /// <summary>The memory port the simulation and the cycle predictions run behind.</summary>
+    public MemoryPort Port { get; }
     public CycleTally Tally { get; }
 
     /// <summary>The simulator a device name selects, or null for a name that is not an fpga device.</summary>
