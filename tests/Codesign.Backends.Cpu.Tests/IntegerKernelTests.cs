@@ -55,6 +55,19 @@ public class IntegerKernelTests
         Assert.That(y, Is.EqualTo(expected));
     }
 
+    [TestCase("nm_2_4", "q4g128", 8, 1, 37, 256)]
+    [TestCase("nm_4_8", "q8g32", 8, 3, 21, 96)]
+    [TestCase("block_4x4", "q4g32", 4, 2, 30, 70)]
+    public void A_compiled_integer_spmatmul_computes_its_pruned_codes_as_dense_bit_exactly(string pattern, string element, int actBits, int tokens, int n, int k)
+    {
+        var r = Fresh();
+        var w = RandomSparse(r, pattern, element, n, k);
+        var x = RandomFloats(r, (long)tokens * k, spread: 4);
+        var (program, y, expected) = RunNode(new SpMatMulOp(actBits), w, x, tokens);
+        using (program) Assert.That(program.Kernels.Select(s => s.GetType()), Is.EqualTo(new[] { typeof(ActivationQuantizeSpec), typeof(IntegerLinearSpec) }));
+        Assert.That(y, Is.EqualTo(expected));
+    }
+
     [Test]
     public void Groups_whose_dots_could_overflow_32_bits_accumulate_in_64()
     {

@@ -17,6 +17,15 @@ public class IntegerAndLutKernelTests
         Assert.That(gpu, Is.EqualTo(reference));
     }
 
+    [TestCase("nm_2_4", "q4g128", 1), TestCase("nm_4_8", "q8g32", 3), TestCase("block_4x4", "q4g32", 2)]
+    public void Integer_spmatmul_computes_its_pruned_codes_as_dense_bit_exactly(string pattern, string element, int tokens)
+    {
+        var r = Fresh();
+        int n = 37, k = 256;
+        var (gpu, reference) = RunLinear(new SpMatMulOp(8), RandomSparse(r, pattern, element, n, k), RandomFloats(r, (long)tokens * k), tokens);
+        Assert.That(gpu, Is.EqualTo(reference));
+    }
+
     [Test]
     public void Integer_qmatmul_of_a_zero_row_is_zero()
     {

@@ -114,6 +114,17 @@ public class CompressionPassTests
         Assert.That(() => RecipeLoader.Parse(json, "r.json"), Throws.TypeOf<RecipeException>().With.Message.Contains("r.json").And.Message.Contains(expected));
     }
 
+    [Test]
+    public void Pruning_with_quantized_activations_gives_integer_spmatmul_on_every_pruned_layer()
+    {
+        using var m = Frontends.ModelLoader.Load(Codesign.Testing.TestPaths.TinyLlama);
+        RecipePipeline.Apply(m.Graph, m.Weights, RecipeLoader.Load(Codesign.Testing.TestPaths.ExampleRecipe("fpga-w4a8-sparse24")), null);
+        var linear = m.Graph.Nodes.Where(n => n.Op is IR.Ops.SpMatMulOp or IR.Ops.QMatMulOp or IR.Ops.MatMulOp).ToList();
+        Assert.That(linear.Where(n => n.Op is IR.Ops.SpMatMulOp).Select(n => ((IR.Ops.SpMatMulOp)n.Op).ActBits).ToList(), Has.Count.EqualTo(linear.Count - 1).And.All.EqualTo(8));
+        Assert.That(linear.Where(n => n.Op is IR.Ops.MatMulOp).Select(n => n.Inputs[1].Type.DType), Is.EqualTo(new[] { DType.F32 }), "lm_head stays f32");
+        Assert.That(linear.Where(n => n.Op is IR.Ops.SpMatMulOp).Select(n => n.Inputs[1].Type.DType.ToString()).Distinct(), Is.EqualTo(new[] { "sparse<nm_2_4, quant<int4, g128, asym, f16, lsb>>" }));
+    }
+
     [TestCase("*.mlp.down_proj", "model.layers.3.mlp.down_proj", true)]
     [TestCase("*.mlp.down_proj", "model.layers.3.mlp.up_proj", false)]
     [TestCase("model.layers.?.self_attn.*", "model.layers.1.self_attn.q_proj", true)]

@@ -93,6 +93,36 @@ public class QuantizedOpTests
         for (int i = 0; i < y.Length; i++) Assert.That(y[i], Is.EqualTo(expected[i]).Within(1e-4), $"seed {seed}");
     }
 
+    [TestCase(8, "nm_2_4")]
+    [TestCase(4, "nm_1_8")]
+    [TestCase(8, "block_2x8")]
+    public void Spmatmul_with_quantized_activations_is_qmatmul_with_them_on_the_pruned_codes(int actBits, string pattern)
+    {
+        int seed = Random.Shared.Next();
+        var rng = new Random(seed);
+        var format = SparseFormat.FromToken(pattern);
+        int n = 3 + rng.Next(20), k = 8 * (5 + rng.Next(30)), m = 1 + rng.Next(5);
+        var kept = PackedWeightTests.RandomMask(rng, format, n, k);
+        var codes = PackedWeightTests.RandomQuantized(rng, QuantScheme.Create(4, 32, false, DType.F16), n, k);
+        var sparse = SparseMatrix.FromQuantized(format, kept, codes);
+        var x = RandomFloats(rng, m * k);
+        var y = Run(new SpMatMulOp(actBits), sparse, x, m);
+        Assert.That(y, Is.EqualTo(Run(new QMatMulOp(actBits: actBits), sparse.Quantized!, x, m)), $"bit-exact, seed {seed}");
+        // The integer path differs from the f32 one by the activations' rounding: at most half a step per activation.
+        var f32 = Run(new SpMatMulOp(), sparse, x, m);
+        var dense = sparse.ToDense();
+        int qmax = ActivationQuantizer.MaxCode(actBits);
+        for (int row = 0; row < m; row++)
+        {
+            double halfStep = 0.5 * x.Skip(row * k).Take(k).Max(Math.Abs) / qmax;
+            for (int col = 0; col < n; col++)
+            {
+                double bound = halfStep * dense.Skip(col * k).Take(k).Sum(w => Math.Abs(w)) * 1.001 + 1e-5;
+                Assert.That(y[row * n + col], Is.EqualTo(f32[row * n + col]).Within(bound), $"row {row}, column {col}, seed {seed}");
+            }
+        }
+    }
+
     [Test]
     public void Activation_quantization_rounds_half_to_even_and_clamps()
     {
@@ -116,7 +146,8 @@ public class QuantizedOpTests
             "  %1 = sparse.spmatmul(%x, %s) : tensor<[seq, 8], f32>\n" +
             "  %2 = sparse.spmatmul(%x, %b) : tensor<[seq, 8], f32>\n" +
             "  %3 = quant.qmatmul(%x, %w) : tensor<[seq, 8], f32>\n" +
-            "  return %0, %1, %2, %3\n" +
+            "  %4 = sparse.spmatmul(%x, %s) {act_bits = 8} : tensor<[seq, 8], f32>\n" +
+            "  return %0, %1, %2, %3, %4\n" +
             "}\n";
         var g = GraphParser.Parse(text);
         Assert.That(GraphPrinter.Print(g), Is.EqualTo(text));
@@ -124,7 +155,7 @@ public class QuantizedOpTests
     }
 
     [Test]
-    public void Qmatmul_on_float_weights_and_spmatmul_with_a_ragged_n_of_m_are_verifier_errors()
+    public void Qmatmul_on_float_weights_spmatmul_with_a_ragged_n_of_m_and_integer_spmatmul_on_float_elements_are_verifier_errors()
     {
         var b = new GraphBuilder("bad");
         var x = b.Input("x", TensorType.Of(DType.F32, "seq", 6));
@@ -132,5 +163,9 @@ public class QuantizedOpTests
         Assert.That(() => b.Apply(new QMatMulOp(), null, x, w), Throws.TypeOf<Diagnostics.VerificationException>().With.Message.Contains("must be quantized"));
         var s = b.Weight("s", TensorType.Of(DType.Sparse(SparseFormat.NOfM(2, 4), DType.F32), 4, 6));
         Assert.That(() => b.Apply(new SpMatMulOp(), null, x, s), Throws.TypeOf<Diagnostics.VerificationException>().With.Message.Contains("multiple of 4"));
+        var f = b.Weight("f", TensorType.Of(DType.Sparse(SparseFormat.NOfM(2, 4), DType.F16), 4, 8));
+        var x8 = b.Input("x8", TensorType.Of(DType.F32, "seq", 8));
+        Assert.That(() => b.Apply(new SpMatMulOp(8), null, x8, f), Throws.TypeOf<Diagnostics.VerificationException>().With.Message.Contains("needs quantized kept weights"));
+        Assert.That(() => b.Apply(new SpMatMulOp(3), null, x8, f), Throws.TypeOf<Diagnostics.VerificationException>().With.Message.Contains("act_bits is 0"));
     }
 }

@@ -23,6 +23,7 @@ internal static unsafe class NodeLowering
             MatMulOp => DenseLinear(node, weights),
             QMatMulOp q => QuantizedLinear(node, q, weights),
             LutMatMulOp => LutLinear(node, weights),
+            SpMatMulOp { ActBits: > 0 } sp => IntegerLinear(node, weights.Quantized(WeightOperand(node, 1)), (int)sp.ActBits, Dim(node, 1, 0), Dim(node, 1, 1)),
             SpMatMulOp => SparseLinear(node, weights),
             TransposeOp transpose => Transpose(node, transpose),
             ReshapeOp => new CpuStep(node, [], (s, _) => s.Env[output] = s.Env[node.Inputs[0]].Reshaped(s.Resolve(output.Type))),
@@ -122,7 +123,10 @@ internal static unsafe class NodeLowering
         });
     }
 
-    /// <summary>Activations quantized per token into a scratch array, then exact integer dots per group.</summary>
+    /// <summary>
+    /// Activations quantized per token into a scratch array, then exact integer dots per group. Pruned quantized weights
+    /// (spmatmul with act_bits) take this path as dense codes: a pruned code is the zero point and adds exactly 0.
+    /// </summary>
     private static CpuStep IntegerLinear(Node node, QuantizedWeight w, int actBits, int n, int k) =>
         new(node, [new ActivationQuantizeSpec(k, actBits), IntegerLinearSpec.For(w.Scheme, k, actBits)], (s, kernels) =>
         {

@@ -44,7 +44,7 @@ public abstract record PreparedWeight(long[] Shape)
     }
 
     private static QuantScheme Scheme(TensorType type) =>
-        type.DType.Scheme is { } s && type.Rank == 2 ? s : throw new ArgumentException($"{type} is not a quantized matrix");
+        type.DType.CodeScheme is { } s && type.Rank == 2 ? s : throw new ArgumentException($"{type} is not a quantized matrix");
 
     protected static int Rows(long[] shape) => checked((int)shape[0]);
     protected static int Cols(long[] shape) => checked((int)shape[1]);

@@ -32,7 +32,9 @@ internal static class GpuNodeLowering
                 DenseF32GpuWeight f => Linear(node, f.Rows),
                 var w => throw Unsupported(node, $"no dense kernel for {w.GetType().Name}"),
             },
-            QMatMulOp q => QuantizedLinear(node, q, weights.Quantized(WeightOperand(node, 1))),
+            QMatMulOp q => QuantizedLinear(node, (int)q.ActBits, q.Accumulate == QMatMulOp.GroupAccumulate, weights.Quantized(WeightOperand(node, 1))),
+            // Pruned codes are the zero point: the integer path computes them as dense, exactly.
+            SpMatMulOp { ActBits: > 0 } sp => QuantizedLinear(node, (int)sp.ActBits, false, weights.Quantized(WeightOperand(node, 1))),
             LutMatMulOp => LutLinear(node, weights.Quantized(WeightOperand(node, 1))),
             SpMatMulOp => weights.Sparse(WeightOperand(node, 1)) switch
             {
@@ -73,6 +75,7 @@ internal static class GpuNodeLowering
         {
             MatMulOp => $"{linear} over {w} rows",
             QMatMulOp { ActBits: > 0 } q => $"activation quantize (int{q.ActBits}) + exact integer gemv over {w}",
+            SpMatMulOp { ActBits: > 0 } sp => $"activation quantize (int{sp.ActBits}) + exact integer gemv over {w}'s codes as dense",
             QMatMulOp q => $"{linear} dequantizing {w} in registers{(q.Accumulate == QMatMulOp.GroupAccumulate ? ", scaled per group (MixPE)" : "")}",
             LutMatMulOp => $"lut tables + lut gemv over {w}",
             SpMatMulOp => $"{linear} over {(w?.Sparsity?.Kind == SparseKind.NOfM ? "N:M values + offsets" : "ELL rows")} of {w}",
@@ -140,11 +143,11 @@ internal static class GpuNodeLowering
 
     private static int Tiles(int extent, int tile) => (extent + tile - 1) / tile;
 
-    private static GpuStep QuantizedLinear(Node node, QMatMulOp op, QuantizedGpuWeight w)
+    private static GpuStep QuantizedLinear(Node node, int actBits, bool groupAccumulate, QuantizedGpuWeight w)
     {
-        if (op.ActBits == 0) return Linear(node, w.Rows(op.Accumulate == QMatMulOp.GroupAccumulate));
+        if (actBits == 0) return Linear(node, w.Rows(groupAccumulate));
         var rows = w.Rows(false);
-        int k = rows.K, qmax = ActivationQuantizer.MaxCode((int)op.ActBits);
+        int k = rows.K, qmax = ActivationQuantizer.MaxCode(actBits);
         // The integer group dots are exact in i32: |a| ≤ qmax, |code − zero| ≤ 255.
         if ((long)rows.GroupLength * qmax * 255 >= int.MaxValue)
             throw Unsupported(node, $"groups of {rows.GroupLength} weights could overflow the exact 32-bit integer dot products");

@@ -39,16 +39,22 @@ public sealed class GpuWeights(Accelerator accelerator, IWeightStore store) : ID
         })
         : DenseF32(weight);
 
+    /// <summary>Group-wise codes; a pruned quantized weight computes as dense, its pruned codes at the zero point.</summary>
     internal QuantizedGpuWeight Quantized(Value weight) => Get(weight, "quantized", t =>
     {
-        if (t.DType.Kind != DTypeKind.Quantized)
+        if (t.DType.CodeScheme is null)
             throw new CodesignException($"gpu backend: weight %{weight.Name} is {t.DType}; its kernel reads group-wise quantized weights");
-        var m = (QuantizedMatrix)PackedWeightCodec.Decode(t);
+        var (m, stored) = PackedWeightCodec.Decode(t) switch
+        {
+            QuantizedMatrix q => (q, t.Data),
+            SparseMatrix s => (s.Quantized!, (ReadOnlyMemory<byte>)s.Quantized!.Pack()),
+            var other => throw new CodesignException($"gpu backend: weight %{weight.Name} decodes to {other.GetType().Name}, not group-wise codes"),
+        };
         var layout = m.Layout;
         int rowWords = QuantizedRows.WordsPerRow(m.Cols, m.Scheme.Bits);
         var words = new uint[(long)m.Rows * rowWords];
         var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(words.AsSpan());
-        var packed = t.Data.Span;
+        var packed = stored.Span;
         for (int r = 0; r < m.Rows; r++)
             packed.Slice(r * layout.RowCodeBytes, layout.RowCodeBytes).CopyTo(bytes.Slice(r * rowWords * sizeof(uint)));
         var rows = new QuantizedRows

@@ -43,7 +43,7 @@ public sealed class EncodeWeightsPass : IPass
             {
                 var format = rule.Sparsity is { } sp ? RecipeLoader.PatternOf(sp) : null;
                 packed = format is null ? q : SparseMatrix.FromQuantized(format, mask!, q);
-                op = format is null ? new QMatMulOp(rule.Quant!.Accumulate, rule.Quant.ActBits) : new SpMatMulOp();
+                op = format is null ? new QMatMulOp(rule.Quant!.Accumulate, rule.Quant.ActBits) : new SpMatMulOp(rule.Quant!.ActBits);
             }
             else
             {

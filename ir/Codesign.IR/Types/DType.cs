@@ -12,6 +12,8 @@ public sealed record DType
     public QuantScheme? Scheme { get; }
     public SparseFormat? Sparsity { get; }
     public DType? Element { get; }
+    /// <summary>The scheme of the codes a weight stores: its own when quantized, its kept elements' when sparse over a quantized element.</summary>
+    public QuantScheme? CodeScheme => Scheme ?? Element?.Scheme;
 
     private DType(DTypeKind kind, QuantScheme? scheme, SparseFormat? sparsity = null, DType? element = null)
     {
