@@ -5,14 +5,18 @@ using Codesign.Backends.Fpga.Performance;
 using Codesign.Backends.Fpga.Simulation;
 using Codesign.Compiler.Frontends.HuggingFace;
 using Codesign.IR.Quantization;
+using Codesign.IR.Graphs;
+using Codesign.IR.Ops;
 using Codesign.IR.Semantics;
+using Codesign.IR.Sparsity;
 using Codesign.IR.Types;
 
 /// <summary>
 /// Decode of a LLaMA-2-7B-shaped model on the generated accelerator, extrapolated by the performance model (checked
 /// against the Verilated RTL within 10 % on tiny-llama-a) onto the U280 description: the decode program of a 1-layer
-/// and a 2-layer model are compiled and predicted, and 32 layers are the first plus 31 times the difference. Printed
-/// beside FlightLLM's published U280 figures; the ratio column is ours over theirs.
+/// and a 2-layer model are compiled and predicted, and 32 layers are the first plus 31 times the difference, dense
+/// W4A8, with every linear layer 2:4-sparse (the sparse DSP chain), and W4 on the LUT-mpGEMM engine. Printed beside
+/// FlightLLM's published U280 figures.
 /// </summary>
 internal static class Fpga7bEstimate
 {
@@ -26,9 +30,19 @@ internal static class Fpga7bEstimate
         Console.WriteLine($"LLaMA-2-7B shapes (hidden 4096, MLP 11008, 32 heads, vocabulary 32000), W4 g128 asym, activations int8, decode batch 1");
         Console.WriteLine($"device {u280.Name}: {u280.ClockMhz} MHz, {hbm.Name} {hbm.GbytesPerSecond} GB/s; generated accelerator: one 16-lane DSP chain, a {MemoryPort.BeatBytes}-byte beat per cycle");
         Console.WriteLine();
-        Console.WriteLine("| context | cycles / token | of which matrix | of which attention | of which sfu | tokens/s | weight+KV bytes / token | bandwidth used | of HBM peak | MACs / cycle | of the chain's 16 |");
-        Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| weights | context | cycles / token | of which matrix | of which attention | of which sfu | tokens/s | weight+KV bytes / token | bandwidth used | of HBM peak | MACs / cycle | of the chain's 16 |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         var scheme = QuantScheme.Create(4, 128, false, DType.F16);
+        Estimate("W4A8 g128", null, lutEngine: false, scheme, port, clock, hbm.GbytesPerSecond);
+        Estimate("W4A8 g128 2:4", SparseFormat.NOfM(2, 4), lutEngine: false, scheme, port, clock, hbm.GbytesPerSecond);
+        Estimate("W4 g128, LUT engine", null, lutEngine: true, scheme, port, clock, hbm.GbytesPerSecond);
+        Console.WriteLine();
+        Console.WriteLine("FlightLLM on the U280 (Zeng et al., FPGA '24, as digested in shared/papers.md): LLaMA2-7B batch 1 decode at 225 MHz, **55 tokens/s**, 45 W;");
+        Console.WriteLine("bandwidth utilisation 65.9 % of HBM (35.6 % before its always-on-chip decode and instruction optimisations); 6,345 DSP, 1,252 BRAM, 792 URAM used.");
+    }
+
+    private static void Estimate(string label, SparseFormat? sparsity, bool lutEngine, QuantScheme scheme, MemoryPort port, double clock, double hbmGbytesPerSecond)
+    {
         var perLayers = new Dictionary<int, (ProgramPrediction Prediction, long Bytes, long Macs)[]>();
         int[] contexts = [128, 512, 1024];
         foreach (int layers in new[] { 1, 2 })
@@ -36,7 +50,11 @@ internal static class Fpga7bEstimate
             var config = Cpu7bDecodeBenchmark.Llama7bConfig(layers);
             var store = Cpu7bDecodeBenchmark.RandomModel(config, scheme);
             var graph = LlamaGraphBuilder.Build("llama_7b_shape", config, store, "random");
-            var plan = FpgaMemoryPlan.For(graph, w => GraphBinding.Weight(w, store).Data.Length, maxContext: contexts.Max(), chunkTokens: 1);
+            // by weight key: the LUT lowering copies the graph
+            var bytes = graph.Weights.ToDictionary(w => w.WeightKey!, w => (long)GraphBinding.Weight(w, store).Data.Length);
+            if (lutEngine) graph = LutEngineLowering.Apply(graph);
+            else Int8Activations(graph, sparsity, bytes);
+            var plan = FpgaMemoryPlan.For(graph, w => bytes[w.WeightKey!], maxContext: contexts.Max(), chunkTokens: 1);
             perLayers[layers] = [.. contexts.Select(context =>
             {
                 var step = InstructionCompiler.Compile(graph, plan, decode: true, maxContext: context).Patched(1, context);
@@ -55,11 +73,31 @@ internal static class Fpga7bEstimate
             long sfu = one.Prediction.ByClass.Keys.Where(k => k.StartsWith("sfu.", StringComparison.Ordinal)).Sum(Class);
             long bytes = Extrapolate(one.Bytes, two.Bytes), macs = Extrapolate(one.Macs, two.Macs);
             double tokens = clock / cycles, bandwidth = bytes * tokens / 1e9;
-            Console.WriteLine($"| {contexts[c]} | {cycles:N0} | {(double)matrix / cycles:P0} | {(double)attention / cycles:P0} | {(double)sfu / cycles:P0} | {tokens:F3} | {bytes / 1e9:F2} GB | {bandwidth:F2} GB/s | {bandwidth / hbm.GbytesPerSecond:P2} | {(double)macs / cycles:F2} | {(double)macs / cycles / 16:P0} |");
+            Console.WriteLine($"| {label} | {contexts[c]} | {cycles:N0} | {(double)matrix / cycles:P0} | {(double)attention / cycles:P0} | {(double)sfu / cycles:P0} | {tokens:F3} | {bytes / 1e9:F2} GB | {bandwidth:F2} GB/s | {bandwidth / hbmGbytesPerSecond:P2} | {(double)macs / cycles:F2} | {(double)macs / cycles / 16:P0} |");
         }
-        Console.WriteLine();
-        Console.WriteLine("FlightLLM on the U280 (Zeng et al., FPGA '24, as digested in shared/papers.md): LLaMA2-7B batch 1 decode at 225 MHz, **55 tokens/s**, 45 W;");
-        Console.WriteLine("bandwidth utilisation 65.9 % of HBM (35.6 % before its always-on-chip decode and instruction optimisations); 6,345 DSP, 1,252 BRAM, 792 URAM used.");
+    }
+
+    /// <summary>
+    /// The accelerator's graph: every quantized linear layer with int8 activations (act_bits = 8), and with
+    /// <paramref name="sparsity"/> also pruned (the weight's type and packed size; the estimate needs no values).
+    /// <paramref name="bytes"/> gets the pruned weights' packed sizes.
+    /// </summary>
+    private static void Int8Activations(Graph graph, SparseFormat? sparsity, Dictionary<string, long> bytes)
+    {
+        foreach (var node in graph.Nodes.Where(n => n.Op is QMatMulOp).ToList())
+        {
+            var w = node.Inputs[1];
+            if (sparsity is null)
+            {
+                graph.ReplaceNode(node, new QMatMulOp(actBits: 8), node.Inputs);
+                continue;
+            }
+            int n = (int)w.Type[0].Size, k = (int)w.Type[1].Size;
+            var structure = new SparseStructure(sparsity, n, k);
+            bytes[w.WeightKey!] = new SparseLayout(structure, w.Type.DType, (long)n * (k / sparsity.M) * sparsity.N).TotalBytes;
+            graph.RetypeWeight(w, DType.Sparse(sparsity, w.Type.DType));
+            graph.ReplaceNode(node, new SpMatMulOp(8), node.Inputs);
+        }
     }
 
     /// <summary>Bytes a step moves over the memory port: every load and store, the weights the matrix instructions stream and the gathered rows.</summary>
@@ -84,12 +122,16 @@ internal static class Fpga7bEstimate
     {
         int n = (int)(i.B >> 16), k = (int)(i.B & 0xffff), bits = MatrixFormat.WeightBits(i.Function);
         if (bits == 0) return (long)n * k * 4 * Math.Max(1, i.C >> 16);
-        return new QuantizedLayout(MatrixLayout.Scheme(bits, (int)(i.C & 0xffff), k, i.Layout), n, k).TotalBytes;
+        var scheme = MatrixLayout.Scheme(bits, (int)(i.C & 0xffff), k, i.Layout);
+        if ((i.Function & MatrixFormat.Sparse) == 0) return new QuantizedLayout(scheme, n, k).TotalBytes;
+        var (keep, of) = MatrixLayout.PatternOf(i.Layout);
+        return new SparseLayout(new SparseStructure(SparseFormat.NOfM(keep, of), n, k), DType.Quantized(scheme), (long)n * (k / of) * keep).TotalBytes;
     }
 
-    /// <summary>Multiply-accumulates of the step's matrix and attention products.</summary>
+    /// <summary>Multiply-accumulates of the step's matrix and attention products (of an N:M-sparse matrix, its kept weights' only: the DSPs' work).</summary>
     private static long Macs(IReadOnlyList<Instruction> step) => step.TakeWhile(i => i.Op != Opcode.End)
         .Where(i => i.Op is Opcode.MatVec or Opcode.MatMat)
         .Sum(i => (long)(i.B >> 16) * (i.B & 0xffff)
-            * ((i.Function & (MatrixFormat.AttentionScores | MatrixFormat.AttentionOutput)) != 0 ? i.C & 0xffff : Math.Max(1, i.C >> 16)));
+            * ((i.Function & (MatrixFormat.AttentionScores | MatrixFormat.AttentionOutput)) != 0 ? i.C & 0xffff : Math.Max(1, i.C >> 16))
+            / ((i.Function & MatrixFormat.Sparse) != 0 ? MatrixLayout.PatternOf(i.Layout).M / MatrixLayout.PatternOf(i.Layout).N : 1));
 }

@@ -26,10 +26,12 @@ public class FunctionalAcceleratorTests
         return (m.Graph, store);
     }
 
+    /// <param name="recipe">An example recipe's name; with the suffix <c>+lut</c>, compiled with the 2- to 4-bit layers on the LUT engine.</param>
     internal static FpgaCompilation Compile(string recipe, int maxContext)
     {
-        var (graph, store) = Compressed(recipe);
-        return FpgaCompilation.Compile(graph, store, maxContext);
+        bool lut = recipe.EndsWith("+lut", StringComparison.Ordinal);
+        var (graph, store) = Compressed(lut ? recipe[..^4] : recipe);
+        return FpgaCompilation.Compile(graph, store, maxContext, lutEngine: lut);
     }
 
     internal static float[] InterpreterStep(ReferenceInterpreter interpreter, KvCache cache, Graph graph, int token, int position)
@@ -81,7 +83,7 @@ public class FunctionalAcceleratorTests
     /// the next matrix by one), and the accelerator's greedy pick is the interpreter's wherever the interpreter's own
     /// top two are further apart than that.
     /// </summary>
-    [TestCase("fpga-w8a8", 0), TestCase("fpga-w8a8", 1), TestCase("fpga-w4a8", 2), TestCase("fpga-w4a8", 3)]
+    [TestCase("fpga-w8a8", 0), TestCase("fpga-w8a8", 1), TestCase("fpga-w4a8", 2), TestCase("fpga-w4a8", 3), TestCase("fpga-w4a8-sparse24", 0), TestCase("fpga-w4a8-sparse24", 1), TestCase("w4g128-rtn+lut", 0), TestCase("w2g32-rtn+lut", 3)]
     public void Teacher_forced_logits_stay_within_the_stated_tolerance_and_clear_greedy_picks_agree(string recipe, int promptIndex)
     {
         var steps = Decode(recipe, FixturePrompt(promptIndex), 24, teacherForced: true);
@@ -100,7 +102,7 @@ public class FunctionalAcceleratorTests
     }
 
     /// <summary>The end-to-end check: free-running greedy generation on the accelerator gives the interpreter's tokens.</summary>
-    [TestCase("fpga-w8a8", 0), TestCase("fpga-w8a8", 1), TestCase("fpga-w4a8", 2)]
+    [TestCase("fpga-w8a8", 0), TestCase("fpga-w8a8", 1), TestCase("fpga-w4a8", 2), TestCase("fpga-w4a8-sparse24", 1), TestCase("w4g128-rtn+lut", 1)]
     public void Greedy_generation_on_the_functional_model_gives_the_interpreters_tokens(string recipe, int promptIndex)
     {
         var prompt = FixturePrompt(promptIndex);

@@ -30,8 +30,8 @@ public class InstructionCompilerTests
     public void Instructions_round_trip_through_their_encoding_and_bad_words_are_refused_naming_the_instruction()
     {
         var r = Fresh();
-        var instructions = Enumerable.Range(0, 200).Select(_ => new Instruction(Opcode.MatMat, (byte)r.Next(256), (Units)r.Next(16), (Units)r.Next(16),
-            (uint)r.Next(), (uint)r.Next(), (uint)r.Next(), (uint)r.Next(), (byte)r.Next(MatrixLayout.All + 1))).Append(new Instruction(Opcode.Sfu, (byte)SfuFunction.Rope, Units.None, Units.Sfu, 1, 2, 3, 4)).ToArray();
+        var instructions = Enumerable.Range(0, 200).Select(_ => (byte)r.Next(256)).Select(f => new Instruction(Opcode.MatMat, f, (Units)r.Next(16), (Units)r.Next(16),
+            (uint)r.Next(), (uint)r.Next(), (uint)r.Next(), (uint)r.Next(), (byte)(r.Next(MatrixLayout.All + 1) | ((f & MatrixFormat.Sparse) != 0 ? r.Next(16) << 4 : 0)))).Append(new Instruction(Opcode.Sfu, (byte)SfuFunction.Rope, Units.None, Units.Sfu, 1, 2, 3, 4)).ToArray();
         var bytes = InstructionProgram.Encode(instructions);
         Assert.That(bytes, Has.Length.EqualTo(instructions.Length * 20));
         Assert.That(InstructionProgram.Decode(bytes, "p.bin"), Is.EqualTo(instructions));
@@ -44,8 +44,9 @@ public class InstructionCompilerTests
         bad[20 * 200 + 3] = 1;
         Assert.That(() => InstructionProgram.Decode(bad, "p.bin"), Throws.TypeOf<CodesignException>().With.Message.Contain("instruction 200: reserved header bits"));
         bad = (byte[])bytes.Clone();
+        bad[20 * 3 + 1] = 4; // dense 4-bit weights
         bad[20 * 3 + 3] = 0x40;
-        Assert.That(() => InstructionProgram.Decode(bad, "p.bin"), Throws.TypeOf<CodesignException>().With.Message.Contain("instruction 3: unknown matrix layout bits 0x40"));
+        Assert.That(() => InstructionProgram.Decode(bad, "p.bin"), Throws.TypeOf<CodesignException>().With.Message.Contain("instruction 3: N:M pattern bits 0x40 on dense weights"));
         bad = (byte[])bytes.Clone();
         bad[20 * 200 + 1] = 99;
         Assert.That(() => InstructionProgram.Decode(bad, "p.bin"), Throws.TypeOf<CodesignException>().With.Message.Contain("instruction 200: unknown sfu function 99"));
@@ -112,5 +113,27 @@ public class InstructionCompilerTests
             """);
         var plan = FpgaMemoryPlan.For(g, _ => 0, 16, 1);
         Assert.That(() => InstructionCompiler.Compile(g, plan, decode: true, 16), Throws.TypeOf<CodesignException>().With.Message.EqualTo("fpga: node %y: tensor.transpose has no accelerator lowering"));
+    }
+
+    /// <summary>The matrix engine multiplies int8 activation codes by group-wise codes, N:M-sparse in the patterns it encodes: anything else is refused, not approximated.</summary>
+    [TestCase("quant<int4, g32, asym, f16, lsb>", "quant.qmatmul", "", 64, "with f32 activations; the matrix engine multiplies int8 activation codes (compress with act_bits = 8, or put 2- to 4-bit layers on the LUT engine)")]
+    [TestCase("quant<int4, g32, asym, f16, lsb>", "quant.qmatmul", "{act_bits = 4}", 64, "with int4 activations")]
+    [TestCase("sparse<nm_2_4, f16>", "sparse.spmatmul", "", 64, "2:4 sparse weights of float values; the sparse DSP chain multiplies group-wise quantized codes")]
+    [TestCase("sparse<block_4x4, quant<int4, g32, asym, f16, lsb>>", "sparse.spmatmul", "{act_bits = 8}", 64, "block4x4 sparse weights; the sparse DSP chain executes N:M with N in 1, 2, 4, 8 and M in 2, 4, 8, 16")]
+    [TestCase("sparse<nm_3_4, quant<int8, g32, asym, f16, lsb>>", "sparse.spmatmul", "{act_bits = 8}", 64, "3:4 sparse weights; the sparse DSP chain executes N:M")]
+    [TestCase("sparse<nm_2_8, quant<int4, g12, asym, f16, lsb>>", "sparse.spmatmul", "{act_bits = 8}", 48, "quantization groups of 12 columns split the 8-column windows")]
+    [TestCase("sparse<nm_1_4, quant<int3, channel, sym, f32, lsb>>", "sparse.spmatmul", "{act_bits = 8}", 20, "a row's 5 kept 3-bit codes are not whole bytes")]
+    public void Matrices_the_engine_does_not_multiply_are_refused_naming_the_node(string dtype, string op, string attributes, int k, string message)
+    {
+        var g = GraphParser.Parse($$"""
+            graph @g {
+              %x = input : tensor<[seq, {{k}}], f32>
+              %w = weight "w" : tensor<[8, {{k}}], {{dtype}}>
+              %y = {{op}}(%x, %w) {{attributes}} : tensor<[seq, 8], f32>
+              return %y
+            }
+            """);
+        var plan = FpgaMemoryPlan.For(g, _ => 1024, 16, 1);
+        Assert.That(() => InstructionCompiler.Compile(g, plan, decode: true, 16), Throws.TypeOf<CodesignException>().With.Message.StartWith("fpga: node %y: ").And.Message.Contain(message));
     }
 }

@@ -5,6 +5,7 @@ using Codesign.Backends.Fpga.Rtl;
 using Codesign.Backends.Fpga.Simulation;
 using Codesign.IR.Diagnostics;
 using Codesign.IR.Semantics;
+using Codesign.IR.Sparsity;
 using Codesign.IR.Types;
 using Codesign.Testing;
 
@@ -20,7 +21,7 @@ public class MatrixEngineTests : RequiresVerilator
 {
     private static readonly OnChipBuffers Buffers = new(220, 2, 2);
     // A small scale buffer, so a matrix streams in many blocks of rows.
-    private static readonly AcceleratorRtl Design = new(Buffers, 64, ScaleEntries: 24);
+    private static readonly AcceleratorRtl Design = new(Buffers, 64, ScaleEntries: 24, IndexLines: 4);
     private const long ExternalBytes = 40_000;
 
     private static IEnumerable<TestCaseData> Schemes()
@@ -137,13 +138,139 @@ public class MatrixEngineTests : RequiresVerilator
         return (result, run);
     }
 
+    private static IEnumerable<TestCaseData> LutSchemes()
+    {
+        foreach (var (bits, group, symmetric, scales, ternary) in new[]
+        {
+            (4, 32, false, DType.F16, false), (4, 12, true, DType.F32, false), (3, 20, false, DType.BF16, false), (3, 0, true, DType.F16, false),
+            (2, 16, false, DType.F32, false), (2, 64, true, DType.F16, true),
+        })
+            yield return new TestCaseData(QuantScheme.Create(bits, group, symmetric, scales, ternary: ternary)).SetArgDisplayNames($"{(ternary ? "ternary" : $"int{bits}")} g{group} {(symmetric ? "sym" : "asym")} {scales}");
+    }
+
+    /// <summary>
+    /// LUT-mpGEMM (lut.mpgemm): each activation row becomes int8 tables of its runs of four, and the codes look them up
+    /// plane by plane; the RTL gives LutMpGemmKernel's bits, over odd K (partial runs and groups), several rows and
+    /// blocks, an all-zero row (ts = 0) and exact ties.
+    /// </summary>
+    [TestCaseSource(nameof(LutSchemes))]
+    public void Lut_matvec_equals_the_lut_mpgemm_kernel_bit_for_bit(QuantScheme scheme)
+    {
+        var r = RandomTensors.Fresh();
+        for (int trial = 0; trial < 3; trial++)
+        {
+            int k = r.Next(1, 150), n = r.Next(1, 40), m = trial == 2 ? r.Next(2, 4) : 1;
+            if ((long)m * (k + n) > Buffers.ActivationUnits * 4 - 8) m = 1;
+            var matrix = RandomTensors.RandomMatrix(r, scheme, n, k);
+            var x = RandomTensors.RandomFloats(r, (long)m * k, spread: r.Next(1, 40));
+            if (trial == 1) Array.Clear(x, 0, k);
+            if (trial == 0)
+                for (int i = 0; i < x.Length; i++) x[i] = r.Next(-16, 16) * 0.5f; // sums of halves: many exact ties in the tables
+            byte[] packed = matrix.Pack();
+            var external = new byte[ExternalBytes];
+            Buffer.BlockCopy(x, 0, external, 0, x.Length * 4);
+            long weights = 200;
+            packed.CopyTo(external, weights * 16);
+            int outputUnit = (int)FpgaMemoryPlan.UnitsOf((long)m * k * 4) + r.Next(3);
+            long resultUnit = weights + FpgaMemoryPlan.UnitsOf(packed.Length);
+            var matvec = MatVec(scheme, weights, n, k, m, 0, outputUnit) with { Function = (byte)(scheme.Bits | MatrixFormat.Lut) };
+            var program = new[]
+            {
+                VerilatedAcceleratorTests.Load(OnChipBuffer.Activations, 0, 0, x.Length * 4),
+                matvec,
+                VerilatedAcceleratorTests.Store(OnChipBuffer.Activations, resultUnit, outputUnit, m * n * 4),
+                VerilatedAcceleratorTests.End,
+            };
+            var port = new MemoryPort(r.Next(0, 20), new[] { 16.0, 7.5 }[r.Next(2)]);
+            using var rtl = VerilatedAccelerator.Create(Design, ExternalBytes, port);
+            rtl.CycleLimit = 2_000_000;
+            var (got, run) = Run(rtl, external, program, resultUnit, m * n);
+            var (expected, _) = Run(new FunctionalAccelerator(ExternalBytes, Buffers), external, program, resultUnit, m * n);
+            Assert.That(expected, Is.EqualTo(LutMpGemmKernel.Evaluate(x, matrix, m)), "the functional model is the interpreter's kernel");
+            for (int i = 0; i < got.Length; i++)
+                Assert.That(BitConverter.SingleToUInt32Bits(got[i]), Is.EqualTo(BitConverter.SingleToUInt32Bits(expected[i])),
+                    $"trial {trial}: [{m}x{k}]·[{n}x{k}]ᵀ output {i}: rtl {got[i]:R}, interpreter {expected[i]:R}");
+            long? predicted = new PerformanceModel(port, Design.ScaleEntries, Design.IndexLines).Cycles(matvec);
+            long measured = run.InstructionCycles![1];
+            TestContext.Out.WriteLine($"{matvec} behind {port}: simulated {measured} cycles, predicted {predicted}");
+            Assert.That((double?)predicted, Is.EqualTo(measured).Within(10).Percent, $"cycles of {matvec} behind {port}");
+        }
+    }
+
+    private static IEnumerable<TestCaseData> SparseCases()
+    {
+        foreach (var (n, m, bits, group, symmetric) in new[]
+        {
+            (2, 4, 4, 16, false), (4, 8, 8, 32, true), (1, 4, 4, 0, false), (2, 8, 2, 16, true), (8, 16, 4, 32, false), (1, 2, 3, 0, true),
+        })
+            yield return new TestCaseData(SparseFormat.NOfM(n, m), QuantScheme.Create(bits, group, symmetric, DType.F16)).SetArgDisplayNames($"{n}:{m} int{bits} g{group} {(symmetric ? "sym" : "asym")}");
+    }
+
+    /// <summary>
+    /// N:M-sparse weights in the IR's own layout (offsets, kept codes, scales, zero points): the RTL reads only kept
+    /// codes, selects each one's activation by its offset, and gives the interpreter's integer sums over the pruned
+    /// codes bit for bit, in blocks bounded by a 4-line index buffer, in the cycles the model predicts.
+    /// </summary>
+    [TestCaseSource(nameof(SparseCases))]
+    public void Sparse_matvec_reads_kept_codes_only_and_equals_the_interpreter_bit_for_bit(SparseFormat format, QuantScheme scheme)
+    {
+        var r = RandomTensors.Fresh();
+        for (int trial = 0; trial < 3; trial++)
+        {
+            int k, n = r.Next(1, 30), m = trial == 2 ? 2 : 1;
+            // K in whole M-windows (and groups), a row's kept codes whole bytes
+            do k = format.M * r.Next(1, 130 / format.M); while (k / format.M * format.N * scheme.Bits % 8 != 0 || (scheme.GroupSize != 0 && k < scheme.GroupSize / 2));
+            var sparse = SparseMatrix.FromQuantized(format, RandomTensors.RandomMask(r, format, n, k), RandomTensors.RandomMatrix(r, scheme, n, k));
+            var x = RandomTensors.RandomFloats(r, (long)m * k, spread: r.Next(1, 40));
+            byte[] packed = sparse.Pack();
+            var external = new byte[ExternalBytes];
+            Buffer.BlockCopy(x, 0, external, 0, x.Length * 4);
+            long weights = 200;
+            packed.CopyTo(external, weights * 16);
+            int outputUnit = (int)FpgaMemoryPlan.UnitsOf((long)m * k * 4) + r.Next(3);
+            long resultUnit = weights + FpgaMemoryPlan.UnitsOf(packed.Length);
+            var matvec = new Instruction(m == 1 ? Opcode.MatVec : Opcode.MatMat, (byte)(scheme.Bits | MatrixFormat.Sparse), Units.None, Units.None, (uint)weights,
+                Instruction.Pack16(n, k), Instruction.Pack16(m, scheme.GroupSize == 0 ? k : scheme.GroupSize), Instruction.Pack16(0, outputUnit),
+                (byte)(MatrixLayout.Of(scheme) | MatrixLayout.Pattern(format.N, format.M)!.Value));
+            var program = new[]
+            {
+                VerilatedAcceleratorTests.Load(OnChipBuffer.Activations, 0, 0, x.Length * 4),
+                matvec,
+                VerilatedAcceleratorTests.Store(OnChipBuffer.Activations, resultUnit, outputUnit, m * n * 4),
+                VerilatedAcceleratorTests.End,
+            };
+            var port = new MemoryPort(r.Next(0, 20), new[] { 16.0, 7.5 }[r.Next(2)]);
+            using var rtl = VerilatedAccelerator.Create(Design, ExternalBytes, port);
+            rtl.CycleLimit = 2_000_000;
+            var (got, run) = Run(rtl, external, program, resultUnit, m * n);
+            var (expected, _) = Run(new FunctionalAccelerator(ExternalBytes, Buffers), external, program, resultUnit, m * n);
+            Assert.That(expected, Is.EqualTo(QMatMulKernel.IntegerGroupAccumulate(x, sparse.Quantized!, m, 8)), "the functional model is the interpreter's kernel");
+            for (int i = 0; i < got.Length; i++)
+                Assert.That(BitConverter.SingleToUInt32Bits(got[i]), Is.EqualTo(BitConverter.SingleToUInt32Bits(expected[i])),
+                    $"trial {trial}: [{m}x{k}]·[{n}x{k}]ᵀ {format} output {i}: rtl {got[i]:R}, interpreter {expected[i]:R}");
+            long predicted = new PerformanceModel(port, Design.ScaleEntries, Design.IndexLines).Cycles(matvec)!.Value, measured = run.InstructionCycles![1];
+            TestContext.Out.WriteLine($"{matvec} behind {port}: simulated {measured} cycles, predicted {predicted}");
+            Assert.That((double)predicted, Is.EqualTo(measured).Within(10).Percent, $"cycles of {matvec} behind {port}");
+        }
+    }
+
     [Test]
     public void Formats_the_engine_does_not_execute_and_oversized_rows_are_named()
     {
         using var rtl = VerilatedAccelerator.Create(Design, ExternalBytes);
-        var sparse = new Instruction(Opcode.MatVec, MatrixFormat.Sparse | 4, Units.None, Units.None, 100, Instruction.Pack16(4, 8), Instruction.Pack16(1, 8), Instruction.Pack16(0, 4));
-        Assert.That(() => rtl.Run([sparse, VerilatedAcceleratorTests.End]), Throws.TypeOf<CodesignException>().With.Message.Contain("instruction 0 (MatVec").And.Message.Contain("not executed by the accelerator RTL"));
+        // 2:4 in groups of 6 columns: a group splits an M-window
+        var split = new Instruction(Opcode.MatVec, MatrixFormat.Sparse | 4, Units.None, Units.None, 100, Instruction.Pack16(4, 24), Instruction.Pack16(1, 6), Instruction.Pack16(0, 8),
+            MatrixLayout.Pattern(2, 4)!.Value);
+        Assert.That(() => rtl.Run([split, VerilatedAcceleratorTests.End]), Throws.TypeOf<CodesignException>().With.Message.Contain("instruction 0 (MatVec").And.Message.Contain("not executed by the accelerator RTL"));
+        Assert.That(() => new FunctionalAccelerator(ExternalBytes, Buffers).Run([split, VerilatedAcceleratorTests.End]), Throws.TypeOf<CodesignException>().With.Message.Contain("instruction 0").And.Message.Contain("2:4 sparsity over K = 24 in groups of 6"));
+        // 1:2 with 3-bit codes over 20 columns: 10 kept codes are 30 bits, not whole bytes
+        var ragged = new Instruction(Opcode.MatVec, MatrixFormat.Sparse | 3, Units.None, Units.None, 100, Instruction.Pack16(4, 20), Instruction.Pack16(1, 20), Instruction.Pack16(0, 8), 0);
+        Assert.That(() => rtl.Run([ragged, VerilatedAcceleratorTests.End]), Throws.TypeOf<CodesignException>().With.Message.Contain("not executed by the accelerator RTL"));
+        // 8:16 of 272 columns: 136 offsets of 4 bits are 68 bytes a row, beyond the 4-line (64-byte) index buffer
+        var wide = new Instruction(Opcode.MatVec, MatrixFormat.Sparse | 8, Units.None, Units.None, 100, Instruction.Pack16(1, 272), Instruction.Pack16(1, 272), Instruction.Pack16(0, 80),
+            MatrixLayout.Pattern(8, 16)!.Value);
+        Assert.That(() => rtl.Run([wide, VerilatedAcceleratorTests.End]), Throws.TypeOf<CodesignException>().With.Message.Contain("index buffer"));
         var manyGroups = MatVec(QuantScheme.Create(4, 2, true, DType.F32), 100, 4, 60, 1, 0, 20);
-        Assert.That(() => rtl.Run([manyGroups, VerilatedAcceleratorTests.End]), Throws.TypeOf<CodesignException>().With.Message.Contain("larger than the matrix engine's code or scale buffer"));
+        Assert.That(() => rtl.Run([manyGroups, VerilatedAcceleratorTests.End]), Throws.TypeOf<CodesignException>().With.Message.Contain("larger than the matrix engine's code, scale or index buffer"));
     }
 }

@@ -132,8 +132,8 @@ public class VerilatedAcceleratorTests : RequiresVerilator
     public void An_instruction_the_rtl_does_not_execute_is_named()
     {
         using var rtl = Rtl();
-        var sparse = new Instruction(Opcode.MatVec, MatrixFormat.Sparse | 4, Units.None, Units.None, 0, Instruction.Pack16(4, 16), Instruction.Pack16(1, 16), Instruction.Pack16(0, 8));
-        Assert.That(() => rtl.Run([Sfu(SfuFunction.Add, 4, 1, 0, 1, 2), sparse, End]),
+        var fiveBit = new Instruction(Opcode.MatVec, 5, Units.None, Units.None, 0, Instruction.Pack16(4, 16), Instruction.Pack16(1, 16), Instruction.Pack16(0, 8));
+        Assert.That(() => rtl.Run([Sfu(SfuFunction.Add, 4, 1, 0, 1, 2), fiveBit, End]),
             Throws.TypeOf<CodesignException>().With.Message.Contain("instruction 1 (MatVec").And.Message.Contain("not executed by the accelerator RTL"));
     }
 }

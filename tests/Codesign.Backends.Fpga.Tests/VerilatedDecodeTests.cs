@@ -15,7 +15,7 @@ namespace Codesign.Backends.Fpga.Tests;
 public class VerilatedDecodeTests : RequiresVerilator
 {
     // w4a8 keeps lm_head in f32 (the binary32 engine, a product a cycle): a shorter prompt keeps it in CI's budget.
-    [TestCase("fpga-w8a8", 0, 40, 6), TestCase("fpga-w4a8", 2, 10, 6)]
+    [TestCase("fpga-w8a8", 0, 40, 6), TestCase("fpga-w4a8", 2, 10, 6), TestCase("fpga-w4a8-sparse24", 1, 10, 6), TestCase("w4g128-rtn+lut", 3, 10, 6)]
     public void Greedy_decoding_on_the_rtl_gives_the_functional_models_logits_and_the_interpreters_tokens(string recipe, int promptIndex, int promptTokens, int generate)
     {
         var model = Compile(recipe, maxContext: 64);

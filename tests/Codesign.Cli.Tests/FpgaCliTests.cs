@@ -25,11 +25,13 @@ public class FpgaCliTests : ScratchDirectoryTest
         if (!Verilator.IsInstalled) Assert.Ignore("verilator is not installed (scripts/setup.sh installs it): the accelerator RTL cannot be simulated here");
     }
 
-    private static List<int> InterpreterTokens(int[] prompt, int count)
+    /// <param name="lutEngine">The graph as the fpga compile lowers it with the LUT engine on.</param>
+    private static List<int> InterpreterTokens(int[] prompt, int count, string recipe = Recipe, bool lutEngine = false)
     {
         using var m = ModelLoader.Load(TestPaths.TinyLlama);
-        var store = RecipeRunner.Apply(m, TestPaths.ExampleRecipe(Recipe));
-        return TextGenerator.Generate(new InterpreterSession(new ReferenceInterpreter(m.Graph, store)), prompt, count, SamplingOptions.GreedyDecoding);
+        var store = RecipeRunner.Apply(m, TestPaths.ExampleRecipe(recipe));
+        var graph = lutEngine ? Backends.Fpga.Compilation.LutEngineLowering.Apply(m.Graph) : m.Graph;
+        return TextGenerator.Generate(new InterpreterSession(new ReferenceInterpreter(graph, store)), prompt, count, SamplingOptions.GreedyDecoding);
     }
 
     [Test]
@@ -39,7 +41,7 @@ public class FpgaCliTests : ScratchDirectoryTest
         var compile = Run("compile", TestPaths.TinyLlama, "--recipe", TestPaths.ExampleRecipe(Recipe), "--target", "fpga", "--no-synthesis", "--max-context", "32", "-o", dir);
         Assert.That(compile.Exit, Is.Zero, compile.Err);
         Assert.That(compile.Out, Does.Contain($"wrote {dir}: fpga artifact for the u280 (xcu280-fsvh2892-2L-e), KV cache for 32 tokens")
-            .And.Contain("decode programs: 2 length buckets").And.Contain("rtl: 19 files in fpga/rtl").And.Contain("not synthesised (--no-synthesis)"));
+            .And.Contain("decode programs: 2 length buckets").And.Contain("rtl: 22 files in fpga/rtl").And.Contain("not synthesised (--no-synthesis)"));
 
         var run = Run("run", dir, "--prompt", PromptText, "--max-tokens", "6", "--greedy", "--ignore-eos", "--ids");
         Assert.That(run.Exit, Is.Zero, run.Err);
@@ -59,6 +61,27 @@ public class FpgaCliTests : ScratchDirectoryTest
             Assert.That(ratio, Is.EqualTo(1.0).Within(0.1), $"{name}: the performance model predicts the simulated cycles within 10 %");
         }
         Assert.That(LastLine(sim.Out), Does.Match(@"^tokens/s at 225 MHz: [\d.]+ \(simulated cycles\)$"));
+    }
+
+    /// <summary>
+    /// A W4 model with f32 activations compiles onto the LUT-mpGEMM engine (the artifact's graph says lut.mpgemm) and
+    /// runs with the interpreter's tokens on that graph; with --lut never the DSP chain refuses it, naming the layer.
+    /// </summary>
+    [Test]
+    public void A_w4_model_compiles_onto_the_lut_engine_and_lut_never_is_refused_naming_the_layer()
+    {
+        string dir = Path.Combine(Scratch, "w4-lut");
+        var compile = Run("compile", TestPaths.TinyLlama, "--recipe", TestPaths.ExampleRecipe("w4g128-rtn"), "--target", "fpga", "--no-synthesis", "--max-context", "32", "-o", dir);
+        Assert.That(compile.Exit, Is.Zero, compile.Err);
+        Assert.That(File.ReadAllText(Path.Combine(dir, "graph.cir")), Does.Contain("lut.mpgemm").And.Not.Contain("quant.qmatmul"));
+        var run = Run("run", dir, "--prompt", PromptText, "--max-tokens", "6", "--greedy", "--ignore-eos", "--ids", "--device", "fpga-model");
+        Assert.That(run.Exit, Is.Zero, run.Err);
+        var prompt = Runtime.Artifacts.CompiledArtifact.Open(dir).Tokenizer()!.EncodePrompt(PromptText).ToArray();
+        Assert.That(LastLine(run.Out), Is.EqualTo(string.Join(' ', InterpreterTokens(prompt, 6, "w4g128-rtn", lutEngine: true))));
+
+        var never = Run("compile", TestPaths.TinyLlama, "--recipe", TestPaths.ExampleRecipe("w4g128-rtn"), "--target", "fpga", "--no-synthesis", "--lut", "never", "-o", Path.Combine(Scratch, "w4-never"));
+        Assert.That(never.Exit, Is.Not.Zero);
+        Assert.That(never.Err, Does.Contain("quant.qmatmul over quant<int4, g128, asym, f16, lsb> with f32 activations").And.Contain("LUT engine"));
     }
 
     /// <summary>

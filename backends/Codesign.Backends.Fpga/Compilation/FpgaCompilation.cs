@@ -13,8 +13,10 @@ namespace Codesign.Backends.Fpga.Compilation;
 /// </summary>
 public sealed record FpgaCompilation(Graph Graph, IWeightStore Store, FpgaMemoryPlan Plan, LengthAdaptivePrograms Programs, OnChipBuffers Buffers)
 {
-    public static FpgaCompilation Compile(Graph graph, IWeightStore store, int maxContext)
+    /// <param name="lutEngine">Put the layers the LUT-mpGEMM engine takes on it (<see cref="LutEngineLowering"/>); the record's graph is then the lowered one.</param>
+    public static FpgaCompilation Compile(Graph graph, IWeightStore store, int maxContext, bool lutEngine = false)
     {
+        if (lutEngine) graph = LutEngineLowering.Apply(graph);
         var plan = FpgaMemoryPlan.For(graph, w => GraphBinding.Weight(w, store).Data.Length, maxContext, chunkTokens: 1);
         return new FpgaCompilation(graph, store, plan, LengthAdaptivePrograms.Compile(graph, plan),
             OnChipBuffers.For(graph, plan, LengthAdaptivePrograms.DecodeBucket));

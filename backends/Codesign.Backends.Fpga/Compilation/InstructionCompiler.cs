@@ -2,6 +2,7 @@ using Codesign.Backends.Fpga.Isa;
 using Codesign.IR.Diagnostics;
 using Codesign.IR.Graphs;
 using Codesign.IR.Ops;
+using Codesign.IR.Quantization;
 using Codesign.IR.Types;
 using Codesign.IR.Values;
 
@@ -129,7 +130,7 @@ public sealed class InstructionCompiler
                         : throw new CodesignException($"fpga: node %{node.Outputs[0].Name}: {b.Mnemonic} has no sfu operation"),
                     RowElements(node.Outputs[0]), 1, Chip(node.Inputs[0]), Chip(node.Inputs[1]), Chip(node.Outputs[0]), 0);
                 return;
-            case MatMulOp or QMatMulOp or SpMatMulOp:
+            case MatMulOp or QMatMulOp or SpMatMulOp or LutMatMulOp:
                 EmitMatrix(node);
                 return;
             case AttentionOp attention:
@@ -151,15 +152,41 @@ public sealed class InstructionCompiler
         var w = node.Inputs[1];
         var shape = w.Type.Shape;
         int n = (int)shape[0].Size, k = (int)shape[1].Size;
-        // A sparse weight's element type carries the scheme of its kept codes.
-        bool sparse = w.Type.DType.Sparsity is not null;
-        var scheme = (sparse ? w.Type.DType.Element! : w.Type.DType).Scheme;
-        byte format = (byte)((scheme?.Bits ?? 0) | (sparse ? MatrixFormat.Sparse : 0));
+        var scheme = w.Type.DType.CodeScheme;
+        bool lut = node.Op is LutMatMulOp;
+        if (lut && scheme!.Bits is not (2 or 3 or 4))
+            throw new CodesignException($"fpga: node %{node.Outputs[0].Name}: lut.mpgemm over {scheme.Bits}-bit codes; the LUT engine reads 2-, 3- and 4-bit codes");
+        // The DSP chain quantizes each activation row to int8 codes: the graph must say so, or its results differ.
+        long actBits = node.Op switch { QMatMulOp q => q.ActBits, SpMatMulOp sp => sp.ActBits, _ => 0 };
+        if (scheme is not null && !lut && actBits != 8)
+            throw new CodesignException($"fpga: node %{node.Outputs[0].Name}: {node.Op.Mnemonic} over {w.Type.DType} with {(actBits == 0 ? "f32" : $"int{actBits}")} activations; the matrix engine multiplies int8 activation codes (compress with act_bits = 8, or put 2- to 4-bit layers on the LUT engine)");
+        byte layout = MatrixLayout.Of(scheme);
         int group = scheme?.GroupLength(k) ?? k;
+        if (w.Type.DType.Sparsity is { } sparsity)
+            layout |= SparsePattern(node, sparsity, scheme, group, k);
+        byte format = (byte)((scheme?.Bits ?? 0) | (w.Type.DType.Sparsity is null ? 0 : MatrixFormat.Sparse) | (lut ? MatrixFormat.Lut : 0));
         int i = Emit(new Instruction(_decode ? Opcode.MatVec : Opcode.MatMat, format, Units.Sfu, Units.Matrix,
             (uint)_plan.External[w], Instruction.Pack16(n, k), Instruction.Pack16(0, Math.Min(group, ushort.MaxValue)),
-            Instruction.Pack16(Chip(node.Inputs[0]), Chip(node.Outputs[0])), MatrixLayout.Of(scheme)));
+            Instruction.Pack16(Chip(node.Inputs[0]), Chip(node.Outputs[0])), layout));
         Patch(i, 3, 16, 16, 0, 1, 0, ushort.MaxValue); // m = tokens
+    }
+
+    /// <summary>
+    /// The layout bits of an N:M-sparse weight the matrix engine executes: a pattern it encodes (N of 1, 2, 4, 8 in M of
+    /// 2, 4, 8, 16) over quantized codes, each quantization group whole M-windows, and each row's kept codes whole bytes
+    /// (the engine starts a block of rows on a byte of the stored codes).
+    /// </summary>
+    private static byte SparsePattern(Node node, SparseFormat sparsity, QuantScheme? scheme, int group, int k)
+    {
+        string at = $"fpga: node %{node.Outputs[0].Name}: {sparsity} sparse weights";
+        if (scheme is null) throw new CodesignException($"{at} of float values; the sparse DSP chain multiplies group-wise quantized codes");
+        if (sparsity.Kind != SparseKind.NOfM || MatrixLayout.Pattern(sparsity.N, sparsity.M) is not { } pattern)
+            throw new CodesignException($"{at}; the sparse DSP chain executes N:M with N in 1, 2, 4, 8 and M in 2, 4, 8, 16");
+        if (group % sparsity.M != 0)
+            throw new CodesignException($"{at}: quantization groups of {group} columns split the {sparsity.M}-column windows");
+        if ((long)k / sparsity.M * sparsity.N * scheme.Bits % 8 != 0)
+            throw new CodesignException($"{at}: a row's {k / sparsity.M * sparsity.N} kept {scheme.Bits}-bit codes are not whole bytes");
+        return pattern;
     }
 
     private void EmitAttention(Node node, AttentionOp op)

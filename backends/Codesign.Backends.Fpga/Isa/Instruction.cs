@@ -37,11 +37,11 @@ public readonly record struct Instruction(Opcode Op, byte Function, Units Wait, 
         byte layout = (byte)(header >> 24);
         if (op is not (Opcode.MatVec or Opcode.MatMat) && layout != 0)
             throw new CodesignException($"fpga isa: instruction {index}: reserved header bits 24..31 are 0x{layout:x2}, not 0");
-        if ((layout & ~MatrixLayout.All) != 0)
-            throw new CodesignException($"fpga isa: instruction {index}: unknown matrix layout bits 0x{layout & ~MatrixLayout.All:x2}");
         var wait = (Units)((header >> 16) & 0xf);
         var release = (Units)((header >> 20) & 0xf);
         var instruction = new Instruction(op, (byte)(header >> 8), wait, release, words[1], words[2], words[3], words[4], layout);
+        if ((instruction.Function & MatrixFormat.Sparse) == 0 && (layout & MatrixLayout.PatternBits) != 0)
+            throw new CodesignException($"fpga isa: instruction {index}: N:M pattern bits 0x{layout & MatrixLayout.PatternBits:x2} on dense weights");
         if (op == Opcode.Sfu && !Enum.IsDefined((SfuFunction)instruction.Function))
             throw new CodesignException($"fpga isa: instruction {index}: unknown sfu function {instruction.Function}");
         if (op is Opcode.Load or Opcode.Store && !Enum.IsDefined((OnChipBuffer)instruction.Function))

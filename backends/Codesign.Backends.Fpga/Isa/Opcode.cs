@@ -1,3 +1,4 @@
+using System.Numerics;
 using Codesign.IR.Types;
 
 namespace Codesign.Backends.Fpga.Isa;
@@ -76,6 +77,8 @@ public static class MatrixFormat
     public const byte AttentionScores = 0x20;
     /// <summary>Attention output: values from the value buffer (n = head dim, k = the tile's values).</summary>
     public const byte AttentionOutput = 0x40;
+    /// <summary>LUT-mpGEMM (<c>lut.mpgemm</c>): f32 activations as int8 tables, 2- to 4-bit dense codes looked up plane by plane.</summary>
+    public const byte Lut = 0x80;
 
     public static int WeightBits(byte format) => format & 0xf;
 }
@@ -92,6 +95,19 @@ public static class MatrixLayout
     /// <summary>Ternary 2-bit codes (0, 1, 2 for −1, 0, +1).</summary>
     public const byte Ternary = 0x08;
     public const byte All = Asymmetric | ScalesF16 | ScalesBF16 | Ternary;
+    /// <summary>
+    /// N:M-sparse weights (with <see cref="MatrixFormat.Sparse"/>): bits 4..5 hold log2(M) − 1 and bits 6..7 log2(N), so
+    /// the engine executes N in {1, 2, 4, 8} of M in {2, 4, 8, 16}; 0 for dense weights.
+    /// </summary>
+    public const byte PatternBits = 0xf0;
+
+    /// <summary>The pattern bits of N:M, or null when the engine has no encoding for it.</summary>
+    public static byte? Pattern(int n, int m) =>
+        BitOperations.IsPow2(n) && BitOperations.IsPow2(m) && n < m && m is >= 2 and <= 16
+            ? (byte)(BitOperations.Log2((uint)m) - 1 << 4 | BitOperations.Log2((uint)n) << 6) : null;
+
+    /// <summary>N and M of a sparse instruction's layout byte.</summary>
+    public static (int N, int M) PatternOf(byte layout) => (1 << (layout >> 6), 2 << (layout >> 4 & 3));
 
     /// <summary>The layout byte of a scheme (0 for f32 weights).</summary>
     public static byte Of(QuantScheme? scheme) => scheme is null ? (byte)0

@@ -1,3 +1,4 @@
+using System.Numerics;
 using Codesign.Backends.Fpga.Compilation;
 using Codesign.Backends.Fpga.Isa;
 using Codesign.Backends.Fpga.Simulation;
@@ -9,13 +10,14 @@ namespace Codesign.Backends.Fpga.Performance;
 /// <see cref="MemoryPort"/>, from the instruction alone: the controller's fetch and issue, then the unit's work —
 /// a transfer is the port's latency plus its beats at the port's rate, an element-wise SFU operation one element
 /// per cycle, a group-wise matrix product two passes over each activation row (absmax, quantize) and then, per
-/// block of weight rows that fits the <paramref name="ScaleEntries"/>-entry scale buffer, its scales (and zero
-/// points) an entry a cycle and its codes at the slower of the DSP chain (a beat of up to 16 weights of one group
-/// a cycle) and the port; a binary32 product (attention, f32 weights) a product a cycle and four more per dot;
+/// block of weight rows that fits the <paramref name="ScaleEntries"/>-entry scale buffer (and, N:M-sparse, the
+/// <paramref name="IndexLines"/>-line index buffer), its scales (and zero points) an entry a cycle, its offsets
+/// (sparse) at the port's rate, and its codes at the slower of the DSP chain (a beat of up to 16 weights of one group
+/// a cycle: 16 columns dense, up to 32 sparse) and the port; a binary32 product (attention, f32 weights) a product a cycle and four more per dot;
 /// the special-function unit's passes over a row an element a cycle. The formulas follow the RTL's state machines; the Verilated accelerator's measured cycles
 /// check them (PerformanceModelTests, MatrixEngineTests). Instructions the RTL does not execute yet have no prediction.
 /// </summary>
-public sealed record PerformanceModel(MemoryPort Port, int ScaleEntries = 1024)
+public sealed record PerformanceModel(MemoryPort Port, int ScaleEntries = 1024, int IndexLines = 1024)
 {
     /// <summary>Cycles the matrix engine waits after a row's last beat for the chain and the dequantizer to empty.</summary>
     public const int MatrixFlushCycles = 9;
@@ -63,7 +65,8 @@ public sealed record PerformanceModel(MemoryPort Port, int ScaleEntries = 1024)
                 return IssueCycles + Attention(i) + 1;
             case Opcode.MatVec or Opcode.MatMat when i.Function == 0:
                 return IssueCycles + Fp32Matrix(i) + 1;
-            case Opcode.MatVec or Opcode.MatMat when MatrixFormat.WeightBits(i.Function) is 2 or 3 or 4 or 8 && (i.Function & 0xf0) == 0:
+            case Opcode.MatVec or Opcode.MatMat when MatrixFormat.WeightBits(i.Function) is 2 or 3 or 4 or 8 && (i.Function & 0x60) == 0
+                && ((i.Function & MatrixFormat.Lut) == 0 || ((i.Function & MatrixFormat.Sparse) == 0 && MatrixFormat.WeightBits(i.Function) != 8)):
                 return IssueCycles + GroupwiseMatrix(i) + 1;
             case Opcode.Sfu:
                 return Sfu(i) is { } sfu ? IssueCycles + sfu + 1 : null;
@@ -132,9 +135,16 @@ public sealed record PerformanceModel(MemoryPort Port, int ScaleEntries = 1024)
         if (m == 0 || n == 0) return 0;
         var scheme = MatrixLayout.Scheme(bits, (int)(i.C & 0xffff), k, i.Layout);
         int glen = scheme.GroupLength(k), groups = scheme.GroupCount(k), scaleBytes = scheme.ScaleType.ByteSize;
-        long rowBytes = (k * (long)bits + 7) / 8;
-        long macBeatsPerRow = (groups - 1) * (long)((glen + 15) / 16) + (k - (groups - 1) * (long)glen + 15) / 16;
+        bool sparse = (i.Function & MatrixFormat.Sparse) != 0;
+        var (keep, of) = sparse ? MatrixLayout.PatternOf(i.Layout) : (1, 1);
+        long kept = (long)k / of * keep;
+        long rowBytes = (kept * bits + 7) / 8;
+        // offsets: log2 M bits each, a row on whole bytes
+        long indexRowBytes = sparse ? (kept * BitOperations.Log2((uint)of) + 7) / 8 : 0;
+        int beatColumns = sparse ? Math.Min(32 / of, 16 / keep) * of : 16;
+        long macBeatsPerRow = (groups - 1) * (long)((glen + beatColumns - 1) / beatColumns) + (k - (groups - 1) * (long)glen + beatColumns - 1) / beatColumns;
         int rowsPerBlock = Math.Max(1, ScaleEntries / groups);
+        if (sparse) rowsPerBlock = (int)Math.Max(1, Math.Min(rowsPerBlock, IndexLines * 16L / indexRowBytes));
         int latency = Port.LatencyCycles;
         long Entries(long entries, int bytesEach) => latency + Beats(entries * bytesEach) + entries;
 
@@ -146,11 +156,30 @@ public sealed record PerformanceModel(MemoryPort Port, int ScaleEntries = 1024)
             weights += rows + 1;                                        // plan the block
             weights += 1 + Entries(entries, scaleBytes);                // its scales
             if (!scheme.Symmetric) weights += 1 + Entries(entries, 1);  // its zero points
+            if (sparse) weights += 1 + latency + BurstSpan(Beats(rows * indexRowBytes)) + 1; // its offsets
             long streaming = BurstSpan(Beats(rows * rowBytes)) + 1;
             weights += 1 + latency + 1 + Math.Max(rows * macBeatsPerRow, streaming);
         }
-        long quantize = 2 * (k + 2L) + 1;
-        return m * (quantize + weights + MatrixFlushCycles);
+        long activations = (i.Function & MatrixFormat.Lut) != 0 ? LutTableCycles(k, glen) : 2 * (k + 2L) + 1;
+        return m * (activations + weights + MatrixFlushCycles);
+    }
+
+    /// <summary>Cycles of an entry of the LUT engine's tables: the first activation, three additions (its quantization overlaps the next).</summary>
+    public const int LutEntryCycles = 4;
+
+    /// <summary>
+    /// The LUT engine's tables for one activation row (lut_table_builder): per group a pass over its activations (a
+    /// word a cycle) and ts, then per run its four activations and the eight entries, written as one line.
+    /// </summary>
+    public static long LutTableCycles(int k, int glen)
+    {
+        long cycles = 2;
+        for (int start = 0; start < k; start += glen)
+        {
+            int length = Math.Min(glen, k - start), runs = (length + 3) / 4;
+            cycles += length + 4 + runs * (6 + 8L * LutEntryCycles + 1);
+        }
+        return cycles;
     }
 
     /// <summary>The predicted cycles of a program up to its END: in total, per instruction, and per instruction class.</summary>

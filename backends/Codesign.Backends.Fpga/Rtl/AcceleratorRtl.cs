@@ -8,15 +8,18 @@ namespace Codesign.Backends.Fpga.Rtl;
 /// The whole accelerator (<c>hdl-templates/accelerator.sv.sbn</c> and the blocks it instantiates) rendered for a
 /// set of on-chip buffer sizes and an instruction memory of <paramref name="ProgramDepth"/> instructions: file name
 /// to Verilog, the top module named <see cref="Top"/>. The matrix engine holds one activation row of int8 codes
-/// (at most as many as the activation buffer holds words) and <paramref name="ScaleEntries"/> group scales, which
-/// bounds the weight rows it streams per burst.
+/// (at most as many as the activation buffer holds words), <paramref name="ScaleEntries"/> group scales and
+/// <paramref name="IndexLines"/> 16-byte lines of N:M offsets, which bound the weight rows it streams per burst.
 /// </summary>
-public sealed record AcceleratorRtl(OnChipBuffers Buffers, int ProgramDepth, int ScaleEntries = 1024)
+public sealed record AcceleratorRtl(OnChipBuffers Buffers, int ProgramDepth, int ScaleEntries = 1024, int IndexLines = 1024)
 {
     /// <summary>The matrix engine's activation-code buffer: a row of K codes, K at most 65535 (a 16-bit field).</summary>
     public int CodeWords => Math.Clamp(Buffers.ActivationUnits * 4, 2, ushort.MaxValue);
 
     public const string Top = "accelerator";
+
+    /// <summary>The matrix engine's chain: 16 lanes over a window of 32 activation codes, so a 2:4 or 4:8 row fills every lane.</summary>
+    public static readonly MpeChainConfig Chain = new(Lanes: 16, Window: 32);
 
     /// <summary>The largest instruction memory the top accepts; a longer program is split by the host.</summary>
     public const int MaxProgramDepth = 1 << 20;
@@ -39,13 +42,14 @@ public sealed record AcceleratorRtl(OnChipBuffers Buffers, int ProgramDepth, int
     {
         if (ProgramDepth is < 1 or > MaxProgramDepth) throw new CodesignException($"fpga rtl: an instruction memory of {ProgramDepth} instructions (1 to {MaxProgramDepth})");
         if (ScaleEntries is < 2 or > 1 << 20) throw new CodesignException($"fpga rtl: a scale buffer of {ScaleEntries} entries (2 to {1 << 20})");
+        if (IndexLines is < 2 or > 1 << 16 || !BitOperations.IsPow2(IndexLines)) throw new CodesignException($"fpga rtl: an index buffer of {IndexLines} lines (a power of two, 2 to {1 << 16})");
         foreach (var (name, lines) in new[] { ("activation", Buffers.ActivationUnits), ("KV", Buffers.KvUnits), ("parameter", Buffers.ParameterUnits) })
             if (lines < 1) throw new CodesignException($"fpga rtl: the {name} buffer has {lines} lines");
         var files = GroupDequantRtl.Render();
         foreach (var block in ArithmeticBlocks) files[$"{block}.sv"] = RtlTemplates.Render(block, new Dictionary<string, object> { ["module_name"] = block });
         files["fp32_exp.sv"] = Fp32ExpRtl.Render();
-        files["mpe_chain.sv"] = new MpeChainConfig().Render();
-        foreach (var block in new[] { "accel_buffer", "accel_dma", "accel_sfu", "sfu_elementwise", "sfu_rms_norm", "sfu_rope", "sfu_softmax", "accel_matrix", "accel_fp32_matrix" })
+        files["mpe_chain.sv"] = Chain.Render();
+        foreach (var block in new[] { "accel_buffer", "accel_dma", "accel_sfu", "sfu_elementwise", "sfu_rms_norm", "sfu_rope", "sfu_softmax", "accel_matrix", "accel_fp32_matrix", "lut_table_builder", "lut_lookup", "lut_dequant" })
             files[$"{block}.sv"] = RtlTemplates.Render(block, new Dictionary<string, object> { ["module_name"] = block, ["prefix"] = "" });
         files[$"{Top}.sv"] = RtlTemplates.Render("accelerator", new Dictionary<string, object>
         {
@@ -61,6 +65,7 @@ public sealed record AcceleratorRtl(OnChipBuffers Buffers, int ProgramDepth, int
             ["prog_aw"] = AddressBits(ProgramDepth),
             ["code_words"] = CodeWords,
             ["scale_entries"] = ScaleEntries,
+            ["index_lines"] = IndexLines,
         });
         return files;
     }

@@ -5,6 +5,7 @@ using Codesign.Backends.Fpga.Numerics;
 using Codesign.IR.Diagnostics;
 using Codesign.IR.Quantization;
 using Codesign.IR.Semantics;
+using Codesign.IR.Sparsity;
 using Codesign.IR.Types;
 
 namespace Codesign.Backends.Fpga.Simulation;
@@ -147,8 +148,9 @@ public sealed class FunctionalAccelerator : IAcceleratorDevice
             Attention(i, n, k, m, input, output);
             return;
         }
-        if ((i.Function & MatrixFormat.Sparse) != 0) throw Fault("N:M-sparse weights are not executed yet");
         int bits = MatrixFormat.WeightBits(i.Function);
+        bool sparse = (i.Function & MatrixFormat.Sparse) != 0;
+        if (sparse && bits == 0) throw Fault("N:M-sparse f32 weights");
         var x = Act(input, (long)m * k);
         var y = Act(output, (long)m * n);
         long weights = (long)i.A * FpgaMemoryPlan.Unit;
@@ -167,9 +169,33 @@ public sealed class FunctionalAccelerator : IAcceleratorDevice
         int group = Lo(i.C);
         if (group < 1) throw Fault("a group of 0 weights");
         var scheme = MatrixLayout.Scheme(bits, group, k, i.Layout);
-        var layout = new QuantizedLayout(scheme, n, k);
-        var matrix = QuantizedMatrix.Unpack(scheme, n, k, Slice(_external, "external memory", weights, layout.TotalBytes));
-        QMatMulKernel.IntegerGroupAccumulate(x.ToArray(), matrix, m, 8).CopyTo(y);
+        bool lut = (i.Function & MatrixFormat.Lut) != 0;
+        if (lut && (sparse || bits is not (2 or 3 or 4))) throw Fault($"LUT-mpGEMM over {(sparse ? "sparse " : "")}{bits}-bit codes");
+        var matrix = sparse ? SparseCodes(i, scheme, n, k, weights) : QuantizedMatrix.Unpack(scheme, n, k, Slice(_external, "external memory", weights, new QuantizedLayout(scheme, n, k).TotalBytes));
+        (lut ? LutMpGemmKernel.Evaluate(x.ToArray(), matrix, m) : QMatMulKernel.IntegerGroupAccumulate(x.ToArray(), matrix, m, 8)).CopyTo(y);
+    }
+
+    /// <summary>
+    /// An N:M-sparse matrix as the IR stores it (SparseLayout), its pruned codes at the zero point: the engine's
+    /// products over kept codes and the dense integer sums are the same. The RTL trusts the structure; this model
+    /// checks it, and the conditions the engine needs (whole M-windows per group, whole bytes of kept codes a row).
+    /// </summary>
+    private QuantizedMatrix SparseCodes(Instruction i, QuantScheme scheme, int n, int k, long weights)
+    {
+        var (keep, of) = MatrixLayout.PatternOf(i.Layout);
+        if (k % of != 0 || scheme.GroupLength(k) % of != 0 || (long)k / of * keep * scheme.Bits % 8 != 0)
+            throw Fault($"{keep}:{of} sparsity over K = {k} in groups of {scheme.GroupLength(k)} at {scheme.Bits} bits");
+        var format = SparseFormat.NOfM(keep, of);
+        var layout = new SparseLayout(new SparseStructure(format, n, k), DType.Quantized(scheme), (long)n * (k / of) * keep);
+        var bytes = Slice(_external, "external memory", weights, layout.TotalBytes);
+        try
+        {
+            return SparseMatrix.Unpack(format, DType.Quantized(scheme), n, k, bytes).Quantized!;
+        }
+        catch (CodesignException e)
+        {
+            throw Fault(e.Message);
+        }
     }
 
     /// <summary>Scores of a key tile (row stride n) or the output's Σ p·v over a value tile, for m = 1 token's heads.</summary>

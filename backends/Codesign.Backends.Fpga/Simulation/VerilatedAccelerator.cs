@@ -106,7 +106,7 @@ public sealed unsafe class VerilatedAccelerator : IAcceleratorDevice
         4 => "the RTL gathers rows of whole 16-byte units",
         5 => "the destination overlaps a source at another offset",
         6 => $"the program of {count} instructions has no END",
-        7 => "the matrix is larger than the matrix engine's code or scale buffer",
+        7 => "the matrix is larger than the matrix engine's code, scale or index buffer",
         16 => "the external memory refused an access outside it",
         _ => $"fault {fault}",
     };

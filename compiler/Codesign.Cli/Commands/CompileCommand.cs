@@ -60,7 +60,8 @@ internal static class CompileCommand
                 }
                 if (device == "fpga")
                 {
-                    WriteFpga(output, m, store, path, FpgaDevices.Load(parse.GetValue(fpgaDevice)!), parse.GetValue(maxContext), !parse.GetValue(noSynthesis), parse.GetValue(recipe));
+                    WriteFpga(output, m, store, path, FpgaDevices.Load(parse.GetValue(fpgaDevice)!), parse.GetValue(maxContext), !parse.GetValue(noSynthesis), parse.GetValue(recipe),
+                        lutEngine: parse.GetValue(lut) != Backends.Cpu.Lowering.LutChoice.Never);
                     return 0;
                 }
                 if (device != "cpu") throw new CodesignException($"--target {device}: the targets are: cpu, gpu, fpga");
@@ -84,10 +85,11 @@ internal static class CompileCommand
         return command;
     }
 
-    private static void WriteFpga(TextWriter output, ImportedModel model, IR.Weights.IWeightStore store, string path, FpgaDevice device, int? maxContext, bool synthesize, string? recipe)
+    private static void WriteFpga(TextWriter output, ImportedModel model, IR.Weights.IWeightStore store, string path, FpgaDevice device, int? maxContext, bool synthesize, string? recipe,
+        bool lutEngine)
     {
         int context = maxContext ?? Math.Min(CausalLmGraph.Check(model.Graph).MaxPositions, DefaultMaxContext);
-        var fpga = ArtifactWriter.WriteFpga(model, store, path, device, context, synthesize, recipe).Devices.Fpga!;
+        var fpga = ArtifactWriter.WriteFpga(model, store, path, device, context, synthesize, recipe, lutEngine).Devices.Fpga!;
         var b = fpga.Buffers;
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"wrote {path}: fpga artifact for the {device.Name} ({device.Part}), KV cache for {fpga.MaxContext} tokens, external memory {fpga.ExternalBytes} bytes ({new FileInfo(Path.Combine(path, fpga.MemoryFile)).Length} loaded)"));

@@ -23,7 +23,7 @@ internal static class ModelArguments
 
     public static Option<LutChoice> Lut() => new("--lut")
     {
-        Description = "cpu device: rewrite 1–4-bit layers into LUT-mpGEMM (int8 activation tables): auto (per layer), always or never. An artifact keeps the choice made when it was compiled.",
+        Description = "cpu device: rewrite 1–4-bit layers into LUT-mpGEMM (int8 activation tables): auto (per layer), always or never. fpga target: auto and always put the 2–4-bit layers with f32 activations on the accelerator's LUT engine (layers with act_bits = 8 stay on the DSP chain), never keeps them off it. An artifact keeps the choice made when it was compiled.",
         DefaultValueFactory = _ => LutChoice.Auto,
     };
 
