@@ -57,34 +57,45 @@ public class MatrixEngineTests : RequiresVerilator
                 for (int i = 0; i < x.Length; i++) x[i] = r.Next(-127, 127) + 0.5f;
                 x[r.Next(k)] = r.Next(2) == 0 ? 127f : -127f;
             }
-            byte[] packed = matrix.Pack();
-            var external = new byte[ExternalBytes];
-            Buffer.BlockCopy(x, 0, external, 0, x.Length * 4);
-            long weights = 200;  // after the activations: 3 rows of up to 149 floats
-            packed.CopyTo(external, weights * 16);
-            int outputUnit = (int)FpgaMemoryPlan.UnitsOf((long)m * k * 4) + r.Next(3);
-            long resultUnit = weights + FpgaMemoryPlan.UnitsOf(packed.Length);
-            var program = new[]
-            {
-                VerilatedAcceleratorTests.Load(OnChipBuffer.Activations, 0, 0, x.Length * 4),
-                MatVec(scheme, weights, n, k, m, 0, outputUnit),
-                VerilatedAcceleratorTests.Store(OnChipBuffer.Activations, resultUnit, outputUnit, m * n * 4),
-                VerilatedAcceleratorTests.End,
-            };
-            var port = new MemoryPort(r.Next(0, 20), new[] { 16.0, 7.5 }[r.Next(2)]);
-            using var rtl = VerilatedAccelerator.Create(Design, ExternalBytes, port);
-            rtl.CycleLimit = 2_000_000;
-            var (got, run) = Run(rtl, external, program, resultUnit, m * n);
-            var (expected, _) = Run(new FunctionalAccelerator(ExternalBytes, Buffers), external, program, resultUnit, m * n);
-            var reference = QMatMulKernel.IntegerGroupAccumulate(x, matrix, m, 8);
-            Assert.That(expected, Is.EqualTo(reference), "the functional model is the interpreter's kernel");
-            for (int i = 0; i < got.Length; i++)
-                Assert.That(BitConverter.SingleToUInt32Bits(got[i]), Is.EqualTo(BitConverter.SingleToUInt32Bits(expected[i])),
-                    $"trial {trial}: [{m}x{k}]·[{n}x{k}]ᵀ output {i}: rtl {got[i]:R}, interpreter {expected[i]:R}");
-            long predicted = new PerformanceModel(port, Design.ScaleEntries).Cycles(program[1])!.Value, measured = run.InstructionCycles![1];
-            TestContext.Out.WriteLine($"{program[1]} behind {port}: simulated {measured} cycles, predicted {predicted}");
-            Assert.That((double)predicted, Is.EqualTo(measured).Within(10).Percent, $"cycles of {program[1]} behind {port}");
+            AssertRtlMatches(r, x, matrix.Pack(), m, k, n, (weights, output) => MatVec(scheme, weights, n, k, m, 0, output), QMatMulKernel.IntegerGroupAccumulate(x, matrix, m, 8), $"trial {trial}");
         }
+    }
+
+    /// <summary>
+    /// Runs one group-wise matrix instruction on the RTL and the functional model: the activations <paramref name="x"/>
+    /// [m, k] at unit 0, the <paramref name="packed"/> weights after them, the instruction <paramref name="matrix"/> makes
+    /// for (weights unit, output unit), behind a random port. Asserts the functional model gives <paramref name="reference"/>,
+    /// the RTL the same bits, and the performance model the RTL's cycles within 10 %.
+    /// </summary>
+    private static void AssertRtlMatches(Random r, float[] x, byte[] packed, int m, int k, int n, Func<long, int, Instruction> matrix, float[] reference, string trial)
+    {
+        var external = new byte[ExternalBytes];
+        Buffer.BlockCopy(x, 0, external, 0, x.Length * 4);
+        long weights = 200;  // after the activations: 3 rows of up to 149 floats
+        packed.CopyTo(external, weights * 16);
+        int outputUnit = (int)FpgaMemoryPlan.UnitsOf((long)m * k * 4) + r.Next(3);
+        long resultUnit = weights + FpgaMemoryPlan.UnitsOf(packed.Length);
+        var instruction = matrix(weights, outputUnit);
+        var program = new[]
+        {
+            VerilatedAcceleratorTests.Load(OnChipBuffer.Activations, 0, 0, x.Length * 4),
+            instruction,
+            VerilatedAcceleratorTests.Store(OnChipBuffer.Activations, resultUnit, outputUnit, m * n * 4),
+            VerilatedAcceleratorTests.End,
+        };
+        var port = new MemoryPort(r.Next(0, 20), new[] { 16.0, 7.5 }[r.Next(2)]);
+        using var rtl = VerilatedAccelerator.Create(Design, ExternalBytes, port);
+        rtl.CycleLimit = 2_000_000;
+        var (got, run) = Run(rtl, external, program, resultUnit, m * n);
+        var (expected, _) = Run(new FunctionalAccelerator(ExternalBytes, Buffers), external, program, resultUnit, m * n);
+        Assert.That(expected, Is.EqualTo(reference), "the functional model is the interpreter's kernel");
+        for (int i = 0; i < got.Length; i++)
+            Assert.That(BitConverter.SingleToUInt32Bits(got[i]), Is.EqualTo(BitConverter.SingleToUInt32Bits(expected[i])),
+                $"{trial}: [{m}x{k}]·[{n}x{k}]ᵀ output {i}: rtl {got[i]:R}, interpreter {expected[i]:R}");
+        long? predicted = new PerformanceModel(port, Design.ScaleEntries, Design.IndexLines).Cycles(instruction);
+        long measured = run.InstructionCycles![1];
+        TestContext.Out.WriteLine($"{instruction} behind {port}: simulated {measured} cycles, predicted {predicted}");
+        Assert.That((double?)predicted, Is.EqualTo(measured).Within(10).Percent, $"cycles of {instruction} behind {port}");
     }
 
     /// <summary>f32 weights stream through the binary32 dot-product engine: Fp32Dot's bits, and cycles the model predicts within 10 %.</summary>
@@ -166,34 +177,8 @@ public class MatrixEngineTests : RequiresVerilator
             if (trial == 1) Array.Clear(x, 0, k);
             if (trial == 0)
                 for (int i = 0; i < x.Length; i++) x[i] = r.Next(-16, 16) * 0.5f; // sums of halves: many exact ties in the tables
-            byte[] packed = matrix.Pack();
-            var external = new byte[ExternalBytes];
-            Buffer.BlockCopy(x, 0, external, 0, x.Length * 4);
-            long weights = 200;
-            packed.CopyTo(external, weights * 16);
-            int outputUnit = (int)FpgaMemoryPlan.UnitsOf((long)m * k * 4) + r.Next(3);
-            long resultUnit = weights + FpgaMemoryPlan.UnitsOf(packed.Length);
-            var matvec = MatVec(scheme, weights, n, k, m, 0, outputUnit) with { Function = (byte)(scheme.Bits | MatrixFormat.Lut) };
-            var program = new[]
-            {
-                VerilatedAcceleratorTests.Load(OnChipBuffer.Activations, 0, 0, x.Length * 4),
-                matvec,
-                VerilatedAcceleratorTests.Store(OnChipBuffer.Activations, resultUnit, outputUnit, m * n * 4),
-                VerilatedAcceleratorTests.End,
-            };
-            var port = new MemoryPort(r.Next(0, 20), new[] { 16.0, 7.5 }[r.Next(2)]);
-            using var rtl = VerilatedAccelerator.Create(Design, ExternalBytes, port);
-            rtl.CycleLimit = 2_000_000;
-            var (got, run) = Run(rtl, external, program, resultUnit, m * n);
-            var (expected, _) = Run(new FunctionalAccelerator(ExternalBytes, Buffers), external, program, resultUnit, m * n);
-            Assert.That(expected, Is.EqualTo(LutMpGemmKernel.Evaluate(x, matrix, m)), "the functional model is the interpreter's kernel");
-            for (int i = 0; i < got.Length; i++)
-                Assert.That(BitConverter.SingleToUInt32Bits(got[i]), Is.EqualTo(BitConverter.SingleToUInt32Bits(expected[i])),
-                    $"trial {trial}: [{m}x{k}]·[{n}x{k}]ᵀ output {i}: rtl {got[i]:R}, interpreter {expected[i]:R}");
-            long? predicted = new PerformanceModel(port, Design.ScaleEntries, Design.IndexLines).Cycles(matvec);
-            long measured = run.InstructionCycles![1];
-            TestContext.Out.WriteLine($"{matvec} behind {port}: simulated {measured} cycles, predicted {predicted}");
-            Assert.That((double?)predicted, Is.EqualTo(measured).Within(10).Percent, $"cycles of {matvec} behind {port}");
+            AssertRtlMatches(r, x, matrix.Pack(), m, k, n, (weights, output) => MatVec(scheme, weights, n, k, m, 0, output) with { Function = (byte)(scheme.Bits | MatrixFormat.Lut) },
+                LutMpGemmKernel.Evaluate(x, matrix, m), $"trial {trial}");
         }
     }
 
@@ -222,35 +207,10 @@ public class MatrixEngineTests : RequiresVerilator
             do k = format.M * r.Next(1, 130 / format.M); while (k / format.M * format.N * scheme.Bits % 8 != 0 || (scheme.GroupSize != 0 && k < scheme.GroupSize / 2));
             var sparse = SparseMatrix.FromQuantized(format, RandomTensors.RandomMask(r, format, n, k), RandomTensors.RandomMatrix(r, scheme, n, k));
             var x = RandomTensors.RandomFloats(r, (long)m * k, spread: r.Next(1, 40));
-            byte[] packed = sparse.Pack();
-            var external = new byte[ExternalBytes];
-            Buffer.BlockCopy(x, 0, external, 0, x.Length * 4);
-            long weights = 200;
-            packed.CopyTo(external, weights * 16);
-            int outputUnit = (int)FpgaMemoryPlan.UnitsOf((long)m * k * 4) + r.Next(3);
-            long resultUnit = weights + FpgaMemoryPlan.UnitsOf(packed.Length);
-            var matvec = new Instruction(m == 1 ? Opcode.MatVec : Opcode.MatMat, (byte)(scheme.Bits | MatrixFormat.Sparse), Units.None, Units.None, (uint)weights,
-                Instruction.Pack16(n, k), Instruction.Pack16(m, scheme.GroupSize == 0 ? k : scheme.GroupSize), Instruction.Pack16(0, outputUnit),
-                (byte)(MatrixLayout.Of(scheme) | MatrixLayout.Pattern(format.N, format.M)!.Value));
-            var program = new[]
-            {
-                VerilatedAcceleratorTests.Load(OnChipBuffer.Activations, 0, 0, x.Length * 4),
-                matvec,
-                VerilatedAcceleratorTests.Store(OnChipBuffer.Activations, resultUnit, outputUnit, m * n * 4),
-                VerilatedAcceleratorTests.End,
-            };
-            var port = new MemoryPort(r.Next(0, 20), new[] { 16.0, 7.5 }[r.Next(2)]);
-            using var rtl = VerilatedAccelerator.Create(Design, ExternalBytes, port);
-            rtl.CycleLimit = 2_000_000;
-            var (got, run) = Run(rtl, external, program, resultUnit, m * n);
-            var (expected, _) = Run(new FunctionalAccelerator(ExternalBytes, Buffers), external, program, resultUnit, m * n);
-            Assert.That(expected, Is.EqualTo(QMatMulKernel.IntegerGroupAccumulate(x, sparse.Quantized!, m, 8)), "the functional model is the interpreter's kernel");
-            for (int i = 0; i < got.Length; i++)
-                Assert.That(BitConverter.SingleToUInt32Bits(got[i]), Is.EqualTo(BitConverter.SingleToUInt32Bits(expected[i])),
-                    $"trial {trial}: [{m}x{k}]·[{n}x{k}]ᵀ {format} output {i}: rtl {got[i]:R}, interpreter {expected[i]:R}");
-            long predicted = new PerformanceModel(port, Design.ScaleEntries, Design.IndexLines).Cycles(matvec)!.Value, measured = run.InstructionCycles![1];
-            TestContext.Out.WriteLine($"{matvec} behind {port}: simulated {measured} cycles, predicted {predicted}");
-            Assert.That((double)predicted, Is.EqualTo(measured).Within(10).Percent, $"cycles of {matvec} behind {port}");
+            AssertRtlMatches(r, x, sparse.Pack(), m, k, n, (weights, output) => new Instruction(m == 1 ? Opcode.MatVec : Opcode.MatMat, (byte)(scheme.Bits | MatrixFormat.Sparse),
+                    Units.None, Units.None, (uint)weights, Instruction.Pack16(n, k), Instruction.Pack16(m, scheme.GroupSize == 0 ? k : scheme.GroupSize), Instruction.Pack16(0, output),
+                    (byte)(MatrixLayout.Of(scheme) | MatrixLayout.Pattern(format.N, format.M)!.Value)),
+                QMatMulKernel.IntegerGroupAccumulate(x, sparse.Quantized!, m, 8), $"trial {trial}, {format}");
         }
     }
 
