@@ -11,7 +11,7 @@ namespace Codesign.Backends.Fpga.Performance;
 /// a transfer is the port's latency plus its beats at the port's rate, an element-wise SFU operation one element
 /// per cycle, a group-wise matrix product two passes over each activation row (absmax, quantize) and then, per
 /// block of weight rows that fits the <paramref name="ScaleEntries"/>-entry scale buffer (and, N:M-sparse, the
-/// <paramref name="IndexLines"/>-line index buffer), its scales (and zero points) an entry a cycle, its offsets
+/// <paramref name="IndexLines"/>-line index buffer), its scales (and zero points) a beat at a time, its offsets
 /// (sparse) at the port's rate, and its codes at the slower of the DSP chain (a beat of up to 16 weights of one group
 /// a cycle: 16 columns dense, up to 32 sparse) and the port; a binary32 product (attention, f32 weights) a product a cycle and four more per dot;
 /// the special-function unit's passes over a row an element a cycle. The formulas follow the RTL's state machines; the Verilated accelerator's measured cycles
@@ -146,7 +146,8 @@ public sealed record PerformanceModel(MemoryPort Port, int ScaleEntries = 1024, 
         int rowsPerBlock = Math.Max(1, ScaleEntries / groups);
         if (sparse) rowsPerBlock = (int)Math.Max(1, Math.Min(rowsPerBlock, IndexLines * 16L / indexRowBytes));
         int latency = Port.LatencyCycles;
-        long Entries(long entries, int bytesEach) => latency + Beats(entries * bytesEach) + entries;
+        // scales and zero points: a beat's entries are written as it arrives
+        long Entries(long entries, int bytesEach) => latency + BurstSpan(Beats(entries * bytesEach)) + 1;
 
         long weights = 0;
         for (int j = 0; j < n; j += rowsPerBlock)
