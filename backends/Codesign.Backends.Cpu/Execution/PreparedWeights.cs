@@ -81,14 +81,8 @@ public sealed unsafe class PreparedWeights : IDisposable
     /// <summary>Group-wise codes as stored; a pruned quantized weight computes as dense, its pruned codes at the zero point.</summary>
     private QuantizedWeight PrepareQuantized(Value weight, WeightTensor t)
     {
-        if (t.DType.CodeScheme is null)
-            throw new CodesignException($"cpu backend: weight %{weight.Name} is {t.DType}; its kernel reads group-wise quantized weights");
-        var (matrix, codes) = PackedWeightCodec.Decode(t) switch
-        {
-            QuantizedMatrix q => (q, t.Data),
-            SparseMatrix { Quantized: { } q } => (q, (ReadOnlyMemory<byte>)q.Pack()),
-            _ => throw new CodesignException($"cpu backend: weight %{weight.Name} is {t.DType}; its kernel reads group-wise quantized weights"),
-        };
+        var (matrix, codes) = PackedWeightCodec.DecodeCodes(t)
+            ?? throw new CodesignException($"cpu backend: weight %{weight.Name} is {t.DType}; its kernel reads group-wise quantized weights");
         nint zeros = matrix.Zeros is { } z ? Pin(z) : 0;
         return new QuantizedWeight(t.Shape, matrix.Scheme, Pin(codes), Pin(matrix.Scales), zeros);
     }

@@ -42,14 +42,8 @@ public sealed class GpuWeights(Accelerator accelerator, IWeightStore store) : ID
     /// <summary>Group-wise codes; a pruned quantized weight computes as dense, its pruned codes at the zero point.</summary>
     internal QuantizedGpuWeight Quantized(Value weight) => Get(weight, "quantized", t =>
     {
-        if (t.DType.CodeScheme is null)
-            throw new CodesignException($"gpu backend: weight %{weight.Name} is {t.DType}; its kernel reads group-wise quantized weights");
-        var (m, stored) = PackedWeightCodec.Decode(t) switch
-        {
-            QuantizedMatrix q => (q, t.Data),
-            SparseMatrix s => (s.Quantized!, (ReadOnlyMemory<byte>)s.Quantized!.Pack()),
-            var other => throw new CodesignException($"gpu backend: weight %{weight.Name} decodes to {other.GetType().Name}, not group-wise codes"),
-        };
+        var (m, stored) = PackedWeightCodec.DecodeCodes(t)
+            ?? throw new CodesignException($"gpu backend: weight %{weight.Name} is {t.DType}; its kernel reads group-wise quantized weights");
         var layout = m.Layout;
         int rowWords = QuantizedRows.WordsPerRow(m.Cols, m.Scheme.Bits);
         var words = new uint[(long)m.Rows * rowWords];

@@ -21,6 +21,19 @@ public static class PackedWeightCodec
         };
     }
 
+    /// <summary>
+    /// The group-wise codes of a quantized weight, or of a sparse weight over quantized codes computed as dense (its
+    /// pruned codes are the zero point, so integer kernels sum them as exactly 0): the matrix, and bytes that begin with
+    /// its codes packed as <see cref="QuantizedLayout"/> stores them. Null when <paramref name="tensor"/> has no codes.
+    /// </summary>
+    public static (QuantizedMatrix Matrix, ReadOnlyMemory<byte> PackedCodes)? DecodeCodes(WeightTensor tensor) =>
+        tensor.DType.CodeScheme is null ? null : Decode(tensor) switch
+        {
+            QuantizedMatrix q => (q, tensor.Data),
+            SparseMatrix { Quantized: { } q } => (q, q.Pack()),
+            var other => throw new ArgumentException($"{tensor.DType} decoded to {other.GetType().Name}"),
+        };
+
     public static WeightTensor Encode(string key, DType dtype, IPackedMatrix matrix) =>
         new(key, dtype, [matrix.Rows, matrix.Cols], matrix.Pack());
 
