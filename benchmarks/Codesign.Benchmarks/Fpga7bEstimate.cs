@@ -92,9 +92,7 @@ internal static class Fpga7bEstimate
                 graph.ReplaceNode(node, new QMatMulOp(actBits: 8), node.Inputs);
                 continue;
             }
-            int n = (int)w.Type[0].Size, k = (int)w.Type[1].Size;
-            var structure = new SparseStructure(sparsity, n, k);
-            bytes[w.WeightKey!] = new SparseLayout(structure, w.Type.DType, (long)n * (k / sparsity.M) * sparsity.N).TotalBytes;
+            bytes[w.WeightKey!] = SparseLayout.NOfM(sparsity, w.Type.DType, (int)w.Type[0].Size, (int)w.Type[1].Size).TotalBytes;
             graph.RetypeWeight(w, DType.Sparse(sparsity, w.Type.DType));
             graph.ReplaceNode(node, new SpMatMulOp(8), node.Inputs);
         }
@@ -125,7 +123,7 @@ internal static class Fpga7bEstimate
         var scheme = MatrixLayout.Scheme(bits, (int)(i.C & 0xffff), k, i.Layout);
         if ((i.Function & MatrixFormat.Sparse) == 0) return new QuantizedLayout(scheme, n, k).TotalBytes;
         var (keep, of) = MatrixLayout.PatternOf(i.Layout);
-        return new SparseLayout(new SparseStructure(SparseFormat.NOfM(keep, of), n, k), DType.Quantized(scheme), (long)n * (k / of) * keep).TotalBytes;
+        return SparseLayout.NOfM(SparseFormat.NOfM(keep, of), DType.Quantized(scheme), n, k).TotalBytes;
     }
 
     /// <summary>Multiply-accumulates of the step's matrix and attention products (of an N:M-sparse matrix, its kept weights' only: the DSPs' work).</summary>

@@ -154,7 +154,7 @@ public sealed class InstructionCompiler
         int n = (int)shape[0].Size, k = (int)shape[1].Size;
         var scheme = w.Type.DType.CodeScheme;
         bool lut = node.Op is LutMatMulOp;
-        if (lut && scheme!.Bits is not (2 or 3 or 4))
+        if (lut && !MatrixFormat.LutReads(scheme!.Bits))
             throw new CodesignException($"fpga: node %{node.Outputs[0].Name}: lut.mpgemm over {scheme.Bits}-bit codes; the LUT engine reads 2-, 3- and 4-bit codes");
         // The DSP chain quantizes each activation row to int8 codes: the graph must say so, or its results differ.
         long actBits = node.Op switch { QMatMulOp q => q.ActBits, SpMatMulOp sp => sp.ActBits, _ => 0 };
@@ -182,10 +182,8 @@ public sealed class InstructionCompiler
         if (scheme is null) throw new CodesignException($"{at} of float values; the sparse DSP chain multiplies group-wise quantized codes");
         if (sparsity.Kind != SparseKind.NOfM || MatrixLayout.Pattern(sparsity.N, sparsity.M) is not { } pattern)
             throw new CodesignException($"{at}; the sparse DSP chain executes N:M with N in 1, 2, 4, 8 and M in 2, 4, 8, 16");
-        if (group % sparsity.M != 0)
-            throw new CodesignException($"{at}: quantization groups of {group} columns split the {sparsity.M}-column windows");
-        if ((long)k / sparsity.M * sparsity.N * scheme.Bits % 8 != 0)
-            throw new CodesignException($"{at}: a row's {k / sparsity.M * sparsity.N} kept {scheme.Bits}-bit codes are not whole bytes");
+        if (MatrixLayout.SparseRowsProblem(sparsity.N, sparsity.M, k, group, scheme.Bits) is { } problem)
+            throw new CodesignException($"{at}: {problem}");
         return pattern;
     }
 

@@ -1,3 +1,4 @@
+using Codesign.Backends.Fpga.Isa;
 using Codesign.IR.Graphs;
 using Codesign.IR.Ops;
 using Codesign.IR.Text;
@@ -13,7 +14,7 @@ namespace Codesign.Backends.Fpga.Compilation;
 public static class LutEngineLowering
 {
     public static bool Takes(Node node) =>
-        node.Op is QMatMulOp { ActBits: 0, Accumulate: QMatMulOp.WeightAccumulate } && node.Inputs[1].Type.DType.Scheme!.Bits is 2 or 3 or 4;
+        node.Op is QMatMulOp { ActBits: 0, Accumulate: QMatMulOp.WeightAccumulate } && MatrixFormat.LutReads(node.Inputs[1].Type.DType.Scheme!.Bits);
 
     public static Graph Apply(Graph graph)
     {

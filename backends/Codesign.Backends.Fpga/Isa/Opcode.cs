@@ -81,6 +81,9 @@ public static class MatrixFormat
     public const byte Lut = 0x80;
 
     public static int WeightBits(byte format) => format & 0xf;
+
+    /// <summary>Whether the LUT-mpGEMM engine reads codes of <paramref name="bits"/> (its bit reader and two or four planes).</summary>
+    public static bool LutReads(int bits) => bits is 2 or 3 or 4;
 }
 
 /// <summary>The layout byte of a matrix instruction (header bits 24..31): how its group-wise weights are packed (QuantizedLayout).</summary>
@@ -108,6 +111,17 @@ public static class MatrixLayout
 
     /// <summary>N and M of a sparse instruction's layout byte.</summary>
     public static (int N, int M) PatternOf(byte layout) => (1 << (layout >> 6), 2 << (layout >> 4 & 3));
+
+    /// <summary>
+    /// Why the matrix engine cannot stream N:M-sparse rows of <paramref name="k"/> columns in groups of
+    /// <paramref name="group"/> at <paramref name="bits"/> bits, or null: each group is whole M-windows, and each row's
+    /// kept codes are whole bytes (a block of rows starts on a byte of the stored codes).
+    /// </summary>
+    public static string? SparseRowsProblem(int n, int m, int k, int group, int bits) =>
+        k % m != 0 ? $"K = {k} is not whole {m}-column windows"
+        : group % m != 0 ? $"quantization groups of {group} columns split the {m}-column windows"
+        : (long)k / m * n * bits % 8 != 0 ? $"a row's {k / m * n} kept {bits}-bit codes are not whole bytes"
+        : null;
 
     /// <summary>The layout byte of a scheme (0 for f32 weights).</summary>
     public static byte Of(QuantScheme? scheme) => scheme is null ? (byte)0

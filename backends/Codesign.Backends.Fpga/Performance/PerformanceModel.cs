@@ -1,7 +1,9 @@
-using System.Numerics;
 using Codesign.Backends.Fpga.Compilation;
 using Codesign.Backends.Fpga.Isa;
 using Codesign.Backends.Fpga.Simulation;
+using Codesign.IR.Quantization;
+using Codesign.IR.Sparsity;
+using Codesign.IR.Types;
 
 namespace Codesign.Backends.Fpga.Performance;
 
@@ -65,9 +67,8 @@ public sealed record PerformanceModel(MemoryPort Port, int ScaleEntries = 1024, 
                 return IssueCycles + Attention(i) + 1;
             case Opcode.MatVec or Opcode.MatMat when i.Function == 0:
                 return IssueCycles + Fp32Matrix(i) + 1;
-            case Opcode.MatVec or Opcode.MatMat when MatrixFormat.WeightBits(i.Function) is 2 or 3 or 4 or 8 && (i.Function & 0x60) == 0
-                && ((i.Function & MatrixFormat.Lut) == 0 || ((i.Function & MatrixFormat.Sparse) == 0 && MatrixFormat.WeightBits(i.Function) != 8)):
-                return IssueCycles + GroupwiseMatrix(i) + 1;
+            case Opcode.MatVec or Opcode.MatMat when MatrixFormat.WeightBits(i.Function) is 2 or 3 or 4 or 8 && (i.Function & 0x60) == 0:
+                return GroupwiseMatrix(i) is { } matrix ? IssueCycles + matrix + 1 : null;
             case Opcode.Sfu:
                 return Sfu(i) is { } sfu ? IssueCycles + sfu + 1 : null;
             default:
@@ -128,19 +129,24 @@ public sealed record PerformanceModel(MemoryPort Port, int ScaleEntries = 1024, 
         }
     }
 
-    /// <summary>The matrix engine's cycles for a group-wise integer MATVEC/MATMAT, from its start to its done.</summary>
-    private long GroupwiseMatrix(Instruction i)
+    /// <summary>
+    /// The matrix engine's cycles for a group-wise integer MATVEC/MATMAT (DSP chain, dense or N:M, or LUT-mpGEMM), from
+    /// its start to its done; null for operands it faults on.
+    /// </summary>
+    private long? GroupwiseMatrix(Instruction i)
     {
         int n = (int)(i.B >> 16), k = (int)(i.B & 0xffff), m = (int)(i.C >> 16), bits = MatrixFormat.WeightBits(i.Function);
+        bool sparse = (i.Function & MatrixFormat.Sparse) != 0, lut = (i.Function & MatrixFormat.Lut) != 0;
+        if (lut && (sparse || !MatrixFormat.LutReads(bits))) return null;
         if (m == 0 || n == 0) return 0;
         var scheme = MatrixLayout.Scheme(bits, (int)(i.C & 0xffff), k, i.Layout);
         int glen = scheme.GroupLength(k), groups = scheme.GroupCount(k), scaleBytes = scheme.ScaleType.ByteSize;
-        bool sparse = (i.Function & MatrixFormat.Sparse) != 0;
         var (keep, of) = sparse ? MatrixLayout.PatternOf(i.Layout) : (1, 1);
-        long kept = (long)k / of * keep;
-        long rowBytes = (kept * bits + 7) / 8;
-        // offsets: log2 M bits each, a row on whole bytes
-        long indexRowBytes = sparse ? (kept * BitOperations.Log2((uint)of) + 7) / 8 : 0;
+        if (sparse && MatrixLayout.SparseRowsProblem(keep, of, k, glen, bits) is not null) return null;
+        // A row's stored codes and (sparse) offsets, as the IR lays them out.
+        var sparseRow = sparse ? SparseLayout.NOfM(SparseFormat.NOfM(keep, of), DType.Quantized(scheme), 1, k) : null;
+        long rowBytes = sparseRow?.ValuesBytes ?? new QuantizedLayout(scheme, 1, k).RowCodeBytes;
+        long indexRowBytes = sparseRow?.StructureBytes ?? 0;
         int beatColumns = sparse ? Math.Min(32 / of, 16 / keep) * of : 16;
         long macBeatsPerRow = (groups - 1) * (long)((glen + beatColumns - 1) / beatColumns) + (k - (groups - 1) * (long)glen + beatColumns - 1) / beatColumns;
         int rowsPerBlock = Math.Max(1, ScaleEntries / groups);
@@ -161,7 +167,7 @@ public sealed record PerformanceModel(MemoryPort Port, int ScaleEntries = 1024, 
             long streaming = BurstSpan(Beats(rows * rowBytes)) + 1;
             weights += 1 + latency + 1 + Math.Max(rows * macBeatsPerRow, streaming);
         }
-        long activations = (i.Function & MatrixFormat.Lut) != 0 ? LutTableCycles(k, glen) : 2 * (k + 2L) + 1;
+        long activations = lut ? LutTableCycles(k, glen) : 2 * (k + 2L) + 1;
         return m * (activations + weights + MatrixFlushCycles);
     }
 

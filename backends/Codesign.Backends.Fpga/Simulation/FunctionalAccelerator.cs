@@ -170,7 +170,7 @@ public sealed class FunctionalAccelerator : IAcceleratorDevice
         if (group < 1) throw Fault("a group of 0 weights");
         var scheme = MatrixLayout.Scheme(bits, group, k, i.Layout);
         bool lut = (i.Function & MatrixFormat.Lut) != 0;
-        if (lut && (sparse || bits is not (2 or 3 or 4))) throw Fault($"LUT-mpGEMM over {(sparse ? "sparse " : "")}{bits}-bit codes");
+        if (lut && (sparse || !MatrixFormat.LutReads(bits))) throw Fault($"LUT-mpGEMM over {(sparse ? "sparse " : "")}{bits}-bit codes");
         var matrix = sparse ? SparseCodes(i, scheme, n, k, weights) : QuantizedMatrix.Unpack(scheme, n, k, Slice(_external, "external memory", weights, new QuantizedLayout(scheme, n, k).TotalBytes));
         (lut ? LutMpGemmKernel.Evaluate(x.ToArray(), matrix, m) : QMatMulKernel.IntegerGroupAccumulate(x.ToArray(), matrix, m, 8)).CopyTo(y);
     }
@@ -183,10 +183,10 @@ public sealed class FunctionalAccelerator : IAcceleratorDevice
     private QuantizedMatrix SparseCodes(Instruction i, QuantScheme scheme, int n, int k, long weights)
     {
         var (keep, of) = MatrixLayout.PatternOf(i.Layout);
-        if (k % of != 0 || scheme.GroupLength(k) % of != 0 || (long)k / of * keep * scheme.Bits % 8 != 0)
-            throw Fault($"{keep}:{of} sparsity over K = {k} in groups of {scheme.GroupLength(k)} at {scheme.Bits} bits");
+        if (MatrixLayout.SparseRowsProblem(keep, of, k, scheme.GroupLength(k), scheme.Bits) is { } problem)
+            throw Fault($"{keep}:{of} sparsity over K = {k} in groups of {scheme.GroupLength(k)} at {scheme.Bits} bits: {problem}");
         var format = SparseFormat.NOfM(keep, of);
-        var layout = new SparseLayout(new SparseStructure(format, n, k), DType.Quantized(scheme), (long)n * (k / of) * keep);
+        var layout = SparseLayout.NOfM(format, DType.Quantized(scheme), n, k);
         var bytes = Slice(_external, "external memory", weights, layout.TotalBytes);
         try
         {
