@@ -54,7 +54,7 @@ public static class ArtifactWriter
     /// is the lowered one (its lut.mpgemm is what the accelerator computes).
     /// </summary>
     public static ArtifactManifest WriteFpga(ImportedModel model, IWeightStore weights, string directory, FpgaDevice device, int maxContext,
-        bool synthesize, string? recipe = null, bool lutEngine = true)
+        bool synthesize, string? recipe = null, bool lutEngine = false)
     {
         int positions = CausalLmGraph.Check(model.Graph).MaxPositions;
         if (maxContext < 1 || maxContext > positions)
