@@ -134,10 +134,12 @@ internal sealed class ContinuousBatcher(IBatchedModel model, BatchingOptions opt
 
     private void Finish(Sequence s, Exception? error)
     {
-        s.Job.Output.Writer.TryComplete(error);
+        // The blocks go back before the caller sees the end of its stream, so a caller that has read the
+        // last token finds the pool as the request left it.
         s.Cache.Clear();
         _reserved -= s.Blocks;
         _running.Remove(s);
+        s.Job.Output.Writer.TryComplete(error);
     }
 
     /// <summary>Ends every queued and running request (the service is shutting down or its worker failed).</summary>
