@@ -17,7 +17,7 @@ namespace Codesign.Backends.Fpga.Tests;
 [Category("Verilator")]
 public class SpecialFunctionRtlTests : RequiresVerilator
 {
-    private static readonly OnChipBuffers Buffers = new(160, 80, 24);
+    private static readonly OnChipBuffers Buffers = new(256, 80, 24);
     private const long ExternalBytes = 16384;
     private const int ParamExt = 500, OutExt = 700;  // external units of the parameter block and of the stored result
 
@@ -100,45 +100,50 @@ public class SpecialFunctionRtlTests : RequiresVerilator
         }
     }
 
-    /// <summary>One token's attention as the compiler emits it: per KV tile the scores, the tile's softmax and Σ p·v, then the finish.</summary>
-    [Test]
-    public void Attention_over_kv_tiles_gives_the_functional_models_bits()
+    /// <summary>
+    /// A step's attention as the compiler emits it, for one token (decode) or a chunk of tokens with the causal mask
+    /// inside the tiles (prefill): per KV tile the scores, the tile's softmax and Σ p·v, then the finish.
+    /// </summary>
+    [TestCase(false)]
+    [TestCase(true)]
+    public void Attention_over_kv_tiles_gives_the_functional_models_bits(bool chunk)
     {
         var r = RandomTensors.Fresh();
-        for (int trial = 0; trial < 10; trial++)
+        for (int trial = 0; trial < 8; trial++)
         {
-            int kvHeads = r.Next(1, 3), heads = kvHeads * r.Next(1, 4), headDim = r.Next(1, 12), tile = r.Next(1, 7), context = r.Next(1, 3 * tile + 1);
+            int kvHeads = r.Next(1, 3), heads = kvHeads * r.Next(1, 4), headDim = r.Next(1, 12), tile = r.Next(1, 7);
+            int tokens = chunk ? r.Next(2, 4) : 1, context = r.Next(tokens, 3 * tile + 1), rows = tokens * heads;
             int row = kvHeads * headDim, rowUnits = (row * 4 + 15) / 16;
             var external = new byte[ExternalBytes];
-            // q at unit 0; keys, then values, rows of rowUnits units from unit 20; the scale in the parameter block.
-            Put(external, 0, RandomTensors.RandomFloats(r, heads * headDim, spread: 4));
-            int keysExt = 20, valuesExt = keysExt + context * rowUnits;
+            // q at unit 0; keys, then values, rows of rowUnits units after it; the scale in the parameter block.
+            Put(external, 0, RandomTensors.RandomFloats(r, rows * headDim, spread: 4));
+            int keysExt = (rows * headDim + 3) / 4 + 1, valuesExt = keysExt + context * rowUnits;
             for (int t = 0; t < context; t++)
             {
                 Put(external, keysExt + t * rowUnits, RandomTensors.RandomFloats(r, row, spread: 4));
                 Put(external, valuesExt + t * rowUnits, RandomTensors.RandomFloats(r, row, spread: 4));
             }
             Put(external, ParamExt, [1f / MathF.Sqrt(headDim)]);
-            int q = 0, scores = (heads * headDim + 3) / 4 + 1, state = scores + (heads * tile + 3) / 4, output = state + (2 * heads + 3) / 4;
-            int final = r.Next(2) == 0 ? output : output + (heads * headDim + 3) / 4;
+            int q = 0, scores = (rows * headDim + 3) / 4 + 1, state = scores + (rows * tile + 3) / 4, output = state + (2 * rows + 3) / 4;
+            int final = r.Next(2) == 0 ? output : output + (rows * headDim + 3) / 4;
             var program = new List<Instruction>
             {
-                Load(OnChipBuffer.Activations, 0, q, heads * headDim * 4),
+                Load(OnChipBuffer.Activations, 0, q, rows * headDim * 4),
                 Load(OnChipBuffer.Parameters, ParamExt, 0, 16),
             };
             int tiles = (context + tile - 1) / tile + r.Next(0, 2);  // now and then a tile past the context
             for (int t = 0; t < tiles; t++)
             {
-                int inTile = Math.Clamp(context - t * tile, 0, tile), chip = t % 2 * tile * rowUnits;
+                int inTile = Math.Clamp(context - t * tile, 0, tile), reach = Math.Clamp(context - t * tile, 0, tile + tokens - 1), chip = t % 2 * tile * rowUnits;
                 program.Add(Load(OnChipBuffer.Keys, keysExt + t * tile * rowUnits, chip, inTile * rowUnits * 16));
                 program.Add(new Instruction(Opcode.MatVec, MatrixFormat.AttentionScores, Units.None, Units.None, Instruction.Pack16(kvHeads, chip),
-                    Instruction.Pack16(inTile, headDim), Instruction.Pack16(1, heads), Instruction.Pack16(q, scores)));
-                program.Add(Sfu(SfuFunction.SoftmaxTile, (uint)headDim << 17 | (t == 0 ? 1u << 16 : 0) | (uint)inTile, heads, scores, output, state));
+                    Instruction.Pack16(inTile, headDim), Instruction.Pack16(tokens, heads), Instruction.Pack16(q, scores)));
+                program.Add(new SoftmaxTileOperands(headDim, t == 0, inTile, reach, tokens, heads, scores, output, 0, state).Encode(Units.None, Units.None));
                 program.Add(Load(OnChipBuffer.Values, valuesExt + t * tile * rowUnits, chip, inTile * rowUnits * 16));
                 program.Add(new Instruction(Opcode.MatVec, MatrixFormat.AttentionOutput, Units.None, Units.None, Instruction.Pack16(kvHeads, chip),
-                    Instruction.Pack16(headDim, inTile), Instruction.Pack16(1, heads), Instruction.Pack16(scores, output)));
+                    Instruction.Pack16(headDim, inTile), Instruction.Pack16(tokens, heads), Instruction.Pack16(scores, output)));
             }
-            program.Add(Sfu(SfuFunction.SoftmaxFinish, headDim, heads, output, state, final));
+            program.Add(Sfu(SfuFunction.SoftmaxFinish, headDim, rows, output, state, final));
             program.Add(Store(OnChipBuffer.Activations, OutExt, 0, Buffers.ActivationUnits * 16));
             program.Add(End);
             AssertSameMemory(program, external);

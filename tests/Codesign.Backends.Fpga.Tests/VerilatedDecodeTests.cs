@@ -15,8 +15,9 @@ namespace Codesign.Backends.Fpga.Tests;
 public class VerilatedDecodeTests : RequiresVerilator
 {
     // w4a8 keeps lm_head in f32 (the binary32 engine, a product a cycle): a shorter prompt keeps it in CI's budget.
-    [TestCase("fpga-w8a8", 0, 40, 6), TestCase("fpga-w4a8", 2, 10, 6), TestCase("fpga-w4a8-sparse24", 1, 10, 6), TestCase("w4g128-rtn+lut", 3, 10, 6)]
-    public void Greedy_decoding_on_the_rtl_gives_the_functional_models_logits_and_the_interpreters_tokens(string recipe, int promptIndex, int promptTokens, int generate)
+    // A chunk of 1 feeds the prompt a token a decode step; more, in prefill chunks (the causal mask inside the tiles).
+    [TestCase("fpga-w8a8", 0, 40, 6, 8), TestCase("fpga-w4a8", 2, 10, 6, 1), TestCase("fpga-w4a8-sparse24", 1, 10, 6, 3), TestCase("w4g128-rtn+lut", 3, 10, 6, 1)]
+    public void Greedy_decoding_on_the_rtl_gives_the_functional_models_logits_and_the_interpreters_tokens(string recipe, int promptIndex, int promptTokens, int generate, int chunk)
     {
         var model = Compile(recipe, maxContext: 64);
         var graph = model.Graph;
@@ -26,6 +27,7 @@ public class VerilatedDecodeTests : RequiresVerilator
         var simulated = model.Runner(rtl);
         var interpreter = new ReferenceInterpreter(graph, model.Store);
         var cache = new KvCache();
+        var port = new PerformanceModel(MemoryPort.Default);
 
         var prompt = FixturePrompt(promptIndex).Take(promptTokens).ToArray();
         var rtlTokens = new List<int>();
@@ -33,27 +35,29 @@ public class VerilatedDecodeTests : RequiresVerilator
         int next = 0;
         var clock = Stopwatch.StartNew();
         long cycles = 0;
-        for (int step = 0; step < prompt.Length + generate; step++)
+        for (int position = 0; position < prompt.Length + generate;)
         {
-            int token = step < prompt.Length ? prompt[step] : next;
-            var expected = golden.Decode(token, step + 1);
-            var got = simulated.Decode(token, step + 1);
+            int[] tokens = position < prompt.Length ? prompt[position..Math.Min(position + chunk, prompt.Length)] : [next];
+            int context = position + tokens.Length;
+            var expected = golden.Step(tokens, context);
+            var got = simulated.Step(tokens, context);
             cycles += simulated.LastRun!.Cycles;
             // The performance model predicts the whole step within 10 %.
-            var prediction = new PerformanceModel(MemoryPort.Default).Predict(model.Programs.DecodeStep(step + 1));
+            var prediction = port.Predict(simulated.LastProgram!);
             Assert.That(prediction.Unpredicted, Is.Empty);
-            Assert.That((double)prediction.Total, Is.EqualTo(simulated.LastRun.Cycles).Within(10).Percent, $"step {step}: predicted cycles");
+            Assert.That((double)prediction.Total, Is.EqualTo(simulated.LastRun.Cycles).Within(10).Percent, $"position {position}: predicted cycles");
             int first = Enumerable.Range(0, got.Length).FirstOrDefault(i => BitConverter.SingleToInt32Bits(got[i]) != BitConverter.SingleToInt32Bits(expected[i]), -1);
-            Assert.That(first, Is.EqualTo(-1), () => $"step {step}: logit {first} is {got[first]:R} on the RTL, {expected[first]:R} on the functional model");
-            var reference = InterpreterStep(interpreter, cache, graph, token, step);
-            next = ArgMax(got);
-            if (step >= prompt.Length - 1)
+            Assert.That(first, Is.EqualTo(-1), () => $"position {position}: logit {first} is {got[first]:R} on the RTL, {expected[first]:R} on the functional model");
+            float[] reference = [];
+            foreach (int token in tokens) reference = InterpreterStep(interpreter, cache, graph, token, position++);
+            next = ArgMax(got[^reference.Length..]);
+            if (position >= prompt.Length)
             {
                 rtlTokens.Add(next);
                 referenceTokens.Add(ArgMax(reference));
             }
         }
-        TestContext.Out.WriteLine($"{recipe}: {prompt.Length + generate} steps, {cycles / (prompt.Length + generate)} cycles a token, {clock.Elapsed.TotalSeconds:F1} s");
+        TestContext.Out.WriteLine($"{recipe}, chunks of {chunk}: {prompt.Length + generate} tokens, {cycles / (prompt.Length + generate)} cycles a token, {clock.Elapsed.TotalSeconds:F1} s");
         Assert.That(rtlTokens, Is.EqualTo(referenceTokens));
     }
 }

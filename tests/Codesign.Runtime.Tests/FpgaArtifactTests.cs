@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Codesign.Backends.Fpga.Aot;
+using Codesign.Backends.Fpga.Compilation;
 using Codesign.Backends.Fpga.Devices;
 using Codesign.Compiler.Frontends;
 using Codesign.IR.Diagnostics;
@@ -39,7 +40,9 @@ public class FpgaArtifactTests : ScratchDirectoryTest
         int maxContext = ids.Length + 11; // the prompt and 12 generated, the last of which is not fed back
         var manifest = ArtifactWriter.WriteFpga(m, store, Artifact, FpgaDevices.Load("u280"), maxContext, synthesize: false, recipe);
         var fpga = manifest.Devices.Fpga!;
-        Assert.That(fpga.Decode, Has.Count.EqualTo((maxContext + 15) / 16), "a program per 16-token bucket");
+        Assert.That(fpga.Decode, Has.Count.EqualTo((maxContext + 15) / 16), "a decode program per 16-token bucket");
+        Assert.That(fpga.Prefill, Has.Count.EqualTo(1), "a prefill-chunk program per 128-token bucket");
+        Assert.That(fpga.Io.ChunkTokens, Is.EqualTo(FpgaCompilation.DefaultChunkTokens));
         Assert.That(fpga.Storage.OneProgramPerLengthBytes, Is.GreaterThan(5 * fpga.Storage.Bytes));
         Assert.That(fpga.RtlFiles, Has.Member("fpga/rtl/accelerator.sv"));
         Assert.That(fpga.Resources, Is.Null);
@@ -51,9 +54,12 @@ public class FpgaArtifactTests : ScratchDirectoryTest
         var reference = new InterpreterSession(new ReferenceInterpreter(artifact.Graph, store));
         Assert.That(TextGenerator.Generate(session, ids, 12, SamplingOptions.GreedyDecoding),
             Is.EqualTo(TextGenerator.Generate(reference, ids, 12, SamplingOptions.GreedyDecoding)));
-        Assert.That(session.Tally.Steps, Is.EqualTo(ids.Length + 11));
+        // The prompt goes in chunks of 8 (a last chunk of one token is a decode step), each generated token in a decode step.
+        int chunks = ids.Length / 8, tail = ids.Length % 8;
+        Assert.That((session.Tally.Prefill.Steps, session.Tally.Prefill.Tokens), Is.EqualTo((chunks + (tail > 1 ? 1 : 0), ids.Length - (tail == 1 ? 1 : 0))));
+        Assert.That(session.Tally.Decode.Steps, Is.EqualTo(11 + (tail == 1 ? 1 : 0)));
         Assert.That(session.Tally.Measured, Is.False, "the functional model counts no cycles");
-        Assert.That(session.Tally.PredictedByClass.Keys, Is.SupersetOf(new[] { "matvec", "attention", "sfu.rmsnorm", "sfu.rope", "gather" }));
+        Assert.That(session.Tally.Decode.PredictedByClass.Keys, Is.SupersetOf(new[] { "matvec", "attention", "sfu.rmsnorm", "sfu.rope", "gather" }));
 
         // Past the compiled context the session refuses the token; after a reset it starts over and agrees again.
         Assert.That(() => session.Forward([1]), Throws.InstanceOf<CodesignException>().With.Message.Contain($"exceeds the model's {maxContext} positions"));
@@ -95,7 +101,11 @@ public class FpgaArtifactTests : ScratchDirectoryTest
         Expect(f => f["memory"]![0]!["address"] = -16, "the memory segment at offset 0", "is outside the");
         Expect(f => f["decode"]!.AsArray().RemoveAt(0), "2 decode programs for a maximum context of 48 tokens");
         Expect(f => f["decode"]![1]!["instructions"] = 1 << 30, "decode program 1: 1073741824 instructions");
-        Expect(f => f["decode"]![1]!["offset"] = 8, "decode.isa: decode program 1");
+        Expect(f => f["decode"]![1]!["offset"] = 8, "programs.isa: decode program 1");
+        Expect(f => f["prefill"]!.AsArray().RemoveAt(0), "0 prefill-chunk programs for a maximum context of 48 tokens and chunks of 8, which take 1");
+        Expect(f => f["prefill"]![0]!["instructions"] = 1 << 30, "prefill-chunk program 0: 1073741824 instructions");
+        Expect(f => f["io"]!["chunk_tokens"] = 0, "steps of 0 tokens");
+        Expect(f => f["io"]!["chunk_tokens"] = 1 << 20, "the token ids", "is outside the");
         Expect(f => f["decode"]![0]!["patches"]![0]!["word"] = 5, "decode program 0", "patch point 0");
         Expect(f => f["decode"]![0]!["patches"]![0]!["instruction"] = 1 << 20, "decode program 0", "patch point 0");
         Expect(f => f["device"]!["clock_mhz"] = -1, "devices.fpga.device: clock_mhz is -1");

@@ -10,7 +10,7 @@ namespace Codesign.Backends.Fpga.Aot;
 
 /// <summary>
 /// The fpga's files in an artifact directory: the external-memory image (packed weights and constants), the decode
-/// programs (one per length bucket, patched for the context at run time), and the accelerator's RTL, rendered for
+/// and prefill-chunk programs (one per length bucket, patched for the lengths at run time), and the accelerator's RTL, rendered for
 /// the model's buffers, with what Yosys mapped it to on the device. Loading reads these back, checks every size and
 /// address against the device and the files, and opens the accelerator they describe: the Verilated RTL or the
 /// functional model. Nothing is recompiled at load.
@@ -49,14 +49,15 @@ public static class FpgaArtifact
                 file.Write(data.Span);
             }
 
-        string programFile = $"{folder}/decode.isa";
-        var programs = new List<FpgaStoredProgram>();
+        string programFile = $"{folder}/programs.isa";
+        List<FpgaStoredProgram> decode = [], prefill = [];
         using (var file = new FileStream(Path.Combine(directory, programFile), FileMode.CreateNew, FileAccess.Write))
-            foreach (var program in compilation.Programs.Decode)
-            {
-                programs.Add(new FpgaStoredProgram(file.Position, program.Instructions.Count, program.Patches));
-                file.Write(InstructionProgram.Encode(program.Instructions));
-            }
+            foreach (var (kind, stored) in new[] { (compilation.Programs.Decode, decode), (compilation.Programs.Prefill, prefill) })
+                foreach (var program in kind)
+                {
+                    stored.Add(new FpgaStoredProgram(file.Position, program.Instructions.Count, program.Patches));
+                    file.Write(InstructionProgram.Encode(program.Instructions));
+                }
 
         var rtl = compilation.Rtl;
         var rtlFiles = new List<string>();
@@ -67,8 +68,8 @@ public static class FpgaArtifact
             rtlFiles.Add(path);
         }
 
-        var storage = new FpgaProgramStorage(compilation.Programs.DecodeBytes, LengthAdaptivePrograms.BytesOfOneDecodeProgramPerLength(compilation.Graph, compilation.Plan));
-        return new FpgaArtifactSection(device, compilation.Plan.MaxContext, compilation.ExternalBytes, memoryFile, segments, programFile, programs,
+        var storage = new FpgaProgramStorage(compilation.Programs.Bytes, LengthAdaptivePrograms.BytesOfOneProgramPerLength(compilation.Graph, compilation.Plan));
+        return new FpgaArtifactSection(device, compilation.Plan.MaxContext, compilation.ExternalBytes, memoryFile, segments, programFile, decode, prefill,
             storage, compilation.Io, compilation.Buffers, rtl.ProgramDepth, rtlFiles, resources);
     }
 
@@ -90,9 +91,10 @@ public static class FpgaArtifact
 
         var io = section.Io;
         if (io.Vocab != vocab) throw new CodesignException($"{source}: the fpga part reads {io.Vocab} logits a token; the graph has {vocab}");
-        CheckRange(source, "the token id", io.TokenAddress, 4, section.ExternalBytes);
-        if (io.PositionAddress is { } position) CheckRange(source, "the position", position, 4, section.ExternalBytes);
-        CheckRange(source, "the logits", io.LogitsAddress, 4L * io.Vocab, section.ExternalBytes);
+        if (io.ChunkTokens < 1) throw new CodesignException($"{source}: steps of {io.ChunkTokens} tokens");
+        CheckRange(source, "the token ids", io.TokenAddress, 4L * io.ChunkTokens, section.ExternalBytes);
+        if (io.PositionAddress is { } position) CheckRange(source, "the positions", position, 4L * io.ChunkTokens, section.ExternalBytes);
+        CheckRange(source, "the logits", io.LogitsAddress, 4L * io.Vocab * io.ChunkTokens, section.ExternalBytes);
 
         string memoryPath = Path.Combine(directory, section.MemoryFile);
         long memoryLength = new FileInfo(memoryPath).Length;
@@ -105,19 +107,31 @@ public static class FpgaArtifact
 
         string programPath = Path.Combine(directory, section.ProgramFile);
         var programBytes = File.ReadAllBytes(programPath);
-        var decode = new List<InstructionProgram>();
-        for (int n = 0; n < section.Decode.Count; n++)
+        List<InstructionProgram> Read(IReadOnlyList<FpgaStoredProgram>? stored, string kind)
         {
-            var p = section.Decode[n];
-            string name = $"{programPath}: decode program {n}";
-            if (p.Instructions < 1 || p.Instructions > section.ProgramDepth)
-                throw new CodesignException($"{name}: {p.Instructions} instructions (1 to the instruction memory's {section.ProgramDepth})");
-            long length = (long)p.Instructions * Instruction.Bytes;
-            if (p.Offset < 0 || p.Offset > programBytes.Length - length)
-                throw new CodesignException($"{name}: {length} bytes at offset {p.Offset} are not inside the {programBytes.Length}-byte file");
-            decode.Add(InstructionProgram.Read(programBytes.AsSpan((int)p.Offset, (int)length), p.Patches, name));
+            var read = new List<InstructionProgram>();
+            for (int n = 0; n < (stored?.Count ?? 0); n++)
+            {
+                var p = stored![n];
+                string name = $"{programPath}: {kind} program {n}";
+                if (p.Instructions < 1 || p.Instructions > section.ProgramDepth)
+                    throw new CodesignException($"{name}: {p.Instructions} instructions (1 to the instruction memory's {section.ProgramDepth})");
+                long length = (long)p.Instructions * Instruction.Bytes;
+                if (p.Offset < 0 || p.Offset > programBytes.Length - length)
+                    throw new CodesignException($"{name}: {length} bytes at offset {p.Offset} are not inside the {programBytes.Length}-byte file");
+                read.Add(InstructionProgram.Read(programBytes.AsSpan((int)p.Offset, (int)length), p.Patches, name));
+            }
+            return read;
         }
-        var programs = LengthAdaptivePrograms.ForDecode(decode, section.MaxContext);
+        LengthAdaptivePrograms programs;
+        try
+        {
+            programs = LengthAdaptivePrograms.Stored(Read(section.Decode, "decode"), Read(section.Prefill, "prefill-chunk"), section.MaxContext, io.ChunkTokens);
+        }
+        catch (CodesignException e)
+        {
+            throw new CodesignException($"{source}: {e.Message}");
+        }
 
         var rtl = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var file in section.RtlFiles)

@@ -9,15 +9,15 @@ namespace Codesign.Backends.Fpga.Aot;
 /// <summary>A piece of the external-memory image: <paramref name="Bytes"/> bytes for byte address <paramref name="Address"/>, at <paramref name="Offset"/> of the memory file.</summary>
 public sealed record FpgaMemorySegment(long Address, long Offset, long Bytes);
 
-/// <summary>A decode program: <paramref name="Instructions"/> encoded instructions at <paramref name="Offset"/> of the program file, and its patch table.</summary>
+/// <summary>A stored program: <paramref name="Instructions"/> encoded instructions at <paramref name="Offset"/> of the program file, and its patch table.</summary>
 public sealed record FpgaStoredProgram(long Offset, int Instructions, IReadOnlyList<PatchPoint> Patches);
 
-/// <summary>Instruction storage of the decode programs, length-adaptive against one program per context length.</summary>
+/// <summary>Instruction storage of the decode and prefill-chunk programs, length-adaptive against one program per context length.</summary>
 public sealed record FpgaProgramStorage(long Bytes, long OneProgramPerLengthBytes);
 
 /// <summary>
 /// The fpga's part of an artifact manifest: the device description it was sized and checked for, the external-memory
-/// image, the decode programs (one per length bucket), where a step's inputs and logits live, the on-chip buffers and
+/// image, the decode and prefill-chunk programs (one per length bucket), where a step's inputs and logits live (a row per token of a chunk), the on-chip buffers and
 /// instruction memory the RTL was rendered with, the RTL files and what Yosys mapped them to.
 /// </summary>
 public sealed record FpgaArtifactSection(
@@ -28,6 +28,7 @@ public sealed record FpgaArtifactSection(
     IReadOnlyList<FpgaMemorySegment> Memory,
     string ProgramFile,
     IReadOnlyList<FpgaStoredProgram> Decode,
+    IReadOnlyList<FpgaStoredProgram> Prefill,
     FpgaProgramStorage Storage,
     FpgaIo Io,
     OnChipBuffers Buffers,

@@ -1,5 +1,6 @@
 using Codesign.Backends.Fpga.Rtl;
 using Codesign.Backends.Fpga.Simulation;
+using Codesign.IR.Diagnostics;
 using Codesign.IR.Graphs;
 using Codesign.IR.Semantics;
 using Codesign.IR.Weights;
@@ -8,16 +9,22 @@ namespace Codesign.Backends.Fpga.Compilation;
 
 /// <summary>
 /// A compressed graph compiled for the accelerator: where its data lives (<see cref="FpgaMemoryPlan"/>), its
-/// length-adaptive decode and prefill programs, the on-chip buffers they need, and the RTL sized for those.
-/// Steps take one token (<see cref="FpgaStepRunner"/>), so the plan is for one-token chunks.
+/// length-adaptive decode and prefill-chunk programs, the on-chip buffers they need, and the RTL sized for those.
+/// A step is one token (decode) or a prefill chunk of up to the plan's chunk of tokens (<see cref="FpgaStepRunner"/>).
 /// </summary>
 public sealed record FpgaCompilation(Graph Graph, IWeightStore Store, FpgaMemoryPlan Plan, LengthAdaptivePrograms Programs, OnChipBuffers Buffers)
 {
+    /// <summary>The prefill chunk unless a caller chooses: prompts go through 8 tokens a step.</summary>
+    public const int DefaultChunkTokens = 8;
+
     /// <param name="lutEngine">Put the layers the LUT-mpGEMM engine takes on it (<see cref="LutEngineLowering"/>); the record's graph is then the lowered one.</param>
-    public static FpgaCompilation Compile(Graph graph, IWeightStore store, int maxContext, bool lutEngine = false)
+    /// <param name="chunkTokens">The most tokens a prefill chunk takes; 1 compiles decode programs only (prompts go a token a step).</param>
+    public static FpgaCompilation Compile(Graph graph, IWeightStore store, int maxContext, bool lutEngine = false, int chunkTokens = DefaultChunkTokens)
     {
+        if (chunkTokens is < 1 or > LengthAdaptivePrograms.PrefillBucket)
+            throw new CodesignException($"fpga: a prefill chunk of {chunkTokens} tokens; it takes 1 to {LengthAdaptivePrograms.PrefillBucket}");
         if (lutEngine) graph = LutEngineLowering.Apply(graph);
-        var plan = FpgaMemoryPlan.For(graph, w => GraphBinding.Weight(w, store).Data.Length, maxContext, chunkTokens: 1);
+        var plan = FpgaMemoryPlan.For(graph, w => GraphBinding.Weight(w, store).Data.Length, maxContext, Math.Min(chunkTokens, maxContext));
         return new FpgaCompilation(graph, store, plan, LengthAdaptivePrograms.Compile(graph, plan),
             OnChipBuffers.For(graph, plan, LengthAdaptivePrograms.DecodeBucket));
     }
@@ -26,8 +33,8 @@ public sealed record FpgaCompilation(Graph Graph, IWeightStore Store, FpgaMemory
 
     public FpgaIo Io => FpgaIo.For(Graph, Plan);
 
-    /// <summary>The accelerator with these buffers and an instruction memory that holds the longest decode program.</summary>
-    public AcceleratorRtl Rtl => AcceleratorRtl.For(Buffers, Programs.Decode.Max(p => p.Instructions.Count));
+    /// <summary>The accelerator with these buffers and an instruction memory that holds the longest program.</summary>
+    public AcceleratorRtl Rtl => AcceleratorRtl.For(Buffers, Programs.LongestProgram);
 
     /// <summary>Writes the model's memory image into <paramref name="device"/> and returns the host's step runner over it.</summary>
     public FpgaStepRunner Runner(IAcceleratorDevice device)

@@ -196,6 +196,8 @@ public sealed class InstructionCompiler
         var qShape = node.Inputs[0].Type.Shape;
         int heads = (int)qShape[^2].Size, headDim = (int)qShape[^1].Size;
         int kvHeads = (int)node.Inputs[1].Type.Shape[^2].Size;
+        if (heads > byte.MaxValue || (long)MaxTokens * heads > ushort.MaxValue || _kvTile + MaxTokens - 1 > ushort.MaxValue)
+            throw new CodesignException($"fpga: node %{node.Outputs[0].Name}: {heads} heads over a chunk of {MaxTokens} tokens; the softmax unit takes up to 255 heads and 65535 rows");
 
         // The new tokens' keys and values go to rows context − tokens .. context − 1 of the layer's cache.
         foreach (var (value, region) in new[] { (node.Inputs[1], keys), (node.Inputs[2], values) })
@@ -219,10 +221,10 @@ public sealed class InstructionCompiler
                 Instruction.Pack16(0, heads), Instruction.Pack16(Chip(node.Inputs[0]), scores)));
             Patch(qk, 2, 16, 16, 1, 0, -tileBase, _kvTile); // n = this tile's keys
             Patch(qk, 3, 16, 16, 0, 1, 0, ushort.MaxValue);
-            int sm = Emit(new Instruction(Opcode.Sfu, (byte)SfuFunction.SoftmaxTile, Units.Matrix, Units.Sfu, (uint)headDim << 17 | (t == 0 ? 1u << 16 : 0), 0,
-                Instruction.Pack16(scores, output), Instruction.Pack16(0, state)));
-            Patch(sm, 1, 0, 16, 1, 0, -tileBase, _kvTile); // this tile's keys; bit 16 marks the first tile, bits 17.. the head dim
-            Patch(sm, 2, 0, 32, 0, heads, 0, uint.MaxValue);
+            int sm = Emit(new SoftmaxTileOperands(headDim, t == 0, 0, 0, 0, heads, scores, output, 0, state).Encode(Units.Matrix, Units.Sfu));
+            Patch(sm, 1, 0, 16, 1, 0, -tileBase, _kvTile); // this tile's keys
+            Patch(sm, 2, 16, 16, 1, 0, -tileBase, _kvTile + MaxTokens - 1); // its reach: the causal mask inside the tile
+            Patch(sm, 2, 0, 16, 0, 1, 0, ushort.MaxValue); // tokens
             int lv = Emit(new Instruction(Opcode.Load, (byte)OnChipBuffer.Values, Units.Sfu, Units.Load, (uint)(values + tileBase * rowUnits), (uint)chipTile, 0, 0));
             Patch(lv, 3, 0, 32, rowBytes, 0, -tileBase * rowBytes, (long)_kvTile * rowBytes);
             int pv = Emit(new Instruction(Opcode.MatVec, MatrixFormat.AttentionOutput, Units.Load, Units.Matrix, Instruction.Pack16(kvHeads, chipTile), Instruction.Pack16(headDim, 0),

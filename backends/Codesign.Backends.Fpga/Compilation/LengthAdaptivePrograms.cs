@@ -14,57 +14,75 @@ public sealed class LengthAdaptivePrograms
     public const int DecodeBucket = 16;
     public const int PrefillBucket = 128;
 
-    private LengthAdaptivePrograms(IReadOnlyList<InstructionProgram> decode, IReadOnlyList<InstructionProgram> prefill, int maxContext)
+    private LengthAdaptivePrograms(IReadOnlyList<InstructionProgram> decode, IReadOnlyList<InstructionProgram> prefill, int maxContext, int chunkTokens)
     {
         Decode = decode;
         Prefill = prefill;
         MaxContext = maxContext;
+        ChunkTokens = chunkTokens;
     }
 
     /// <summary>Decode programs: bucket b serves contexts ((b − 1)·16, b·16].</summary>
     public IReadOnlyList<InstructionProgram> Decode { get; }
-    /// <summary>Prefill-chunk programs: bucket b serves contexts ((b − 1)·128, b·128].</summary>
+    /// <summary>Prefill-chunk programs: bucket b serves contexts ((b − 1)·128, b·128]; none where the chunk is one token.</summary>
     public IReadOnlyList<InstructionProgram> Prefill { get; }
     public int MaxContext { get; }
+    /// <summary>The most tokens a prefill chunk takes (1: prompts go a token a decode step).</summary>
+    public int ChunkTokens { get; }
 
     public long Bytes => DecodeBytes + Prefill.Sum(p => p.Bytes);
 
-    /// <summary>Storage of the decode programs alone (what an artifact keeps).</summary>
+    /// <summary>Storage of the decode programs alone.</summary>
     public long DecodeBytes => Decode.Sum(p => p.Bytes);
+
+    /// <summary>Instructions of the longest program: what the instruction memory holds.</summary>
+    public int LongestProgram => Decode.Concat(Prefill).Max(p => p.Instructions.Count);
 
     public static LengthAdaptivePrograms Compile(Graph graph, FpgaMemoryPlan plan, int kvTile = DecodeBucket)
     {
         int max = plan.MaxContext;
         var decode = Enumerable.Range(1, (max + DecodeBucket - 1) / DecodeBucket)
             .Select(b => InstructionCompiler.Compile(graph, plan, decode: true, Math.Min(b * DecodeBucket, max), kvTile)).ToList();
-        var prefill = Enumerable.Range(1, (max + PrefillBucket - 1) / PrefillBucket)
+        var prefill = plan.ChunkTokens == 1 ? [] : Enumerable.Range(1, PrefillBuckets(max))
             .Select(b => InstructionCompiler.Compile(graph, plan, decode: false, Math.Min(b * PrefillBucket, max), kvTile)).ToList();
-        return new LengthAdaptivePrograms(decode, prefill, max);
+        return new LengthAdaptivePrograms(decode, prefill, max, plan.ChunkTokens);
     }
 
+    private static int PrefillBuckets(int maxContext) => (maxContext + PrefillBucket - 1) / PrefillBucket;
+
     /// <summary>
-    /// Decode programs compiled earlier (an artifact's), one per bucket up to <paramref name="maxContext"/>, without
-    /// prefill programs: what a host needs that feeds prompts a token per step.
+    /// Programs compiled earlier (an artifact's): a decode program per 16-token bucket up to <paramref name="maxContext"/>
+    /// and, for a chunk of more than one token, a prefill-chunk program per 128-token bucket.
     /// </summary>
-    public static LengthAdaptivePrograms ForDecode(IReadOnlyList<InstructionProgram> decode, int maxContext)
+    public static LengthAdaptivePrograms Stored(IReadOnlyList<InstructionProgram> decode, IReadOnlyList<InstructionProgram> prefill, int maxContext, int chunkTokens)
     {
         if (maxContext < 1) throw new CodesignException($"fpga: a maximum context of {maxContext} tokens");
+        if (chunkTokens < 1 || chunkTokens > Math.Min(maxContext, PrefillBucket))
+            throw new CodesignException($"fpga: a prefill chunk of {chunkTokens} tokens for a maximum context of {maxContext} (1 to {Math.Min(maxContext, PrefillBucket)})");
         int buckets = (maxContext + DecodeBucket - 1) / DecodeBucket;
         if (decode.Count != buckets)
             throw new CodesignException($"fpga: {decode.Count} decode programs for a maximum context of {maxContext} tokens, which takes {buckets} buckets of {DecodeBucket}");
-        return new LengthAdaptivePrograms(decode, [], maxContext);
+        int prefillBuckets = chunkTokens == 1 ? 0 : PrefillBuckets(maxContext);
+        if (prefill.Count != prefillBuckets)
+            throw new CodesignException($"fpga: {prefill.Count} prefill-chunk programs for a maximum context of {maxContext} tokens and chunks of {chunkTokens}, which take {prefillBuckets}");
+        return new LengthAdaptivePrograms(decode, prefill, maxContext, chunkTokens);
     }
 
     /// <summary>The instructions of a decode step whose context (the cache plus the new token) is <paramref name="context"/> tokens.</summary>
     public Instruction[] DecodeStep(int context) => Bucket(Decode, DecodeBucket, context).Patched(1, context);
 
     /// <summary>The instructions of a prefill chunk of <paramref name="tokens"/> new tokens ending a context of <paramref name="context"/>.</summary>
-    public Instruction[] PrefillChunk(int tokens, int context) => Bucket(Prefill, PrefillBucket, context).Patched(tokens, context);
+    public Instruction[] PrefillChunk(int tokens, int context)
+    {
+        if (tokens < 1 || tokens > ChunkTokens || tokens > context)
+            throw new CodesignException($"fpga: a prefill chunk of {tokens} tokens ending a context of {context}; the programs take 1 to {ChunkTokens} tokens a chunk");
+        return Bucket(Prefill, PrefillBucket, context).Patched(tokens, context);
+    }
 
     private InstructionProgram Bucket(IReadOnlyList<InstructionProgram> programs, int size, int context)
     {
         if (context < 1 || context > MaxContext) throw new CodesignException($"fpga: context {context} is outside 1..{MaxContext}");
-        if (programs.Count == 0) throw new CodesignException("fpga: these programs are decode programs only; no prefill-chunk program was kept");
+        if (programs.Count == 0) throw new CodesignException("fpga: these programs are decode programs only (a chunk of one token); no prefill-chunk program was compiled");
         return programs[(context - 1) / size];
     }
 
@@ -73,11 +91,7 @@ public sealed class LengthAdaptivePrograms
     /// compiled for its exact length: what length-adaptive compilation saves is this over <see cref="Bytes"/>.
     /// </summary>
     public static long BytesOfOneProgramPerLength(Graph graph, FpgaMemoryPlan plan, int kvTile = DecodeBucket) =>
-        InstructionBytesPerLength(graph, plan, decode: true, kvTile) + InstructionBytesPerLength(graph, plan, decode: false, kvTile);
-
-    /// <summary>The decode half of <see cref="BytesOfOneProgramPerLength"/>: what <see cref="DecodeBytes"/> saves.</summary>
-    public static long BytesOfOneDecodeProgramPerLength(Graph graph, FpgaMemoryPlan plan, int kvTile = DecodeBucket) =>
-        InstructionBytesPerLength(graph, plan, decode: true, kvTile);
+        InstructionBytesPerLength(graph, plan, decode: true, kvTile) + (plan.ChunkTokens == 1 ? 0 : InstructionBytesPerLength(graph, plan, decode: false, kvTile));
 
     // Instructions only: a program for one decode length needs no patch table (a prefill chunk's would still patch
     // its token count, which is left out, so the comparison errs against length-adaptive programs).

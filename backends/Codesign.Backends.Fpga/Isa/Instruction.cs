@@ -5,7 +5,8 @@ namespace Codesign.Backends.Fpga.Isa;
 /// <summary>
 /// One 160-bit instruction: a header word (opcode, function, wait and release masks) and four operand words whose
 /// meaning depends on the opcode (docs/fpga-isa.md). Encoded as five little-endian 32-bit words. <see cref="Layout"/>
-/// (header bits 24..31) describes a matrix instruction's weights (<see cref="MatrixLayout"/>) and is 0 elsewhere.
+/// (header bits 24..31) describes a matrix instruction's weights (<see cref="MatrixLayout"/>), holds a softmax tile's
+/// heads per token (<see cref="SoftmaxTileOperands"/>) and is 0 elsewhere.
 /// </summary>
 public readonly record struct Instruction(Opcode Op, byte Function, Units Wait, Units Release, uint A, uint B, uint C, uint D, byte Layout = 0)
 {
@@ -35,7 +36,8 @@ public readonly record struct Instruction(Opcode Op, byte Function, Units Wait, 
         var op = (Opcode)(header & 0xff);
         if (!Enum.IsDefined(op)) throw new CodesignException($"fpga isa: instruction {index}: unknown opcode 0x{header & 0xff:x2}");
         byte layout = (byte)(header >> 24);
-        if (op is not (Opcode.MatVec or Opcode.MatMat) && layout != 0)
+        bool softmaxTile = op == Opcode.Sfu && (byte)(header >> 8) == (byte)SfuFunction.SoftmaxTile;
+        if (op is not (Opcode.MatVec or Opcode.MatMat) && !softmaxTile && layout != 0)
             throw new CodesignException($"fpga isa: instruction {index}: reserved header bits 24..31 are 0x{layout:x2}, not 0");
         var wait = (Units)((header >> 16) & 0xf);
         var release = (Units)((header >> 20) & 0xf);
@@ -54,6 +56,8 @@ public readonly record struct Instruction(Opcode Op, byte Function, Units Wait, 
         Opcode.Load or Opcode.Store => $"{Op} {(OnChipBuffer)Function} ext=0x{A:x} chip=0x{B:x} bytes={C} ch={D}",
         Opcode.MatVec or Opcode.MatMat => $"{Op} fmt=0x{Function:x2} layout=0x{Layout:x2} w=0x{A:x} n={B >> 16} k={B & 0xffff} m={C >> 16} group={C & 0xffff} in=0x{D >> 16:x} out=0x{D & 0xffff:x}",
         Opcode.Gather => $"{Op} table=0x{A:x} row_bytes={B} rows={C} ids=0x{D >> 16:x} dst=0x{D & 0xffff:x}",
+        Opcode.Sfu when Function == (byte)SfuFunction.SoftmaxTile => SoftmaxTileOperands.Of(this) is var t
+            ? $"{Op} SoftmaxTile keys={t.Keys} reach={t.Reach} first={t.First} head_dim={t.HeadDim} tokens={t.Tokens} heads={t.Heads} scores=0x{t.Scores:x} out=0x{t.Output:x} state=0x{t.State:x} param={t.Parameter}" : "",
         Opcode.Sfu => $"{Op} {(SfuFunction)Function} len={A} rows={B} src=0x{C >> 16:x},0x{C & 0xffff:x} dst=0x{D & 0xffff:x} param={D >> 16}",
         _ => $"{Op}",
     } + (Wait != Units.None ? $" wait={Wait}" : "") + (Release != Units.None ? $" release={Release}" : "");

@@ -28,11 +28,12 @@ public static class SfuArithmetic
         RopeKernel.RotateHead(x, cos, sin, y);
 
     /// <summary>
-    /// One KV tile of the online softmax for one (token, head) row: the scores become scale · score, the running max
-    /// m and sum l take the tile in, the scores are replaced by p = e^(s − m), and the output accumulated so far is
-    /// rescaled by e^(m_old − m) (or cleared on the first tile), ready for the matrix engine to add Σ p·v.
+    /// One KV tile of the online softmax for one (token, head) row: the first <paramref name="visible"/> scores (the
+    /// keys the token may see: the causal mask) become scale · score, the running max m and sum l take them in, they
+    /// are replaced by p = e^(s − m), the masked ones by p = +0, and the output accumulated so far is rescaled by
+    /// e^(m_old − m) (or cleared on the first tile), ready for the matrix engine to add Σ p·v.
     /// </summary>
-    public static void SoftmaxTile(Span<float> scores, float scale, ref float max, ref float sum, Span<float> output, bool first)
+    public static void SoftmaxTile(Span<float> scores, int visible, float scale, ref float max, ref float sum, Span<float> output, bool first)
     {
         if (first)
         {
@@ -40,7 +41,7 @@ public static class SfuArithmetic
             sum = 0f;
         }
         float tileMax = float.NegativeInfinity;
-        for (int j = 0; j < scores.Length; j++)
+        for (int j = 0; j < visible; j++)
         {
             scores[j] *= scale;
             tileMax = MathF.Max(tileMax, scores[j]);
@@ -50,8 +51,8 @@ public static class SfuArithmetic
         float total = sum * correction;
         for (int j = 0; j < scores.Length; j++)
         {
-            scores[j] = Fp32Exp.Exp(scores[j] - newMax);
-            total += scores[j];
+            scores[j] = j < visible ? Fp32Exp.Exp(scores[j] - newMax) : 0f;
+            if (j < visible) total += scores[j];
         }
         for (int d = 0; d < output.Length; d++) output[d] = first ? 0f : output[d] * correction;
         max = newMax;

@@ -79,13 +79,13 @@ public sealed record PerformanceModel(MemoryPort Port, int ScaleEntries = 1024, 
     /// <summary>The binary32 engine's cycles for one dot product of <paramref name="length"/> elements: a product a cycle, the tree and the write.</summary>
     public static long DotCycles(long length) => length == 0 ? 2 : length + 4;
 
-    /// <summary>Scores or Σ p·v over a KV tile: a dot per (head, key) or (head, dimension); an empty tile is skipped.</summary>
+    /// <summary>Scores or Σ p·v over a KV tile: a dot per (token, head) row and key or dimension; an empty tile is skipped.</summary>
     private static long Attention(Instruction i)
     {
-        long n = i.B >> 16, k = i.B & 0xffff, heads = i.C & 0xffff;
+        long n = i.B >> 16, k = i.B & 0xffff, rows = (i.C >> 16) * (i.C & 0xffff);
         bool scores = (i.Function & MatrixFormat.AttentionScores) != 0;
         if (scores ? n == 0 : k == 0) return 0;
-        return heads * n * DotCycles(k);
+        return rows * n * DotCycles(k);
     }
 
     /// <summary>f32 weights: per activation row a burst of the whole matrix, consumed a word a cycle by n dot products, or at the port's rate.</summary>
@@ -117,7 +117,9 @@ public sealed record PerformanceModel(MemoryPort Port, int ScaleEntries = 1024, 
                 return i.A < 2 ? 0 : rows * (i.A / 2) * 3;
             case SfuFunction.SoftmaxTile:
             {
-                long keys = i.A & 0xffff, headDim = i.A >> 17;
+                var t = SoftmaxTileOperands.Of(i);
+                long keys = t.Keys, headDim = t.HeadDim;
+                rows = t.Rows;
                 // the scale, then per row: the state, scale and max (a pass), the new max, exponentials and sum
                 // (a pass), the output's rescaling (a pass), the state's two words
                 return keys == 0 || rows == 0 ? 0 : 1 + rows * (1 + (keys + 2) + 1 + (keys + 2) + (headDim + 2) + 2);

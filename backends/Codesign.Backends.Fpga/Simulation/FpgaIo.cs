@@ -6,10 +6,11 @@ using Codesign.IR.Ops;
 namespace Codesign.Backends.Fpga.Simulation;
 
 /// <summary>
-/// Where the host puts a decode step's inputs and finds its output in external memory (byte addresses in the plan's
-/// I/O region): the token id, the position for a graph whose rope takes positions, and <see cref="Vocab"/> f32 logits.
+/// Where the host puts a step's inputs and finds its output in external memory (byte addresses in the plan's I/O
+/// region), a row per token of the step, up to <see cref="ChunkTokens"/> rows: the token ids, the positions for a
+/// graph whose rope takes positions, and <see cref="Vocab"/> f32 logits a token.
 /// </summary>
-public sealed record FpgaIo(long TokenAddress, long? PositionAddress, long LogitsAddress, int Vocab)
+public sealed record FpgaIo(long TokenAddress, long? PositionAddress, long LogitsAddress, int Vocab, int ChunkTokens = 1)
 {
     public static FpgaIo For(Graph graph, FpgaMemoryPlan plan)
     {
@@ -19,6 +20,6 @@ public sealed record FpgaIo(long TokenAddress, long? PositionAddress, long Logit
         if (graph.Outputs.Count != 1) throw new CodesignException($"fpga: graph @{graph.Name} has {graph.Outputs.Count} outputs; a decode step returns the logits");
         var logits = graph.Outputs[0];
         return new FpgaIo(plan.Io[tokens] * FpgaMemoryPlan.Unit, positions is null ? null : plan.Io[positions] * FpgaMemoryPlan.Unit,
-            plan.Io[logits] * FpgaMemoryPlan.Unit, checked((int)FpgaMemoryPlan.PerTokenElements(logits)));
+            plan.Io[logits] * FpgaMemoryPlan.Unit, checked((int)FpgaMemoryPlan.PerTokenElements(logits)), plan.ChunkTokens);
     }
 }

@@ -198,32 +198,34 @@ public sealed class FunctionalAccelerator : IAcceleratorDevice
         }
     }
 
-    /// <summary>Scores of a key tile (row stride n) or the output's Σ p·v over a value tile, for m = 1 token's heads.</summary>
+    /// <summary>
+    /// Scores of a key tile (row stride n) or the output's Σ p·v over a value tile, for each (token, head) row of the
+    /// step's m tokens (token-major); a row's kv head is its head's group.
+    /// </summary>
     private void Attention(Instruction i, int n, int k, int m, int input, int output)
     {
-        if (m != 1) throw Fault("attention over a chunk of tokens (a causal mask inside the tile) is not executed yet");
         int kvHeads = Hi(i.A), tile = Lo(i.A), heads = Lo(i.C);
         if (kvHeads < 1 || heads % kvHeads != 0) throw Fault($"{heads} heads over {kvHeads} kv heads");
-        int group = heads / kvHeads;
+        int group = heads / kvHeads, rows = m * heads;
         if ((i.Function & MatrixFormat.AttentionScores) != 0)
         {
             int headDim = k, keysInTile = n, row = kvHeads * headDim;
-            var q = Act(input, (long)heads * headDim);
-            var scores = Act(output, (long)heads * keysInTile);
+            var q = Act(input, (long)rows * headDim);
+            var scores = Act(output, (long)rows * keysInTile);
             var keys = Floats(_keys, "key buffer", tile, (long)keysInTile * row);
-            for (int h = 0; h < heads; h++)
+            for (int r = 0; r < rows; r++)
                 for (int j = 0; j < keysInTile; j++)
-                    scores[h * keysInTile + j] = Fp32Dot.Dot(q.Slice(h * headDim, headDim), keys.Slice(j * row + h / group * headDim, headDim));
+                    scores[r * keysInTile + j] = Fp32Dot.Dot(q.Slice(r * headDim, headDim), keys.Slice(j * row + r % heads / group * headDim, headDim));
         }
         else
         {
             int headDim = n, valuesInTile = k, row = kvHeads * headDim;
-            var p = Act(input, (long)heads * valuesInTile);
-            var o = Act(output, (long)heads * headDim);
+            var p = Act(input, (long)rows * valuesInTile);
+            var o = Act(output, (long)rows * headDim);
             var values = Floats(_values, "value buffer", tile, (long)valuesInTile * row);
-            for (int h = 0; h < heads; h++)
+            for (int r = 0; r < rows; r++)
                 for (int d = 0; d < headDim; d++)
-                    o[h * headDim + d] += Fp32Dot.DotStrided(p.Slice(h * valuesInTile, valuesInTile), values[(h / group * headDim + d)..], row);
+                    o[r * headDim + d] += Fp32Dot.DotStrided(p.Slice(r * valuesInTile, valuesInTile), values[(r % heads / group * headDim + d)..], row);
         }
     }
 
@@ -292,14 +294,14 @@ public sealed class FunctionalAccelerator : IAcceleratorDevice
             }
             case SfuFunction.SoftmaxTile:
             {
-                int keys = Lo(i.A), headDim = (int)(i.A >> 17);
-                bool first = (i.A >> 16 & 1) != 0;
-                float scale = Floats(_parameters, "parameter buffer", param, 1)[0];
-                var scores = Act(src, (long)rows * keys);
-                var output = Act(src2, (long)rows * headDim);
-                var state = Act(dst, (long)rows * 2);
-                for (int r = 0; r < rows; r++)
-                    SfuArithmetic.SoftmaxTile(scores.Slice(r * keys, keys), scale, ref state[2 * r], ref state[2 * r + 1], output.Slice(r * headDim, headDim), first);
+                var t = SoftmaxTileOperands.Of(i);
+                float scale = Floats(_parameters, "parameter buffer", t.Parameter, 1)[0];
+                var scores = Act(t.Scores, (long)t.Rows * t.Keys);
+                var output = Act(t.Output, (long)t.Rows * t.HeadDim);
+                var state = Act(t.State, (long)t.Rows * 2);
+                for (int r = 0; r < t.Rows; r++)
+                    SfuArithmetic.SoftmaxTile(scores.Slice(r * t.Keys, t.Keys), t.Visible(r), scale, ref state[2 * r], ref state[2 * r + 1],
+                        output.Slice(r * t.HeadDim, t.HeadDim), t.First);
                 return;
             }
             case SfuFunction.SoftmaxFinish:

@@ -30,13 +30,14 @@ internal static class CompileCommand
         var recipe = new Option<string?>("--recipe") { Description = "Compression recipe (JSON)." };
         var outPath = new Option<string>("-o", "--output") { Description = "OUT.gguf (weights and tokenizer, llama.cpp's format), OUT.cir (the graph as text), or with --target an artifact directory.", Required = true };
         var fallback = new Option<bool>("--gguf-f32-fallback") { Description = "Write weights with no exact ggml type dequantized to F32 instead of failing." };
-        var target = new Option<string?>("--target") { Description = "Compile for a device into the artifact directory -o: cpu (kernels built ahead of time for this CPU, weights memory-mapped at load), gpu (packed weights; ILGPU compiles the kernels for the GPU found at load) or fpga (a generated accelerator: RTL, memory image and decode programs; runs on the Verilated RTL)." };
+        var target = new Option<string?>("--target") { Description = "Compile for a device into the artifact directory -o: cpu (kernels built ahead of time for this CPU, weights memory-mapped at load), gpu (packed weights; ILGPU compiles the kernels for the GPU found at load) or fpga (a generated accelerator: RTL, memory image, decode and prefill-chunk programs; runs on the Verilated RTL)." };
         var fpgaDevice = new Option<string>("--fpga-device") { Description = "fpga: the device description the accelerator is sized and checked for: a built-in name (u280, zcu104) or a devices/*.json file.", DefaultValueFactory = _ => "u280" };
         var maxContext = new Option<int?>("--max-context") { Description = "fpga: tokens of KV cache the accelerator's external memory holds (default: the model's positions, at most 2048)." };
+        var chunk = new Option<int>("--chunk") { Description = "fpga: the most prompt tokens one prefill step takes (the on-chip activations grow with it); 1 compiles decode programs only.", DefaultValueFactory = _ => Backends.Fpga.Compilation.FpgaCompilation.DefaultChunkTokens };
         var noSynthesis = new Option<bool>("--no-synthesis") { Description = "fpga: skip Yosys (synth_xilinx), so no resource counts and no check that the design fits the device." };
         var placement = ModelArguments.Placement();
         var lut = ModelArguments.Lut();
-        var command = new Command("compile", "Compress a model with a recipe and write it, or compile it for a device.") { model, recipe, outPath, fallback, target, placement, lut, fpgaDevice, maxContext, noSynthesis };
+        var command = new Command("compile", "Compress a model with a recipe and write it, or compile it for a device.") { model, recipe, outPath, fallback, target, placement, lut, fpgaDevice, maxContext, chunk, noSynthesis };
         command.SetAction(parse =>
         {
             using var m = ModelLoader.Load(parse.GetValue(model)!);
@@ -61,7 +62,7 @@ internal static class CompileCommand
                 if (device == "fpga")
                 {
                     WriteFpga(output, m, store, path, FpgaDevices.Load(parse.GetValue(fpgaDevice)!), parse.GetValue(maxContext), !parse.GetValue(noSynthesis), parse.GetValue(recipe),
-                        lutEngine: parse.GetValue(lut) != Backends.Cpu.Lowering.LutChoice.Never);
+                        lutEngine: parse.GetValue(lut) != Backends.Cpu.Lowering.LutChoice.Never, parse.GetValue(chunk));
                     return 0;
                 }
                 if (device != "cpu") throw new CodesignException($"--target {device}: the targets are: cpu, gpu, fpga");
@@ -86,17 +87,17 @@ internal static class CompileCommand
     }
 
     private static void WriteFpga(TextWriter output, ImportedModel model, IR.Weights.IWeightStore store, string path, FpgaDevice device, int? maxContext, bool synthesize, string? recipe,
-        bool lutEngine)
+        bool lutEngine, int chunkTokens)
     {
         int context = maxContext ?? Math.Min(CausalLmGraph.Check(model.Graph).MaxPositions, DefaultMaxContext);
-        var fpga = ArtifactWriter.WriteFpga(model, store, path, device, context, synthesize, recipe, lutEngine).Devices.Fpga!;
+        var fpga = ArtifactWriter.WriteFpga(model, store, path, device, context, synthesize, recipe, lutEngine, chunkTokens).Devices.Fpga!;
         var b = fpga.Buffers;
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"wrote {path}: fpga artifact for the {device.Name} ({device.Part}), KV cache for {fpga.MaxContext} tokens, external memory {fpga.ExternalBytes} bytes ({new FileInfo(Path.Combine(path, fpga.MemoryFile)).Length} loaded)"));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  on chip: activations {b.ActivationUnits * 16L} bytes, KV tiles 2 x {b.KvUnits * 16L} bytes, parameters {b.ParameterUnits * 16L} bytes; instruction memory {fpga.ProgramDepth} instructions"));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  decode programs: {fpga.Decode.Count} length buckets, {fpga.Storage.Bytes} bytes; one program per length would take {fpga.Storage.OneProgramPerLengthBytes} bytes ({(double)fpga.Storage.OneProgramPerLengthBytes / fpga.Storage.Bytes:F1}x)"));
+            $"  programs: {fpga.Decode.Count} decode and {fpga.Prefill.Count} prefill-chunk (up to {fpga.Io.ChunkTokens} tokens) length buckets, {fpga.Storage.Bytes} bytes; one program per length would take {fpga.Storage.OneProgramPerLengthBytes} bytes ({(double)fpga.Storage.OneProgramPerLengthBytes / fpga.Storage.Bytes:F1}x)"));
         output.WriteLine($"  rtl: {fpga.RtlFiles.Count} files in {Path.GetDirectoryName(fpga.RtlFiles[0])}");
         if (fpga.Resources is { } r)
         {

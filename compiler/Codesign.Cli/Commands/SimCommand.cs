@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using Codesign.Backends.Fpga.Performance;
 using Codesign.IR.Diagnostics;
 using Codesign.Runtime.Artifacts;
 using Codesign.Runtime.Devices;
@@ -11,8 +12,9 @@ namespace Codesign.Cli.Commands;
 
 /// <summary>
 /// <c>codesign sim ARTIFACT --prompt TEXT [--max-tokens N] [--device fpga-sim|fpga-model]</c>: greedy generation on
-/// the simulated accelerator of an fpga artifact, then its cycles per token, in all and per instruction class, beside
-/// the performance model's prediction for the same programs, and the tokens per second they mean at the device's clock.
+/// the simulated accelerator of an fpga artifact (the prompt in prefill chunks, then a decode step a token), then the
+/// cycles a token of each, a decode step's per instruction class, beside the performance model's prediction for the
+/// same programs, and the tokens per second they mean at the device's clock.
 /// </summary>
 internal static class SimCommand
 {
@@ -52,29 +54,37 @@ internal static class SimCommand
         var tally = session.Tally;
         var device = session.Device;
         var port = session.Port;
+        bool measured = tally.Measured;
         string F(double v, string format) => v.ToString(format, CultureInfo.InvariantCulture);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{session.DeviceName}: {tally.Steps} decode steps, a token each, for {promptTokens} prompt tokens and {generated} generated on the {device.Name} at {device.ClockMhz} MHz; memory port {port.BytesPerCycle} bytes/cycle after {port.LatencyCycles} cycles; simulated in {wall.TotalSeconds:F1} s"));
-        if (tally.Steps == 0) return;
-        bool measured = tally.Measured;
-        double steps = tally.Steps;
-        var table = new Table().AddColumn("instruction class")
+            $"{session.DeviceName}: {promptTokens} prompt tokens and {generated} generated on the {device.Name} at {device.ClockMhz} MHz; memory port {port.BytesPerCycle} bytes/cycle after {port.LatencyCycles} cycles; simulated in {wall.TotalSeconds:F1} s"));
+        string PerToken(CycleTally.Phase phase) => measured
+            ? $"{F((double)phase.Cycles / phase.Tokens, "F0")} cycles a token (predicted {F((double)phase.PredictedCycles / phase.Tokens, "F0")}, {F((double)phase.PredictedCycles / phase.Cycles, "F3")} of measured)"
+            : $"{F((double)phase.PredictedCycles / phase.Tokens, "F0")} cycles a token (predicted)";
+        double Rate(CycleTally.Phase phase) => device.ClockMhz * 1e6 * phase.Tokens / (measured ? phase.Cycles : phase.PredictedCycles);
+        var prefill = tally.Prefill;
+        if (prefill.Steps > 0)
+            output.WriteLine($"prefill: {prefill.Tokens} tokens in {prefill.Steps} chunks of up to {session.ChunkTokens}: {PerToken(prefill)}; {F(Rate(prefill), "F1")} tokens/s");
+        var decode = tally.Decode;
+        output.WriteLine($"decode: {decode.Steps} steps, a token each{(decode.Steps > 0 ? ": " + PerToken(decode) : "")}");
+        if (decode.Steps == 0) return;
+        double steps = decode.Steps;
+        var table = new Table().AddColumn("instruction class (decode)")
             .AddColumn(new TableColumn("cycles / token").RightAligned()).AddColumn(new TableColumn("share").RightAligned())
             .AddColumn(new TableColumn("predicted").RightAligned()).AddColumn(new TableColumn("predicted / measured").RightAligned());
-        var classes = tally.PredictedByClass.Keys.Union(tally.ByClass.Keys).OrderByDescending(c => measured ? tally.ByClass.GetValueOrDefault(c) : tally.PredictedByClass.GetValueOrDefault(c));
+        var classes = decode.PredictedByClass.Keys.Union(decode.ByClass.Keys).OrderByDescending(c => measured ? decode.ByClass.GetValueOrDefault(c) : decode.PredictedByClass.GetValueOrDefault(c));
         foreach (var c in classes)
         {
-            double got = tally.ByClass.GetValueOrDefault(c), predicted = tally.PredictedByClass.GetValueOrDefault(c);
-            double total = measured ? tally.Cycles : tally.PredictedCycles;
+            double got = decode.ByClass.GetValueOrDefault(c), predicted = decode.PredictedByClass.GetValueOrDefault(c);
+            double total = measured ? decode.Cycles : decode.PredictedCycles;
             table.AddRow(c, measured ? F(got / steps, "F0") : "-", F((measured ? got : predicted) / total * 100, "F1") + " %", F(predicted / steps, "F0"),
                 measured && got > 0 ? F(predicted / got, "F3") : "-");
         }
-        table.AddRow("all", measured ? F(tally.Cycles / steps, "F0") : "-", "100 %", F(tally.PredictedCycles / steps, "F0"), measured ? F((double)tally.PredictedCycles / tally.Cycles, "F3") : "-");
+        table.AddRow("all", measured ? F(decode.Cycles / steps, "F0") : "-", "100 %", F(decode.PredictedCycles / steps, "F0"), measured ? F((double)decode.PredictedCycles / decode.Cycles, "F3") : "-");
         var console = PlainConsole.Create(output);
         console.Profile.Width = 120;
         console.Write(table);
-        double cyclesPerToken = (measured ? tally.Cycles : tally.PredictedCycles) / steps;
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"tokens/s at {device.ClockMhz} MHz: {device.ClockMhz * 1e6 / cyclesPerToken:F1} ({(measured ? "simulated" : "predicted")} cycles)"));
+            $"decode tokens/s at {device.ClockMhz} MHz: {Rate(decode):F1} ({(measured ? "simulated" : "predicted")} cycles)"));
     }
 }

@@ -47,20 +47,21 @@ public static class ArtifactWriter
 
     /// <summary>
     /// The fpga's artifact: the graph as compressed, compiled for an accelerator holding <paramref name="maxContext"/>
-    /// tokens of KV cache on <paramref name="device"/> (memory image, decode programs, RTL). With
+    /// tokens of KV cache on <paramref name="device"/> (memory image, decode programs and prefill-chunk programs of up
+    /// to <paramref name="chunkTokens"/> tokens, RTL). With
     /// <paramref name="synthesize"/>, Yosys maps the RTL to the device's family first and a design that exceeds the
     /// device fails the compile (<see cref="FpgaArtifact.Synthesize"/>); the counts go into the manifest. With
     /// <paramref name="lutEngine"/> the layers the LUT-mpGEMM engine takes are lowered onto it, and the artifact's graph
     /// is the lowered one (its lut.mpgemm is what the accelerator computes).
     /// </summary>
     public static ArtifactManifest WriteFpga(ImportedModel model, IWeightStore weights, string directory, FpgaDevice device, int maxContext,
-        bool synthesize, string? recipe = null, bool lutEngine = false)
+        bool synthesize, string? recipe = null, bool lutEngine = false, int chunkTokens = FpgaCompilation.DefaultChunkTokens)
     {
         int positions = CausalLmGraph.Check(model.Graph).MaxPositions;
         if (maxContext < 1 || maxContext > positions)
             throw new CodesignException($"--max-context {maxContext}: the accelerator's KV cache holds 1 to the model's {positions} positions");
         CheckDestination(directory); // before minutes of synthesis, not after
-        var compilation = FpgaCompilation.Compile(model.Graph, weights, maxContext, lutEngine);
+        var compilation = FpgaCompilation.Compile(model.Graph, weights, maxContext, lutEngine, chunkTokens);
         ResourceReport? resources = synthesize ? FpgaArtifact.Synthesize(compilation, device) : null;
         return Write(model, directory, recipe, staging =>
             (GraphPrinter.Print(compilation.Graph), new ArtifactDevices(null, null, FpgaArtifact.Write(compilation, device, resources, staging)), null));

@@ -10,7 +10,8 @@ namespace Codesign.Runtime.Devices;
 /// <summary>
 /// A causal-LM session on a simulated accelerator from an fpga artifact: the Verilated RTL ("fpga-sim") or the
 /// functional model of its instruction set ("fpga-model"). Weights, the KV cache and every activation live in the
-/// accelerator's memories; a prompt goes through a token per decode step. <see cref="Tally"/> counts each step's cycles.
+/// accelerator's memories; a prompt goes through in prefill chunks of up to the artifact's chunk of tokens, each
+/// generated token in a decode step. <see cref="Tally"/> counts each step's cycles.
 /// </summary>
 public sealed class FpgaSession : GraphSession, IDisposable
 {
@@ -36,6 +37,8 @@ public sealed class FpgaSession : GraphSession, IDisposable
     /// <summary>The memory port the simulation and the cycle predictions run behind.</summary>
     public MemoryPort Port { get; }
     public CycleTally Tally { get; }
+    /// <summary>The most prompt tokens a step takes (1: the artifact has decode programs only).</summary>
+    public int ChunkTokens => _runner.ChunkTokens;
 
     /// <summary>The simulator a device name selects, or null for a name that is not an fpga device.</summary>
     public static FpgaSimulator? Simulator(string device) => device switch
@@ -48,10 +51,12 @@ public sealed class FpgaSession : GraphSession, IDisposable
     protected override float[] Run(int[] tokens, int[] positions)
     {
         var logits = new float[tokens.Length * VocabSize];
-        for (int t = 0; t < tokens.Length; t++)
+        for (int t = 0; t < tokens.Length;)
         {
-            _runner.Decode(tokens[t], positions[t] + 1).CopyTo(logits.AsSpan(t * VocabSize));
-            Tally.Add(_runner.LastProgram!, _runner.LastRun!);
+            int n = Math.Min(_runner.ChunkTokens, tokens.Length - t);
+            _runner.Step(tokens.AsSpan(t, n), positions[t + n - 1] + 1).CopyTo(logits.AsSpan(t * VocabSize));
+            Tally.Add(_runner.LastProgram!, _runner.LastRun!, n);
+            t += n;
         }
         return logits;
     }
