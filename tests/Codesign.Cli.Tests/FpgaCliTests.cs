@@ -41,7 +41,7 @@ public class FpgaCliTests : ScratchDirectoryTest
         var compile = Run("compile", TestPaths.TinyLlama, "--recipe", TestPaths.ExampleRecipe(Recipe), "--target", "fpga", "--no-synthesis", "--max-context", "32", "-o", dir);
         Assert.That(compile.Exit, Is.Zero, compile.Err);
         Assert.That(compile.Out, Does.Contain($"wrote {dir}: fpga artifact for the u280 (xcu280-fsvh2892-2L-e), KV cache for 32 tokens")
-            .And.Contain("decode programs: 2 length buckets").And.Contain("rtl: 22 files in fpga/rtl").And.Contain("not synthesised (--no-synthesis)"));
+            .And.Contain("programs: 2 decode and 1 prefill-chunk (up to 8 tokens) length buckets").And.Contain("rtl: 22 files in fpga/rtl").And.Contain("not synthesised (--no-synthesis)"));
 
         var run = Run("run", dir, "--prompt", PromptText, "--max-tokens", "6", "--greedy", "--ignore-eos", "--ids");
         Assert.That(run.Exit, Is.Zero, run.Err);
@@ -52,7 +52,14 @@ public class FpgaCliTests : ScratchDirectoryTest
         Assert.That(sim.Exit, Is.Zero, sim.Err);
         var lines = sim.Out.Split('\n');
         Assert.That(lines[0], Is.EqualTo(run.Out.Split('\n')[0]), "the same text as run");
-        Assert.That(sim.Out, Does.Contain($"fpga-sim: {prompt.Length + 5} decode steps, a token each, for {prompt.Length} prompt tokens and 6 generated").And.Contain("on the u280 at 225 MHz"));
+        Assert.That(sim.Out, Does.Contain($"fpga-sim: {prompt.Length} prompt tokens and 6 generated on the u280 at 225 MHz"));
+        // The prompt in chunks of up to 8 (a last chunk of one token is a decode step), each fed-back token a decode step.
+        int tail = prompt.Length % 8, chunks = prompt.Length / 8 + (tail > 1 ? 1 : 0);
+        var prefill = System.Text.RegularExpressions.Regex.Match(sim.Out,
+            $@"prefill: {prompt.Length - (tail == 1 ? 1 : 0)} tokens in {chunks} chunks of up to 8: \d+ cycles a token \(predicted \d+, ([\d.]+) of measured\); [\d.]+ tokens/s");
+        Assert.That(prefill.Success, sim.Out);
+        Assert.That(double.Parse(prefill.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), Is.EqualTo(1.0).Within(0.1), "prefill: predicted within 10 %");
+        Assert.That(sim.Out, Does.Contain($"decode: {5 + (tail == 1 ? 1 : 0)} steps, a token each: "));
         foreach (var name in new[] { "matvec", "attention", "sfu.rmsnorm", "sfu.rope", "sfu.softmaxtile", "load", "gather", "all" })
         {
             var row = lines.Single(l => l.StartsWith($"│ {name} ", StringComparison.Ordinal)).Split('│', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
@@ -60,7 +67,7 @@ public class FpgaCliTests : ScratchDirectoryTest
             Assert.That(measured, Is.GreaterThan(0), name);
             Assert.That(ratio, Is.EqualTo(1.0).Within(0.1), $"{name}: the performance model predicts the simulated cycles within 10 %");
         }
-        Assert.That(LastLine(sim.Out), Does.Match(@"^tokens/s at 225 MHz: [\d.]+ \(simulated cycles\)$"));
+        Assert.That(LastLine(sim.Out), Does.Match(@"^decode tokens/s at 225 MHz: [\d.]+ \(simulated cycles\)$"));
     }
 
     /// <summary>
