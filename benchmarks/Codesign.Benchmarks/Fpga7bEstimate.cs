@@ -37,6 +37,8 @@ internal static class Fpga7bEstimate
         Estimate("W4A8 g128 2:4", SparseFormat.NOfM(2, 4), lutEngine: false, scheme, port, clock, hbm.GbytesPerSecond);
         Estimate("W4 g128, LUT engine", null, lutEngine: true, scheme, port, clock, hbm.GbytesPerSecond);
         Console.WriteLine();
+        Storage(scheme);
+        Console.WriteLine();
         Console.WriteLine("FlightLLM on the U280 (Zeng et al., FPGA '24, as digested in shared/papers.md): LLaMA2-7B batch 1 decode at 225 MHz, **55 tokens/s**, 45 W;");
         Console.WriteLine("bandwidth utilisation 65.9 % of HBM (35.6 % before its always-on-chip decode and instruction optimisations); 6,345 DSP, 1,252 BRAM, 792 URAM used.");
     }
@@ -75,6 +77,37 @@ internal static class Fpga7bEstimate
             double tokens = clock / cycles, bandwidth = bytes * tokens / 1e9;
             Console.WriteLine($"| {label} | {contexts[c]} | {cycles:N0} | {(double)matrix / cycles:P0} | {(double)attention / cycles:P0} | {(double)sfu / cycles:P0} | {tokens:F3} | {bytes / 1e9:F2} GB | {bandwidth:F2} GB/s | {bandwidth / hbmGbytesPerSecond:P2} | {(double)macs / cycles:F2} | {(double)macs / cycles / 16:P0} |");
         }
+    }
+
+    /// <summary>
+    /// Instruction storage of length-adaptive compilation for the 7B shape up to a context of 2048: a decode program per
+    /// 16-token bucket and a prefill-chunk program per 128-token bucket, with their patch tables, against one program per
+    /// length of each kind (instructions only). Compiled for 1 and 2 layers and extrapolated to 32 (programs grow by
+    /// the same instructions per layer). The chunk does not change a program's instructions, only its operands.
+    /// </summary>
+    private static void Storage(QuantScheme scheme)
+    {
+        const int maxContext = 2048;
+        var perLayers = new Dictionary<int, (long Adaptive, long PerLength, int Programs)>();
+        foreach (int layers in new[] { 1, 2 })
+        {
+            var config = Cpu7bDecodeBenchmark.Llama7bConfig(layers);
+            var store = Cpu7bDecodeBenchmark.RandomModel(config, scheme);
+            var graph = LlamaGraphBuilder.Build("llama_7b_shape", config, store, "random");
+            var bytes = graph.Weights.ToDictionary(w => w.WeightKey!, w => (long)GraphBinding.Weight(w, store).Data.Length);
+            Int8Activations(graph, null, bytes);
+            var plan = FpgaMemoryPlan.For(graph, w => bytes[w.WeightKey!], maxContext, chunkTokens: 2);
+            var programs = LengthAdaptivePrograms.Compile(graph, plan);
+            perLayers[layers] = (programs.Bytes, LengthAdaptivePrograms.BytesOfOneProgramPerLength(graph, plan), programs.Decode.Count + programs.Prefill.Count);
+        }
+        long Extrapolate(long a, long b) => a + 31 * (b - a);
+        long adaptive = Extrapolate(perLayers[1].Adaptive, perLayers[2].Adaptive), perLength = Extrapolate(perLayers[1].PerLength, perLayers[2].PerLength);
+        Console.WriteLine($"Instruction storage, 32 layers, contexts up to {maxContext} (decode and prefill chunk):");
+        Console.WriteLine("| programs | count | bytes |");
+        Console.WriteLine("|---|---:|---:|");
+        Console.WriteLine($"| one per context length, instructions only | {2 * maxContext} | {perLength:N0} |");
+        Console.WriteLine($"| length-adaptive: per bucket (decode 16, prefill chunk 128), with patch tables | {perLayers[1].Programs} | {adaptive:N0} |");
+        Console.WriteLine($"saved: {(double)perLength / adaptive:F1}x");
     }
 
     /// <summary>
@@ -130,6 +163,6 @@ internal static class Fpga7bEstimate
     private static long Macs(IReadOnlyList<Instruction> step) => step.TakeWhile(i => i.Op != Opcode.End)
         .Where(i => i.Op is Opcode.MatVec or Opcode.MatMat)
         .Sum(i => (long)(i.B >> 16) * (i.B & 0xffff)
-            * ((i.Function & (MatrixFormat.AttentionScores | MatrixFormat.AttentionOutput)) != 0 ? i.C & 0xffff : Math.Max(1, i.C >> 16))
+            * ((i.Function & (MatrixFormat.AttentionScores | MatrixFormat.AttentionOutput)) != 0 ? (i.C & 0xffff) * Math.Max(1, i.C >> 16) : Math.Max(1, i.C >> 16))
             / ((i.Function & MatrixFormat.Sparse) != 0 ? MatrixLayout.PatternOf(i.Layout).M / MatrixLayout.PatternOf(i.Layout).N : 1));
 }

@@ -35,6 +35,11 @@ public class InstructionCompilerTests
         var bytes = InstructionProgram.Encode(instructions);
         Assert.That(bytes, Has.Length.EqualTo(instructions.Length * 20));
         Assert.That(InstructionProgram.Decode(bytes, "p.bin"), Is.EqualTo(instructions));
+        // A softmax tile's header byte is its heads per token, whatever bits they set (7B-shaped models have 32).
+        var tiles = new[] { 1, 8, 32, 255 }.Select(heads => new SoftmaxTileOperands(r.Next(1, 1 << 15), r.Next(2) == 0, r.Next(1 << 16), r.Next(1 << 16), r.Next(1 << 16), heads,
+            r.Next(1 << 16), r.Next(1 << 16), r.Next(1 << 16), r.Next(1 << 16))).ToArray();
+        Assert.That(InstructionProgram.Decode(InstructionProgram.Encode([.. tiles.Select(t => t.Encode(Units.Matrix, Units.Sfu))]), "p.bin").Select(SoftmaxTileOperands.Of), Is.EqualTo(tiles));
+        Assert.That(() => new SoftmaxTileOperands(64, true, 16, 16, 1, 256, 0, 0, 0, 0).Encode(Units.None, Units.None), Throws.TypeOf<CodesignException>().With.Message.Contain("256 heads"));
 
         Assert.That(() => InstructionProgram.Decode(bytes.AsSpan(0, 30), "p.bin"), Throws.TypeOf<CodesignException>().With.Message.EqualTo("p.bin: 30 bytes is not a whole number of 20-byte instructions"));
         var bad = (byte[])bytes.Clone();
@@ -53,6 +58,47 @@ public class InstructionCompilerTests
         bad = (byte[])bytes.Clone();
         bad[20 * 200 + 1] = 7; // the embedding gather is its own opcode now
         Assert.That(() => InstructionProgram.Decode(bad, "p.bin"), Throws.TypeOf<CodesignException>().With.Message.Contain("instruction 200: unknown sfu function 7"));
+    }
+
+    /// <summary>
+    /// Merged runs of patch points write exactly what their single points write, on random points: runs of tile-like
+    /// progressions, strays with the same formula between them, and fields of one instruction patched apart.
+    /// </summary>
+    [Test]
+    public void Patch_runs_write_exactly_what_their_single_points_write()
+    {
+        var r = Fresh();
+        for (int trial = 0; trial < 20; trial++)
+        {
+            var instructions = Enumerable.Range(0, 300).Select(_ => new Instruction(Opcode.Sync, 0, Units.None, Units.None, (uint)r.Next(), (uint)r.Next(), (uint)r.Next(), (uint)r.Next())).ToArray();
+            var points = new List<PatchPoint>();
+            var fields = new HashSet<(int, byte, byte)>(); // as the compiler's: no field patched twice
+            void Add(PatchPoint p)
+            {
+                if (fields.Add((p.Instruction, p.Word, p.Shift))) points.Add(p);
+            }
+            for (int run = 0; run < 8; run++)
+            {
+                int start = r.Next(0, 40), stride = r.Next(1, 8), count = r.Next(1, 30), step = r.Next(-50, 50);
+                byte word = (byte)r.Next(1, 5), shift = (byte)(r.Next(2) * 16);
+                int contextScale = r.Next(-2, 3), tokenScale = r.Next(-1, 2);
+                long offset = r.Next(-100, 1000), max = r.Next(1, ushort.MaxValue);
+                for (int t = 0; t < count && start + t * stride < instructions.Length; t++)
+                {
+                    Add(new PatchPoint(start + t * stride, word, shift, 16, contextScale, tokenScale, offset + t * step, max));
+                    if (r.Next(6) == 0) Add(new PatchPoint(r.Next(instructions.Length), word, shift, 16, contextScale, tokenScale, r.Next(1000), max));
+                }
+            }
+            var single = new InstructionProgram(instructions, points);
+            var runs = new InstructionProgram(instructions, PatchPoint.Compress(points));
+            Assert.That(runs.Patches.Sum(p => p.Repeat), Is.EqualTo(points.Count));
+            Assert.That(runs.Patches, Has.Count.LessThan(points.Count));
+            for (int lengths = 0; lengths < 5; lengths++)
+            {
+                int tokens = r.Next(1, 9), context = r.Next(tokens, 600);
+                Assert.That(runs.Patched(tokens, context), Is.EqualTo(single.Patched(tokens, context)));
+            }
+        }
     }
 
     [Test]

@@ -108,6 +108,8 @@ public class FpgaArtifactTests : ScratchDirectoryTest
         Expect(f => f["io"]!["chunk_tokens"] = 1 << 20, "the token ids", "is outside the");
         Expect(f => f["decode"]![0]!["patches"]![0]!["word"] = 5, "decode program 0", "patch point 0");
         Expect(f => f["decode"]![0]!["patches"]![0]!["instruction"] = 1 << 20, "decode program 0", "patch point 0");
+        Expect(f => { f["decode"]![0]!["patches"]![0]!["repeat"] = 1 << 20; f["decode"]![0]!["patches"]![0]!["stride"] = 1; }, "decode program 0", "patch point 0");
+        Expect(f => { f["decode"]![0]!["patches"]![0]!["repeat"] = 2; f["decode"]![0]!["patches"]![0]!["stride"] = 0; }, "decode program 0", "patch point 0");
         Expect(f => f["device"]!["clock_mhz"] = -1, "devices.fpga.device: clock_mhz is -1");
         Expect(f => f["rtl_files"]!.AsArray().RemoveAt(f["rtl_files"]!.AsArray().Select(x => x!.GetValue<string>()).ToList().IndexOf("fpga/rtl/accelerator.sv")),
             "the RTL has no accelerator.sv");

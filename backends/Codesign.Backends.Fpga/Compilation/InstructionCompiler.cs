@@ -47,7 +47,7 @@ public sealed class InstructionCompiler
         foreach (var node in graph.Nodes) compiler.Lower(node);
         foreach (var output in graph.Outputs) compiler.StoreOutput(output);
         compiler.Emit(new Instruction(Opcode.End, 0, Units.All, Units.None, 0, 0, 0, 0));
-        return new InstructionProgram(compiler._instructions, compiler._patches);
+        return new InstructionProgram(compiler._instructions, PatchPoint.Compress(compiler._patches));
     }
 
     private int MaxTokens => _decode ? 1 : _plan.ChunkTokens;

@@ -42,7 +42,7 @@ public readonly record struct Instruction(Opcode Op, byte Function, Units Wait, 
         var wait = (Units)((header >> 16) & 0xf);
         var release = (Units)((header >> 20) & 0xf);
         var instruction = new Instruction(op, (byte)(header >> 8), wait, release, words[1], words[2], words[3], words[4], layout);
-        if ((instruction.Function & MatrixFormat.Sparse) == 0 && (layout & MatrixLayout.PatternBits) != 0)
+        if (op is Opcode.MatVec or Opcode.MatMat && (instruction.Function & MatrixFormat.Sparse) == 0 && (layout & MatrixLayout.PatternBits) != 0)
             throw new CodesignException($"fpga isa: instruction {index}: N:M pattern bits 0x{layout & MatrixLayout.PatternBits:x2} on dense weights");
         if (op == Opcode.Sfu && !Enum.IsDefined((SfuFunction)instruction.Function))
             throw new CodesignException($"fpga isa: instruction {index}: unknown sfu function {instruction.Function}");
