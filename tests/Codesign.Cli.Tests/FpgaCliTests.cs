@@ -128,6 +128,8 @@ public class FpgaCliTests : ScratchDirectoryTest
         Assert.That(Run("compile", TestPaths.TinyLlama, "--recipe", TestPaths.ExampleRecipe(Recipe), "--target", "fpga", "--no-synthesis", "--max-context", "16", "-o", dir).Exit, Is.Zero);
         var device = Run("run", dir, "--prompt", "x", "--device", "cpu");
         Assert.That(device.Err.Trim(), Is.EqualTo($"error: {dir}: the artifact holds no code for device 'cpu' (it holds: fpga-sim); compile it with --target cpu"));
+        var chunk = Run("compile", TestPaths.TinyLlama, "--recipe", TestPaths.ExampleRecipe(Recipe), "--target", "fpga", "--no-synthesis", "--chunk", "200", "-o", Path.Combine(Scratch, "chunk"));
+        Assert.That(chunk.Err.Trim(), Is.EqualTo("error: fpga: a prefill chunk of 200 tokens; it takes 1 to 128"));
         var simDevice = Run("sim", dir, "--prompt", "x", "--device", "gpu");
         Assert.That(simDevice.Err.Trim(), Is.EqualTo("error: --device gpu: sim runs fpga-sim or fpga-model"));
         // Generation stops where the compiled KV cache ends; a prompt longer than it is refused.

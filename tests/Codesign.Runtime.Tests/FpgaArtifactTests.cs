@@ -68,6 +68,25 @@ public class FpgaArtifactTests : ScratchDirectoryTest
             Is.EqualTo(TextGenerator.Generate(reference, ids, 4, SamplingOptions.GreedyDecoding)));
     }
 
+    /// <summary>With a chunk of one token the artifact keeps decode programs only, and a prompt goes a token a step, to the same tokens.</summary>
+    [Test]
+    public void A_chunk_of_one_token_compiles_decode_programs_only_and_generates_the_same_tokens()
+    {
+        using var m = ModelLoader.Load(TestPaths.TinyLlama);
+        var store = RecipeRunner.Apply(m, TestPaths.ExampleRecipe("fpga-w8a8"));
+        var ids = TinyLlamaFixture.Ids("prompt1.ids");
+        var fpga = ArtifactWriter.WriteFpga(m, store, Artifact, FpgaDevices.Load("u280"), ids.Length + 8, synthesize: false, "fpga-w8a8", chunkTokens: 1).Devices.Fpga!;
+        Assert.That((fpga.Prefill.Count, fpga.Io.ChunkTokens), Is.EqualTo((0, 1)));
+        var artifact = CompiledArtifact.Open(Artifact);
+        using var session = (FpgaSession)artifact.OpenSession(FpgaSession.FunctionalDevice);
+        var reference = new InterpreterSession(new ReferenceInterpreter(artifact.Graph, store));
+        Assert.That(TextGenerator.Generate(session, ids, 8, SamplingOptions.GreedyDecoding),
+            Is.EqualTo(TextGenerator.Generate(reference, ids, 8, SamplingOptions.GreedyDecoding)));
+        Assert.That((session.Tally.Prefill.Steps, session.Tally.Decode.Steps), Is.EqualTo((0, ids.Length + 7)));
+        Assert.That(() => ArtifactWriter.WriteFpga(m, store, Path.Combine(Scratch, "chunk0"), FpgaDevices.Load("u280"), 32, synthesize: false, chunkTokens: 0),
+            Throws.InstanceOf<CodesignException>().With.Message.EqualTo("fpga: a prefill chunk of 0 tokens; it takes 1 to 128"));
+    }
+
     [Test]
     public void A_context_the_model_does_not_have_is_refused_before_anything_is_written()
     {

@@ -15,7 +15,7 @@ namespace Codesign.Backends.Fpga.Performance;
 /// block of weight rows that fits the <paramref name="ScaleEntries"/>-entry scale buffer (and, N:M-sparse, the
 /// <paramref name="IndexLines"/>-line index buffer), its scales (and zero points) a beat at a time, its offsets
 /// (sparse) at the port's rate, and its codes at the slower of the DSP chain (a beat of up to 16 weights of one group
-/// a cycle: 16 columns dense, up to 32 sparse) and the port; a binary32 product (attention, f32 weights) a product a cycle and four more per dot;
+/// a cycle: 16 columns dense, up to 32 sparse) and the port; the binary32 engine (attention, f32 weights) a product a cycle, or four where it takes a line of each operand (scores and f32 weights in rows of whole lines), and four more cycles per dot;
 /// the special-function unit's passes over a row an element a cycle. The formulas follow the RTL's state machines; the Verilated accelerator's measured cycles
 /// check them (PerformanceModelTests, MatrixEngineTests). Instructions the RTL does not execute yet have no prediction.
 /// </summary>
@@ -76,8 +76,14 @@ public sealed record PerformanceModel(MemoryPort Port, int ScaleEntries = 1024, 
         }
     }
 
-    /// <summary>The binary32 engine's cycles for one dot product of <paramref name="length"/> elements: a product a cycle, the tree and the write.</summary>
-    public static long DotCycles(long length) => length == 0 ? 2 : length + 4;
+    /// <summary>
+    /// The binary32 engine's cycles for one dot product of <paramref name="length"/> elements: a product a cycle (four,
+    /// a line of each operand, when <paramref name="lines"/>), the tree and the write.
+    /// </summary>
+    public static long DotCycles(long length, bool lines = false) => length == 0 ? 2 : (lines ? length / 4 : length) + 4;
+
+    /// <summary>Whether the binary32 engine takes a line of each operand a cycle: consecutive operands (scores, f32 weights) in rows of whole lines.</summary>
+    private static bool Lines(long length) => length % 4 == 0;
 
     /// <summary>Scores or Σ p·v over a KV tile: a dot per (token, head) row and key or dimension; an empty tile is skipped.</summary>
     private static long Attention(Instruction i)
@@ -85,15 +91,23 @@ public sealed record PerformanceModel(MemoryPort Port, int ScaleEntries = 1024, 
         long n = i.B >> 16, k = i.B & 0xffff, rows = (i.C >> 16) * (i.C & 0xffff);
         bool scores = (i.Function & MatrixFormat.AttentionScores) != 0;
         if (scores ? n == 0 : k == 0) return 0;
-        return rows * n * DotCycles(k);
+        return rows * n * DotCycles(k, scores && Lines(k));
     }
 
-    /// <summary>f32 weights: per activation row a burst of the whole matrix, consumed a word a cycle by n dot products, or at the port's rate.</summary>
+    /// <summary>f32 weights: per activation row a burst of the whole matrix, consumed a word (or, rows of whole lines, a beat) a cycle by n dot products, or at the port's rate.</summary>
     private long Fp32Matrix(Instruction i)
     {
         long n = i.B >> 16, k = i.B & 0xffff, m = i.C >> 16;
         if (m == 0 || n == 0) return 0;
         if (k == 0) return m * n * DotCycles(0);
+        if (Lines(k))
+        {
+            // A beat an issue: a dot takes its k/4 beats as the port brings them, and in the four cycles between dots
+            // the port brings one beat into the engine's one-beat buffer and then waits.
+            double beatCycles = MemoryPort.BeatBytes / Port.BytesPerCycle, beats = k / 4.0;
+            double perDot = Math.Max(DotCycles(k, lines: true), beats * beatCycles + Math.Max(0, 4 - beatCycles));
+            return m * (1 + Port.LatencyCycles + 1 + (long)Math.Ceiling(n * perDot - 1e-9));
+        }
         long compute = n * DotCycles(k), streaming = BurstSpan(Beats(n * k * 4)) + 1;
         return m * (1 + Port.LatencyCycles + 1 + Math.Max(compute, streaming));
     }
