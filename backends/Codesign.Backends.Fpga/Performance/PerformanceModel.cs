@@ -91,7 +91,8 @@ public sealed record PerformanceModel(MemoryPort Port, int ScaleEntries = 1024, 
         long n = i.B >> 16, k = i.B & 0xffff, rows = (i.C >> 16) * (i.C & 0xffff);
         bool scores = (i.Function & MatrixFormat.AttentionScores) != 0;
         if (scores ? n == 0 : k == 0) return 0;
-        return rows * n * DotCycles(k, scores && Lines(k));
+        // scores: a dot per key, a line of each operand a cycle; Σ p·v: four head dimensions' dots side by side
+        return scores ? rows * n * DotCycles(k, Lines(k)) : rows * (Lines(n) ? n / 4 : n) * DotCycles(k);
     }
 
     /// <summary>f32 weights: per activation row a burst of the whole matrix, consumed a word (or, rows of whole lines, a beat) a cycle by n dot products, or at the port's rate.</summary>
