@@ -49,13 +49,7 @@ internal static class Fpga7bEstimate
         int[] contexts = [128, 512, 1024];
         foreach (int layers in new[] { 1, 2 })
         {
-            var config = Cpu7bDecodeBenchmark.Llama7bConfig(layers);
-            var store = Cpu7bDecodeBenchmark.RandomModel(config, scheme);
-            var graph = LlamaGraphBuilder.Build("llama_7b_shape", config, store, "random");
-            // by weight key: the LUT lowering copies the graph
-            var bytes = graph.Weights.ToDictionary(w => w.WeightKey!, w => (long)GraphBinding.Weight(w, store).Data.Length);
-            if (lutEngine) graph = LutEngineLowering.Apply(graph);
-            else Int8Activations(graph, sparsity, bytes);
+            var (graph, bytes) = AcceleratorGraph(layers, sparsity, lutEngine, scheme);
             var plan = FpgaMemoryPlan.For(graph, w => bytes[w.WeightKey!], maxContext: contexts.Max(), chunkTokens: 1);
             perLayers[layers] = [.. contexts.Select(context =>
             {
@@ -68,7 +62,6 @@ internal static class Fpga7bEstimate
         for (int c = 0; c < contexts.Length; c++)
         {
             var (one, two) = (perLayers[1][c], perLayers[2][c]);
-            long Extrapolate(long a, long b) => a + 31 * (b - a);
             long Class(string name) => Extrapolate(one.Prediction.ByClass.GetValueOrDefault(name), two.Prediction.ByClass.GetValueOrDefault(name));
             long cycles = Extrapolate(one.Prediction.Total, two.Prediction.Total);
             long matrix = Class("matvec"), attention = Class("attention");
@@ -91,16 +84,11 @@ internal static class Fpga7bEstimate
         var perLayers = new Dictionary<int, (long Adaptive, long PerLength, int Programs)>();
         foreach (int layers in new[] { 1, 2 })
         {
-            var config = Cpu7bDecodeBenchmark.Llama7bConfig(layers);
-            var store = Cpu7bDecodeBenchmark.RandomModel(config, scheme);
-            var graph = LlamaGraphBuilder.Build("llama_7b_shape", config, store, "random");
-            var bytes = graph.Weights.ToDictionary(w => w.WeightKey!, w => (long)GraphBinding.Weight(w, store).Data.Length);
-            Int8Activations(graph, null, bytes);
+            var (graph, bytes) = AcceleratorGraph(layers, null, lutEngine: false, scheme);
             var plan = FpgaMemoryPlan.For(graph, w => bytes[w.WeightKey!], maxContext, chunkTokens: 2);
             var programs = LengthAdaptivePrograms.Compile(graph, plan);
             perLayers[layers] = (programs.Bytes, LengthAdaptivePrograms.BytesOfOneProgramPerLength(graph, plan), programs.Decode.Count + programs.Prefill.Count);
         }
-        long Extrapolate(long a, long b) => a + 31 * (b - a);
         long adaptive = Extrapolate(perLayers[1].Adaptive, perLayers[2].Adaptive), perLength = Extrapolate(perLayers[1].PerLength, perLayers[2].PerLength);
         Console.WriteLine($"Instruction storage, 32 layers, contexts up to {maxContext} (decode and prefill chunk):");
         Console.WriteLine("| programs | count | bytes |");
@@ -108,6 +96,25 @@ internal static class Fpga7bEstimate
         Console.WriteLine($"| one per context length, instructions only | {2 * maxContext} | {perLength:N0} |");
         Console.WriteLine($"| length-adaptive: per bucket (decode 16, prefill chunk 128), with patch tables | {perLayers[1].Programs} | {adaptive:N0} |");
         Console.WriteLine($"saved: {(double)perLength / adaptive:F1}x");
+    }
+
+    /// <summary>A 32-layer figure from the 1-layer and 2-layer ones: the first layer and 31 more of the difference.</summary>
+    private static long Extrapolate(long oneLayer, long twoLayers) => oneLayer + 31 * (twoLayers - oneLayer);
+
+    /// <summary>
+    /// The 7B shape with <paramref name="layers"/> layers of random <paramref name="scheme"/> weights as the accelerator
+    /// runs it (its linear layers on the LUT engine, or with int8 activations and <paramref name="sparsity"/>), and each
+    /// weight's packed bytes by weight key (the LUT lowering copies the graph).
+    /// </summary>
+    private static (Graph Graph, Dictionary<string, long> Bytes) AcceleratorGraph(int layers, SparseFormat? sparsity, bool lutEngine, QuantScheme scheme)
+    {
+        var config = Cpu7bDecodeBenchmark.Llama7bConfig(layers);
+        var store = Cpu7bDecodeBenchmark.RandomModel(config, scheme);
+        var graph = LlamaGraphBuilder.Build("llama_7b_shape", config, store, "random");
+        var bytes = graph.Weights.ToDictionary(w => w.WeightKey!, w => (long)GraphBinding.Weight(w, store).Data.Length);
+        if (lutEngine) graph = LutEngineLowering.Apply(graph);
+        else Int8Activations(graph, sparsity, bytes);
+        return (graph, bytes);
     }
 
     /// <summary>

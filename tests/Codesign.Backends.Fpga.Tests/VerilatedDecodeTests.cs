@@ -27,7 +27,7 @@ public class VerilatedDecodeTests : RequiresVerilator
         var simulated = model.Runner(rtl);
         var interpreter = new ReferenceInterpreter(graph, model.Store);
         var cache = new KvCache();
-        var port = new PerformanceModel(MemoryPort.Default);
+        var performance = new PerformanceModel(MemoryPort.Default);
 
         var prompt = FixturePrompt(promptIndex).Take(promptTokens).ToArray();
         var rtlTokens = new List<int>();
@@ -43,7 +43,7 @@ public class VerilatedDecodeTests : RequiresVerilator
             var got = simulated.Step(tokens, context);
             cycles += simulated.LastRun!.Cycles;
             // The performance model predicts the whole step within 10 %.
-            var prediction = port.Predict(simulated.LastProgram!);
+            var prediction = performance.Predict(simulated.LastProgram!);
             Assert.That(prediction.Unpredicted, Is.Empty);
             Assert.That((double)prediction.Total, Is.EqualTo(simulated.LastRun.Cycles).Within(10).Percent, $"position {position}: predicted cycles");
             int first = Enumerable.Range(0, got.Length).FirstOrDefault(i => BitConverter.SingleToInt32Bits(got[i]) != BitConverter.SingleToInt32Bits(expected[i]), -1);

@@ -56,8 +56,7 @@ public readonly record struct Instruction(Opcode Op, byte Function, Units Wait, 
         Opcode.Load or Opcode.Store => $"{Op} {(OnChipBuffer)Function} ext=0x{A:x} chip=0x{B:x} bytes={C} ch={D}",
         Opcode.MatVec or Opcode.MatMat => $"{Op} fmt=0x{Function:x2} layout=0x{Layout:x2} w=0x{A:x} n={B >> 16} k={B & 0xffff} m={C >> 16} group={C & 0xffff} in=0x{D >> 16:x} out=0x{D & 0xffff:x}",
         Opcode.Gather => $"{Op} table=0x{A:x} row_bytes={B} rows={C} ids=0x{D >> 16:x} dst=0x{D & 0xffff:x}",
-        Opcode.Sfu when Function == (byte)SfuFunction.SoftmaxTile => SoftmaxTileOperands.Of(this) is var t
-            ? $"{Op} SoftmaxTile keys={t.Keys} reach={t.Reach} first={t.First} head_dim={t.HeadDim} tokens={t.Tokens} heads={t.Heads} scores=0x{t.Scores:x} out=0x{t.Output:x} state=0x{t.State:x} param={t.Parameter}" : "",
+        Opcode.Sfu when Function == (byte)SfuFunction.SoftmaxTile => $"{Op} {SoftmaxTileOperands.Of(this)}",
         Opcode.Sfu => $"{Op} {(SfuFunction)Function} len={A} rows={B} src=0x{C >> 16:x},0x{C & 0xffff:x} dst=0x{D & 0xffff:x} param={D >> 16}",
         _ => $"{Op}",
     } + (Wait != Units.None ? $" wait={Wait}" : "") + (Release != Units.None ? $" release={Release}" : "");

@@ -49,11 +49,12 @@ public static class SfuArithmetic
         float newMax = MathF.Max(max, tileMax);
         float correction = first ? 0f : Fp32Exp.Exp(max - newMax);
         float total = sum * correction;
-        for (int j = 0; j < scores.Length; j++)
+        for (int j = 0; j < visible; j++)
         {
-            scores[j] = j < visible ? Fp32Exp.Exp(scores[j] - newMax) : 0f;
-            if (j < visible) total += scores[j];
+            scores[j] = Fp32Exp.Exp(scores[j] - newMax);
+            total += scores[j];
         }
+        scores[visible..].Clear();
         for (int d = 0; d < output.Length; d++) output[d] = first ? 0f : output[d] * correction;
         max = newMax;
         sum = total;

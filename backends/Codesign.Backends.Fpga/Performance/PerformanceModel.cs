@@ -15,7 +15,7 @@ namespace Codesign.Backends.Fpga.Performance;
 /// block of weight rows that fits the <paramref name="ScaleEntries"/>-entry scale buffer (and, N:M-sparse, the
 /// <paramref name="IndexLines"/>-line index buffer), its scales (and zero points) a beat at a time, its offsets
 /// (sparse) at the port's rate, and its codes at the slower of the DSP chain (a beat of up to 16 weights of one group
-/// a cycle: 16 columns dense, up to 32 sparse) and the port; the binary32 engine (attention, f32 weights) a product a cycle, or four where it takes a line of each operand (scores and f32 weights in rows of whole lines), and four more cycles per dot;
+/// a cycle: 16 columns dense, up to 32 sparse) and the port; the binary32 engine (attention, f32 weights) a product a cycle, or four — a line of each operand (scores and f32 weights in rows of whole lines), or four Σ p·v dots side by side (head dims a multiple of 4) — and four more cycles per dot;
 /// the special-function unit's passes over a row an element a cycle. The formulas follow the RTL's state machines; the Verilated accelerator's measured cycles
 /// check them (PerformanceModelTests, MatrixEngineTests). Instructions the RTL does not execute yet have no prediction.
 /// </summary>
