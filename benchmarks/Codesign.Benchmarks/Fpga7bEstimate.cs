@@ -149,7 +149,7 @@ internal static class Fpga7bEstimate
             {
                 Opcode.Load or Opcode.Store => i.C,
                 Opcode.Gather => (long)i.B * i.C,
-                Opcode.MatVec or Opcode.MatMat when (i.Function & (MatrixFormat.AttentionScores | MatrixFormat.AttentionOutput)) == 0 => WeightBytes(i),
+                Opcode.MatVec or Opcode.MatMat when !MatrixFormat.IsAttention(i.Function) => WeightBytes(i),
                 _ => 0,
             };
         }
@@ -161,6 +161,7 @@ internal static class Fpga7bEstimate
         int n = (int)(i.B >> 16), k = (int)(i.B & 0xffff), bits = MatrixFormat.WeightBits(i.Function);
         if (bits == 0) return (long)n * k * 4 * Math.Max(1, i.C >> 16);
         var scheme = MatrixLayout.Scheme(bits, (int)(i.C & 0xffff), k, i.Layout);
+        if (MatrixFormat.IsBlockSparse(i.Function)) throw new InvalidOperationException("the 7B estimate's graphs are dense or N:M-sparse");
         if ((i.Function & MatrixFormat.Sparse) == 0) return new QuantizedLayout(scheme, n, k).TotalBytes;
         var (keep, of) = MatrixLayout.PatternOf(i.Layout);
         return SparseLayout.NOfM(SparseFormat.NOfM(keep, of), DType.Quantized(scheme), n, k).TotalBytes;
@@ -170,6 +171,6 @@ internal static class Fpga7bEstimate
     private static long Macs(IReadOnlyList<Instruction> step) => step.TakeWhile(i => i.Op != Opcode.End)
         .Where(i => i.Op is Opcode.MatVec or Opcode.MatMat)
         .Sum(i => (long)(i.B >> 16) * (i.B & 0xffff)
-            * ((i.Function & (MatrixFormat.AttentionScores | MatrixFormat.AttentionOutput)) != 0 ? (i.C & 0xffff) * Math.Max(1, i.C >> 16) : Math.Max(1, i.C >> 16))
-            / ((i.Function & MatrixFormat.Sparse) != 0 ? MatrixLayout.PatternOf(i.Layout).M / MatrixLayout.PatternOf(i.Layout).N : 1));
+            * (MatrixFormat.IsAttention(i.Function) ? (i.C & 0xffff) * Math.Max(1, i.C >> 16) : Math.Max(1, i.C >> 16))
+            / (MatrixFormat.IsNOfM(i.Function) ? MatrixLayout.PatternOf(i.Layout).M / MatrixLayout.PatternOf(i.Layout).N : 1));
 }

@@ -33,7 +33,23 @@ public sealed class FpgaArtifactImage
     /// <summary>The memory port of the device the artifact was compiled for, as the simulation and the performance model take it.</summary>
     public MemoryPort Port => MemoryPort.Of(Section.Device);
 
-    public PerformanceModel PerformanceModel => new(Port);
+    /// <summary>The performance model for the device's port, reading block masks from the memory image.</summary>
+    public PerformanceModel PerformanceModel => new(Port) { Memory = ReadImage };
+
+    /// <summary>Bytes of the initial external memory: the image's segments, zeros elsewhere.</summary>
+    private void ReadImage(long address, Span<byte> data)
+    {
+        data.Clear();
+        using var file = File.OpenHandle(_memoryPath);
+        foreach (var segment in Section.Memory)
+        {
+            long from = Math.Max(address, segment.Address), to = Math.Min(address + data.Length, segment.Address + segment.Bytes);
+            if (from >= to) continue;
+            var part = data.Slice((int)(from - address), (int)(to - from));
+            if (RandomAccess.Read(file, part, segment.Offset + (from - segment.Address)) != part.Length)
+                throw new CodesignException($"{_memoryPath}: truncated at offset {segment.Offset + (from - segment.Address)}");
+        }
+    }
 
     /// <summary>The accelerator (built by Verilator from the artifact's RTL for <see cref="FpgaSimulator.Rtl"/>) with the memory image loaded.</summary>
     public IAcceleratorDevice Open(FpgaSimulator simulator)

@@ -1,4 +1,5 @@
 using Codesign.Backends.Fpga.Isa;
+using Codesign.Backends.Fpga.Rtl;
 using Codesign.IR.Diagnostics;
 using Codesign.IR.Graphs;
 using Codesign.IR.Ops;
@@ -162,9 +163,13 @@ public sealed class InstructionCompiler
             throw new CodesignException($"fpga: node %{node.Outputs[0].Name}: {node.Op.Mnemonic} over {w.Type.DType} with {(actBits == 0 ? "f32" : $"int{actBits}")} activations; the matrix engine multiplies int8 activation codes (compress with act_bits = 8, or put 2- to 4-bit layers on the LUT engine)");
         byte layout = MatrixLayout.Of(scheme);
         int group = scheme?.GroupLength(k) ?? k;
+        byte format = (byte)((scheme?.Bits ?? 0) | (lut ? MatrixFormat.Lut : 0));
         if (w.Type.DType.Sparsity is { } sparsity)
-            layout |= SparsePattern(node, sparsity, scheme, group, k);
-        byte format = (byte)((scheme?.Bits ?? 0) | (w.Type.DType.Sparsity is null ? 0 : MatrixFormat.Sparse) | (lut ? MatrixFormat.Lut : 0));
+        {
+            var (formatBits, layoutBits) = SparseEncoding(node, sparsity, scheme, group, n, k);
+            format |= formatBits;
+            layout |= layoutBits;
+        }
         int i = Emit(new Instruction(_decode ? Opcode.MatVec : Opcode.MatMat, format, Units.Sfu, Units.Matrix,
             (uint)_plan.External[w], Instruction.Pack16(n, k), Instruction.Pack16(0, Math.Min(group, ushort.MaxValue)),
             Instruction.Pack16(Chip(node.Inputs[0]), Chip(node.Outputs[0])), layout));
@@ -172,19 +177,29 @@ public sealed class InstructionCompiler
     }
 
     /// <summary>
-    /// The layout bits of an N:M-sparse weight the matrix engine executes: a pattern it encodes (N of 1, 2, 4, 8 in M of
-    /// 2, 4, 8, 16) over quantized codes, each quantization group whole M-windows, and each row's kept codes whole bytes
-    /// (the engine starts a block of rows on a byte of the stored codes).
+    /// The format and layout bits of sparse weights the matrix engine executes, over quantized codes: N:M with a pattern
+    /// it encodes (N of 1, 2, 4, 8 in M of 2, 4, 8, 16), each quantization group whole M-windows and each row's kept
+    /// codes whole bytes (the engine starts a block of rows on a byte of the stored codes); or R×C blocks with R a power
+    /// of two up to 128 and C one of 16, 32, 64, 128, under <see cref="MatrixLayout.BlockRowsProblem"/>'s conditions
+    /// for the compiled buffers.
     /// </summary>
-    private static byte SparsePattern(Node node, SparseFormat sparsity, QuantScheme? scheme, int group, int k)
+    private static (byte Format, byte Layout) SparseEncoding(Node node, SparseFormat sparsity, QuantScheme? scheme, int group, int n, int k)
     {
         string at = $"fpga: node %{node.Outputs[0].Name}: {sparsity} sparse weights";
         if (scheme is null) throw new CodesignException($"{at} of float values; the sparse DSP chain multiplies group-wise quantized codes");
+        if (sparsity.Kind == SparseKind.Block)
+        {
+            if (MatrixLayout.BlockShape(sparsity.BlockRows, sparsity.BlockCols) is not { } shape)
+                throw new CodesignException($"{at}; the DSP chain executes blocks of 1 to 128 rows (a power of two) by 16, 32, 64 or 128 columns");
+            if (MatrixLayout.BlockRowsProblem(sparsity.BlockRows, sparsity.BlockCols, n, k, group, scheme.Bits, AcceleratorRtl.DefaultScaleEntries, AcceleratorRtl.DefaultIndexLines) is { } blockProblem)
+                throw new CodesignException($"{at}: {blockProblem}");
+            return shape;
+        }
         if (sparsity.Kind != SparseKind.NOfM || MatrixLayout.Pattern(sparsity.N, sparsity.M) is not { } pattern)
-            throw new CodesignException($"{at}; the sparse DSP chain executes N:M with N in 1, 2, 4, 8 and M in 2, 4, 8, 16");
+            throw new CodesignException($"{at}; the sparse DSP chain executes N:M with N in 1, 2, 4, 8 and M in 2, 4, 8, 16, and blocks");
         if (MatrixLayout.SparseRowsProblem(sparsity.N, sparsity.M, k, group, scheme.Bits) is { } problem)
             throw new CodesignException($"{at}: {problem}");
-        return pattern;
+        return (MatrixFormat.Sparse, pattern);
     }
 
     private void EmitAttention(Node node, AttentionOp op)
@@ -245,8 +260,8 @@ public sealed class InstructionCompiler
     public static bool IsEmptyTile(Instruction i) => i.Op switch
     {
         Opcode.Load => i.C == 0,
-        Opcode.MatVec when (i.Function & MatrixFormat.AttentionScores) != 0 => i.B >> 16 == 0,
-        Opcode.MatVec when (i.Function & MatrixFormat.AttentionOutput) != 0 => (i.B & 0xffff) == 0,
+        Opcode.MatVec when MatrixFormat.IsAttention(i.Function) && (i.Function & MatrixFormat.AttentionScores) != 0 => i.B >> 16 == 0,
+        Opcode.MatVec when MatrixFormat.IsAttention(i.Function) && (i.Function & MatrixFormat.AttentionOutput) != 0 => (i.B & 0xffff) == 0,
         Opcode.Sfu when i.Function == (byte)SfuFunction.SoftmaxTile => (i.A & 0xffff) == 0,
         _ => false,
     };

@@ -67,12 +67,18 @@ public enum OnChipBuffer : byte
 
 /// <summary>
 /// The function field of <see cref="Opcode.MatVec"/>/<see cref="Opcode.MatMat"/>: weight bits (0: dense f16/f32;
-/// 2, 3, 4, 8: group-wise codes) in bits 0..3, and these flags.
+/// 2, 3, 4, 8: group-wise codes) in bits 0..3, and these flags. Bits 5 and 6 mean attention on f32 weights (bits 0..3
+/// zero); on group-wise codes bit 5 with <see cref="Sparse"/> means block sparsity and bit 6 carries its block width
+/// (<see cref="MatrixLayout.BlockShapeOf"/>).
 /// </summary>
 public static class MatrixFormat
 {
-    /// <summary>N:M-sparse weights.</summary>
+    /// <summary>Sparse weights: N:M, or block-sparse with <see cref="Block"/>.</summary>
     public const byte Sparse = 0x10;
+    /// <summary>With <see cref="Sparse"/> on group-wise codes: block-sparse weights (the IR's block R×C layout).</summary>
+    public const byte Block = 0x20;
+    /// <summary>With <see cref="Block"/>: the high bit of log2(C) − 4.</summary>
+    public const byte BlockWide = 0x40;
     /// <summary>Attention scores: keys from the key buffer (n = the tile's keys, k = head dim).</summary>
     public const byte AttentionScores = 0x20;
     /// <summary>Attention output: values from the value buffer (n = head dim, k = the tile's values).</summary>
@@ -81,6 +87,15 @@ public static class MatrixFormat
     public const byte Lut = 0x80;
 
     public static int WeightBits(byte format) => format & 0xf;
+
+    /// <summary>Whether the instruction is attention over a KV tile (scores or Σ p·v): f32 operands with bit 5 or 6.</summary>
+    public static bool IsAttention(byte format) => WeightBits(format) == 0 && (format & (AttentionScores | AttentionOutput)) != 0;
+
+    /// <summary>Whether group-wise codes are block-sparse.</summary>
+    public static bool IsBlockSparse(byte format) => WeightBits(format) != 0 && (format & (Sparse | Block)) == (Sparse | Block);
+
+    /// <summary>Whether group-wise codes are N:M-sparse.</summary>
+    public static bool IsNOfM(byte format) => (format & Sparse) != 0 && !IsBlockSparse(format);
 
     /// <summary>Whether the LUT-mpGEMM engine reads codes of <paramref name="bits"/> (its bit reader and two or four planes).</summary>
     public static bool LutReads(int bits) => bits is 2 or 3 or 4;
@@ -108,6 +123,42 @@ public static class MatrixLayout
     public static byte? Pattern(int n, int m) =>
         BitOperations.IsPow2(n) && BitOperations.IsPow2(m) && n < m && m is >= 2 and <= 16
             ? (byte)(BitOperations.Log2((uint)m) - 1 << 4 | BitOperations.Log2((uint)n) << 6) : null;
+
+    /// <summary>
+    /// The format and layout bits of block-sparse weights of R×C blocks, or null when the engine has no encoding for
+    /// the shape: R a power of two up to 128 (layout bits 4..6 hold log2 R), C one of 16, 32, 64, 128 (log2(C) − 4:
+    /// its low bit in layout bit 7, its high bit in <see cref="MatrixFormat.BlockWide"/>).
+    /// </summary>
+    public static (byte Format, byte Layout)? BlockShape(int rows, int cols) =>
+        BitOperations.IsPow2(rows) && rows <= 128 && BitOperations.IsPow2(cols) && cols is >= 16 and <= 128
+            ? ((byte)(MatrixFormat.Sparse | MatrixFormat.Block | ((BitOperations.Log2((uint)cols) - 4) >> 1 != 0 ? MatrixFormat.BlockWide : 0)),
+               (byte)(BitOperations.Log2((uint)rows) << 4 | ((BitOperations.Log2((uint)cols) - 4) & 1) << 7))
+            : null;
+
+    /// <summary>R and C of a block-sparse instruction's format and layout bytes.</summary>
+    public static (int Rows, int Cols) BlockShapeOf(byte format, byte layout) =>
+        (1 << (layout >> 4 & 7), 16 << ((layout >> 7) | ((format & MatrixFormat.BlockWide) != 0 ? 2 : 0)));
+
+    /// <summary>
+    /// Why the matrix engine cannot execute block-sparse [n, k] weights of <paramref name="blockRows"/>×<paramref name="blockCols"/>
+    /// blocks in groups of <paramref name="group"/> at <paramref name="bits"/> bits with a scale buffer of
+    /// <paramref name="scaleEntries"/> and an index buffer of <paramref name="indexLines"/> lines, or null: a row's part of
+    /// a block is whole 16-byte lines (so every block starts on a line), K is whole blocks, the group length is a
+    /// power of two or the whole row (a beat never crosses a block or a group), and the mask with one block row of
+    /// codes fits the index buffer and a block row's scales the scale buffer.
+    /// </summary>
+    public static string? BlockRowsProblem(int blockRows, int blockCols, int n, int k, int group, int bits, int scaleEntries, int indexLines)
+    {
+        if (blockCols * bits % 128 != 0) return $"a row's {blockCols} {bits}-bit codes of a block are not whole 16-byte lines";
+        if (k == 0 || k % blockCols != 0) return $"K = {k} is not whole {blockCols}-column blocks";
+        if (group < k && !BitOperations.IsPow2(group)) return $"quantization groups of {group} columns are not a power of two";
+        long rows = Math.Min(blockRows, n), groups = (k + group - 1) / group;
+        if (rows * groups > scaleEntries) return $"a block row's {rows * groups} scales exceed the scale buffer's {scaleEntries} entries";
+        long maskLines = ((long)(n + blockRows - 1) / blockRows * (k / blockCols) + 127) / 128, codeLines = rows * k * bits / 128;
+        if (maskLines + codeLines > indexLines)
+            return $"the block mask ({maskLines} lines) and a block row of codes ({codeLines} lines) exceed the index buffer's {indexLines} lines";
+        return null;
+    }
 
     /// <summary>N and M of a sparse instruction's layout byte.</summary>
     public static (int N, int M) PatternOf(byte layout) => (1 << (layout >> 6), 2 << (layout >> 4 & 3));

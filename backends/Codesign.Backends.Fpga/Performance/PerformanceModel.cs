@@ -1,5 +1,6 @@
 using Codesign.Backends.Fpga.Compilation;
 using Codesign.Backends.Fpga.Isa;
+using Codesign.Backends.Fpga.Rtl;
 using Codesign.Backends.Fpga.Simulation;
 using Codesign.IR.Quantization;
 using Codesign.IR.Sparsity;
@@ -19,8 +20,14 @@ namespace Codesign.Backends.Fpga.Performance;
 /// the special-function unit's passes over a row an element a cycle. The formulas follow the RTL's state machines; the Verilated accelerator's measured cycles
 /// check them (PerformanceModelTests, MatrixEngineTests). Instructions the RTL does not execute yet have no prediction.
 /// </summary>
-public sealed record PerformanceModel(MemoryPort Port, int ScaleEntries = 1024, int IndexLines = 1024)
+public sealed record PerformanceModel(MemoryPort Port, int ScaleEntries = AcceleratorRtl.DefaultScaleEntries, int IndexLines = AcceleratorRtl.DefaultIndexLines)
 {
+    /// <summary>Reads external memory: a block-sparse product's cycles depend on its mask, which only the weights hold.</summary>
+    public delegate void ExternalRead(long address, Span<byte> data);
+
+    /// <summary>The external memory the program runs on, for block-sparse products; without it they have no prediction.</summary>
+    public ExternalRead? Memory { get; init; }
+
     /// <summary>Cycles the matrix engine waits after a row's last beat for the chain and the dequantizer to empty.</summary>
     public const int MatrixFlushCycles = 9;
 
@@ -63,11 +70,11 @@ public sealed record PerformanceModel(MemoryPort Port, int ScaleEntries = 1024, 
             case Opcode.Gather:
                 // per row: read its id (two cycles), request, the latency, the row's beats
                 return i.C == 0 ? IssueCycles + 1 : IssueCycles + 1 + i.C * (4L + latency + BurstSpan(i.B / MemoryPort.BeatBytes));
-            case Opcode.MatVec or Opcode.MatMat when (i.Function & (MatrixFormat.AttentionScores | MatrixFormat.AttentionOutput)) != 0:
+            case Opcode.MatVec or Opcode.MatMat when MatrixFormat.IsAttention(i.Function):
                 return IssueCycles + Attention(i) + 1;
             case Opcode.MatVec or Opcode.MatMat when i.Function == 0:
                 return IssueCycles + Fp32Matrix(i) + 1;
-            case Opcode.MatVec or Opcode.MatMat when MatrixFormat.WeightBits(i.Function) is 2 or 3 or 4 or 8 && (i.Function & 0x60) == 0:
+            case Opcode.MatVec or Opcode.MatMat when MatrixFormat.WeightBits(i.Function) is 2 or 3 or 4 or 8 && ((i.Function & 0x60) == 0 || MatrixFormat.IsBlockSparse(i.Function)):
                 return GroupwiseMatrix(i) is { } matrix ? IssueCycles + matrix + 1 : null;
             case Opcode.Sfu:
                 return Sfu(i) is { } sfu ? IssueCycles + sfu + 1 : null;
@@ -157,6 +164,7 @@ public sealed record PerformanceModel(MemoryPort Port, int ScaleEntries = 1024, 
         if (lut && (sparse || !MatrixFormat.LutReads(bits))) return null;
         if (m == 0 || n == 0) return 0;
         var scheme = MatrixLayout.Scheme(bits, (int)(i.C & 0xffff), k, i.Layout);
+        if (MatrixFormat.IsBlockSparse(i.Function)) return BlockSparseMatrix(i, scheme, n, k, m);
         int glen = scheme.GroupLength(k), groups = scheme.GroupCount(k), scaleBytes = scheme.ScaleType.ByteSize;
         var (keep, of) = sparse ? MatrixLayout.PatternOf(i.Layout) : (1, 1);
         if (sparse && MatrixLayout.SparseRowsProblem(keep, of, k, glen, bits) is not null) return null;
@@ -186,6 +194,43 @@ public sealed record PerformanceModel(MemoryPort Port, int ScaleEntries = 1024, 
         }
         long activations = lut ? LutTableCycles(k, glen) : 2 * (k + 2L) + 1;
         return m * (activations + weights + MatrixFlushCycles);
+    }
+
+    /// <summary>
+    /// A block-sparse product: the mask once (a burst; its kept blocks counted as it arrives), then per activation row
+    /// its two passes and per block row a scan of its mask bits (a bit a cycle), its scales (and zero points), then its
+    /// kept blocks' codes (a burst into the index buffer) and a dense beat a cycle over each row's kept blocks — or, for
+    /// an empty block row, a zero beat a row. Null without <see cref="Memory"/> or for operands the engine faults on.
+    /// </summary>
+    private long? BlockSparseMatrix(Instruction i, QuantScheme scheme, int n, int k, int m)
+    {
+        var (blockRows, blockCols) = MatrixLayout.BlockShapeOf(i.Function, i.Layout);
+        int glen = scheme.GroupLength(k), groups = scheme.GroupCount(k), scaleBytes = scheme.ScaleType.ByteSize, bits = scheme.Bits;
+        if (Memory is null || MatrixLayout.BlockRowsProblem(blockRows, blockCols, n, k, glen, bits, ScaleEntries, IndexLines) is not null) return null;
+        int gridRows = (n + blockRows - 1) / blockRows, gridCols = k / blockCols;
+        var mask = new byte[(gridRows * gridCols + 7) / 8];
+        Memory((long)i.A * FpgaMemoryPlan.Unit, mask);
+        long segmentBytes = blockCols * bits / 8;
+        // a beat never crosses a group or a block: a block of C columns is its groups' (or its own) beats
+        int span = Math.Min(blockCols, glen);
+        long beatsPerBlock = blockCols / span * (long)((span + 15) / 16);
+        int latency = Port.LatencyCycles;
+        long Entries(long entries, int bytesEach) => latency + BurstSpan(Beats(entries * bytesEach)) + 1;
+
+        long perRow = 2 * (k + 2L) + 1 + MatrixFlushCycles;
+        for (int br = 0; br < gridRows; br++)
+        {
+            int rows = Math.Min(blockRows, n - br * blockRows), kept = 0;
+            for (int bc = 0; bc < gridCols; bc++) kept += mask[(br * gridCols + bc) >> 3] >> ((br * gridCols + bc) & 7) & 1;
+            long entries = (long)rows * groups;
+            perRow += 1 + gridCols + 2;                                  // plan, the mask scan
+            perRow += 1 + Entries(entries, scaleBytes);                  // its scales
+            if (!scheme.Symmetric) perRow += 1 + Entries(entries, 1);    // its zero points
+            perRow += kept == 0 ? rows                                   // a zero beat a row
+                : 1 + latency + BurstSpan(Beats(kept * rows * segmentBytes)) + 1 + 1 + 2 + rows * kept * beatsPerBlock;
+        }
+        long maskLoad = 1 + latency + BurstSpan(Beats(mask.Length)) + 1 + 1;
+        return maskLoad + m * perRow;
     }
 
     /// <summary>Cycles of an entry of the LUT engine's tables: the first activation, three additions (its quantization overlaps the next).</summary>
@@ -231,7 +276,7 @@ public sealed record PerformanceModel(MemoryPort Port, int ScaleEntries = 1024, 
     public static string InstructionClass(Instruction i) => i.Op switch
     {
         Opcode.Sfu => $"sfu.{((SfuFunction)i.Function).ToString().ToLowerInvariant()}",
-        Opcode.MatVec or Opcode.MatMat when (i.Function & (MatrixFormat.AttentionScores | MatrixFormat.AttentionOutput)) != 0 => "attention",
+        Opcode.MatVec or Opcode.MatMat when MatrixFormat.IsAttention(i.Function) => "attention",
         _ => i.Op.ToString().ToLowerInvariant(),
     };
 }

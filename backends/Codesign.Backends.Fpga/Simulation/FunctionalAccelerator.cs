@@ -143,13 +143,13 @@ public sealed class FunctionalAccelerator : IAcceleratorDevice
     private void Matrix(Instruction i)
     {
         int n = Hi(i.B), k = Lo(i.B), m = Hi(i.C), input = Hi(i.D), output = Lo(i.D);
-        if ((i.Function & (MatrixFormat.AttentionScores | MatrixFormat.AttentionOutput)) != 0)
+        if (MatrixFormat.IsAttention(i.Function))
         {
             Attention(i, n, k, m, input, output);
             return;
         }
         int bits = MatrixFormat.WeightBits(i.Function);
-        bool sparse = (i.Function & MatrixFormat.Sparse) != 0;
+        bool sparse = (i.Function & MatrixFormat.Sparse) != 0, block = MatrixFormat.IsBlockSparse(i.Function);
         if (sparse && bits == 0) throw Fault("N:M-sparse f32 weights");
         var x = Act(input, (long)m * k);
         var y = Act(output, (long)m * n);
@@ -171,7 +171,7 @@ public sealed class FunctionalAccelerator : IAcceleratorDevice
         var scheme = MatrixLayout.Scheme(bits, group, k, i.Layout);
         bool lut = (i.Function & MatrixFormat.Lut) != 0;
         if (lut && (sparse || !MatrixFormat.LutReads(bits))) throw Fault($"LUT-mpGEMM over {(sparse ? "sparse " : "")}{bits}-bit codes");
-        var matrix = sparse ? SparseCodes(i, scheme, n, k, weights) : QuantizedMatrix.Unpack(scheme, n, k, Slice(_external, "external memory", weights, new QuantizedLayout(scheme, n, k).TotalBytes));
+        var matrix = block ? BlockSparseCodes(i, scheme, n, k, weights) : sparse ? SparseCodes(i, scheme, n, k, weights) : QuantizedMatrix.Unpack(scheme, n, k, Slice(_external, "external memory", weights, new QuantizedLayout(scheme, n, k).TotalBytes));
         (lut ? LutMpGemmKernel.Evaluate(x.ToArray(), matrix, m) : QMatMulKernel.IntegerGroupAccumulate(x.ToArray(), matrix, m, 8)).CopyTo(y);
     }
 
@@ -193,6 +193,31 @@ public sealed class FunctionalAccelerator : IAcceleratorDevice
             return SparseMatrix.Unpack(format, DType.Quantized(scheme), n, k, bytes).Quantized!;
         }
         catch (CodesignException e)
+        {
+            throw Fault(e.Message);
+        }
+    }
+
+    /// <summary>
+    /// A block-sparse matrix as the IR stores it (the block mask, the kept blocks' codes, the dense grid's scales), its
+    /// pruned codes at the zero point. The conditions are the engine's (<see cref="MatrixLayout.BlockRowsProblem"/>),
+    /// apart from its buffers' sizes, which are the RTL's parameters.
+    /// </summary>
+    private QuantizedMatrix BlockSparseCodes(Instruction i, QuantScheme scheme, int n, int k, long weights)
+    {
+        var (rows, cols) = MatrixLayout.BlockShapeOf(i.Function, i.Layout);
+        if (MatrixLayout.BlockRowsProblem(rows, cols, n, k, scheme.GroupLength(k), scheme.Bits, int.MaxValue, int.MaxValue) is { } problem)
+            throw Fault($"{rows}x{cols} block sparsity over [{n}, {k}] in groups of {scheme.GroupLength(k)} at {scheme.Bits} bits: {problem}");
+        var format = SparseFormat.Block(rows, cols);
+        var element = DType.Quantized(scheme);
+        var structure = new SparseStructure(format, n, k);
+        try
+        {
+            var kept = structure.ReadStructure(Slice(_external, "external memory", weights, structure.StructureBytes));
+            var layout = new SparseLayout(structure, element, structure.StoredPositions(kept).LongCount());
+            return SparseMatrix.Unpack(format, element, n, k, Slice(_external, "external memory", weights, layout.TotalBytes)).Quantized!;
+        }
+        catch (Exception e) when (e is CodesignException or ArgumentException)
         {
             throw Fault(e.Message);
         }
