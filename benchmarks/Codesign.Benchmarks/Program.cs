@@ -41,6 +41,11 @@ if (args.Length > 0 && args[0] == "gpu-decode-7b")
     else Gpu7bDecodeBenchmark.Run(numbers.FirstOrDefault(32));
     return;
 }
+if (args.Length > 0 && args[0] == "fpga-block")
+{
+    FpgaBlockSparseEstimate.Run();
+    return;
+}
 if (args.Length > 0 && args[0] == "fpga-7b")
 {
     Fpga7bEstimate.Run();

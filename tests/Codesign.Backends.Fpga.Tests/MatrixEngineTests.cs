@@ -218,8 +218,8 @@ public class MatrixEngineTests : RequiresVerilator
         }
     }
 
-    // Room for a block mask and a block row of codes (up to 16 rows of 128 4-bit codes), and a block row's scales.
-    private static readonly AcceleratorRtl BlockDesign = new(Buffers, 64, ScaleEntries: 48, IndexLines: 64);
+    // Room for a block row's scales.
+    private static readonly AcceleratorRtl BlockDesign = new(Buffers, 64, ScaleEntries: 64, IndexLines: 4);
 
     private static IEnumerable<TestCaseData> BlockCases()
     {
@@ -284,9 +284,10 @@ public class MatrixEngineTests : RequiresVerilator
         Assert.That(() => rtl.Run([ragBlocks, VerilatedAcceleratorTests.End]), Throws.TypeOf<CodesignException>().With.Message.Contain("not executed by the accelerator RTL"));
         Assert.That(() => new FunctionalAccelerator(ExternalBytes, Buffers).Run([ragBlocks, VerilatedAcceleratorTests.End]),
             Throws.TypeOf<CodesignException>().With.Message.Contain("instruction 0").And.Message.Contain("4x32 block sparsity").And.Message.Contain("not whole 16-byte lines"));
-        // 4x32 blocks of 4-bit codes over 64 columns: a block row of codes is 8 lines, beyond the 4-line index buffer
-        var bigBlocks = ragBlocks with { Function = (byte)(blockFormat | 4) };
-        Assert.That(() => rtl.Run([bigBlocks, VerilatedAcceleratorTests.End]), Throws.TypeOf<CodesignException>().With.Message.Contain("index buffer"));
+        // 8x32 blocks in groups of 16 over 64 columns: a block row's 8 × 4 scales exceed the 24-entry scale buffer
+        var (wideFormat, wideLayout) = MatrixLayout.BlockShape(8, 32)!.Value;
+        var bigBlocks = new Instruction(Opcode.MatVec, (byte)(wideFormat | 4), Units.None, Units.None, 100, Instruction.Pack16(8, 64), Instruction.Pack16(1, 16), Instruction.Pack16(0, 20), wideLayout);
+        Assert.That(() => rtl.Run([bigBlocks, VerilatedAcceleratorTests.End]), Throws.TypeOf<CodesignException>().With.Message.Contain("larger than the matrix engine's code, scale or index buffer"));
         var manyGroups = MatVec(QuantScheme.Create(4, 2, true, DType.F32), 100, 4, 60, 1, 0, 20);
         Assert.That(() => rtl.Run([manyGroups, VerilatedAcceleratorTests.End]), Throws.TypeOf<CodesignException>().With.Message.Contain("larger than the matrix engine's code, scale or index buffer"));
     }

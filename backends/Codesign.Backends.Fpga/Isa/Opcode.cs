@@ -144,8 +144,8 @@ public static class MatrixLayout
     /// blocks in groups of <paramref name="group"/> at <paramref name="bits"/> bits with a scale buffer of
     /// <paramref name="scaleEntries"/> and an index buffer of <paramref name="indexLines"/> lines, or null: a row's part of
     /// a block is whole 16-byte lines (so every block starts on a line), K is whole blocks, the group length is a
-    /// power of two or the whole row (a beat never crosses a block or a group), and the mask with one block row of
-    /// codes fits the index buffer and a block row's scales the scale buffer.
+    /// power of two or the whole row (a beat never crosses a block or a group), the mask fits the index buffer and a
+    /// block row's scales the scale buffer.
     /// </summary>
     public static string? BlockRowsProblem(int blockRows, int blockCols, int n, int k, int group, int bits, int scaleEntries, int indexLines)
     {
@@ -154,9 +154,8 @@ public static class MatrixLayout
         if (group < k && !BitOperations.IsPow2(group)) return $"quantization groups of {group} columns are not a power of two";
         long rows = Math.Min(blockRows, n), groups = (k + group - 1) / group;
         if (rows * groups > scaleEntries) return $"a block row's {rows * groups} scales exceed the scale buffer's {scaleEntries} entries";
-        long maskLines = ((long)(n + blockRows - 1) / blockRows * (k / blockCols) + 127) / 128, codeLines = rows * k * bits / 128;
-        if (maskLines + codeLines > indexLines)
-            return $"the block mask ({maskLines} lines) and a block row of codes ({codeLines} lines) exceed the index buffer's {indexLines} lines";
+        long maskLines = ((long)(n + blockRows - 1) / blockRows * (k / blockCols) + 127) / 128;
+        if (maskLines > indexLines) return $"the block mask's {maskLines} lines exceed the index buffer's {indexLines} lines";
         return null;
     }
 

@@ -199,8 +199,9 @@ public sealed record PerformanceModel(MemoryPort Port, int ScaleEntries = Accele
     /// <summary>
     /// A block-sparse product: the mask once (a burst; its kept blocks counted as it arrives), then per activation row
     /// its two passes and per block row a scan of its mask bits (a bit a cycle), its scales (and zero points), then its
-    /// kept blocks' codes (a burst into the index buffer) and a dense beat a cycle over each row's kept blocks — or, for
-    /// an empty block row, a zero beat a row. Null without <see cref="Memory"/> or for operands the engine faults on.
+    /// kept blocks' codes in one burst at the slower of the chain (a dense beat a cycle over each row's part of each
+    /// kept block) and the port — or, for an empty block row, a zero beat a row. Null without <see cref="Memory"/> or
+    /// for operands the engine faults on.
     /// </summary>
     private long? BlockSparseMatrix(Instruction i, QuantScheme scheme, int n, int k, int m)
     {
@@ -226,8 +227,8 @@ public sealed record PerformanceModel(MemoryPort Port, int ScaleEntries = Accele
             perRow += 1 + gridCols + 2;                                  // plan, the mask scan
             perRow += 1 + Entries(entries, scaleBytes);                  // its scales
             if (!scheme.Symmetric) perRow += 1 + Entries(entries, 1);    // its zero points
-            perRow += kept == 0 ? rows                                   // a zero beat a row
-                : 1 + latency + BurstSpan(Beats(kept * rows * segmentBytes)) + 1 + 1 + 2 + rows * kept * beatsPerBlock;
+            // its kept blocks' codes in one burst, consumed as they arrive; or a zero beat a row
+            perRow += kept == 0 ? rows : 1 + latency + 1 + Math.Max(rows * kept * beatsPerBlock, BurstSpan(Beats(kept * rows * segmentBytes)) + 1);
         }
         long maskLoad = 1 + latency + BurstSpan(Beats(mask.Length)) + 1 + 1;
         return maskLoad + m * perRow;
