@@ -2,6 +2,7 @@ using Codesign.Backends.Fpga.Compilation;
 using Codesign.Backends.Fpga.Devices;
 using Codesign.Backends.Fpga.Isa;
 using Codesign.Backends.Fpga.Performance;
+using Codesign.Backends.Fpga.Rtl;
 using Codesign.Backends.Fpga.Simulation;
 using Codesign.Compiler.Frontends.HuggingFace;
 using Codesign.IR.Quantization;
@@ -28,9 +29,9 @@ internal static class Fpga7bEstimate
         // The generated design's port moves one 16-byte beat a cycle; HBM's latency from the device description.
         var port = MemoryPort.Of(u280);
         Console.WriteLine($"LLaMA-2-7B shapes (hidden 4096, MLP 11008, 32 heads, vocabulary 32000), W4 g128 asym, activations int8, decode batch 1");
-        Console.WriteLine($"device {u280.Name}: {u280.ClockMhz} MHz, {hbm.Name} {hbm.GbytesPerSecond} GB/s; generated accelerator: one 16-lane DSP chain, a {MemoryPort.BeatBytes}-byte beat per cycle");
+        Console.WriteLine($"device {u280.Name}: {u280.ClockMhz} MHz, {hbm.Name} {hbm.GbytesPerSecond} GB/s; generated accelerator: one {AcceleratorRtl.Chain.Lanes}-lane DSP chain, a {MemoryPort.BeatBytes}-byte beat per cycle");
         Console.WriteLine();
-        Console.WriteLine("| weights | context | cycles / token | of which matrix | of which attention | of which sfu | tokens/s | weight+KV bytes / token | bandwidth used | of HBM peak | MACs / cycle | of the chain's 16 |");
+        Console.WriteLine("| weights | context | cycles / token | of which matrix | of which attention | of which sfu | tokens/s | weight+KV bytes / token | bandwidth used | of HBM peak | MACs / cycle | of the chain's lanes |");
         Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         var scheme = QuantScheme.Create(4, 128, false, DType.F16);
         Estimate("W4A8 g128", null, lutEngine: false, scheme, port, clock, hbm.GbytesPerSecond);
@@ -68,7 +69,7 @@ internal static class Fpga7bEstimate
             long sfu = one.Prediction.ByClass.Keys.Where(k => k.StartsWith("sfu.", StringComparison.Ordinal)).Sum(Class);
             long bytes = Extrapolate(one.Bytes, two.Bytes), macs = Extrapolate(one.Macs, two.Macs);
             double tokens = clock / cycles, bandwidth = bytes * tokens / 1e9;
-            Console.WriteLine($"| {label} | {contexts[c]} | {cycles:N0} | {(double)matrix / cycles:P0} | {(double)attention / cycles:P0} | {(double)sfu / cycles:P0} | {tokens:F3} | {bytes / 1e9:F2} GB | {bandwidth:F2} GB/s | {bandwidth / hbmGbytesPerSecond:P2} | {(double)macs / cycles:F2} | {(double)macs / cycles / 16:P0} |");
+            Console.WriteLine($"| {label} | {contexts[c]} | {cycles:N0} | {(double)matrix / cycles:P0} | {(double)attention / cycles:P0} | {(double)sfu / cycles:P0} | {tokens:F3} | {bytes / 1e9:F2} GB | {bandwidth:F2} GB/s | {bandwidth / hbmGbytesPerSecond:P2} | {(double)macs / cycles:F2} | {(double)macs / cycles / AcceleratorRtl.Chain.Lanes:P0} |");
         }
     }
 

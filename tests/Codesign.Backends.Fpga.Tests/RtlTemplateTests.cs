@@ -25,7 +25,8 @@ public class RtlTemplateTests : RequiresVerilator
     public void The_divider_lints_clean() =>
         Assert.That(() => Verilator.Lint(new Dictionary<string, string> { ["fp32_div.sv"] = RtlTemplates.Render("fp32_div", new Dictionary<string, object> { ["module_name"] = "fp32_div" }) }, "fp32_div"), Throws.Nothing);
 
-    [TestCase(1500, 64, 33, 4096), TestCase(1, 1, 1, 1), TestCase(3, 2, 17, 7)]
+    // 16804 activation lines: tiny-llama-a's design with chunks of 8, whose code buffer is the largest, 65535 words
+    [TestCase(1500, 64, 33, 4096), TestCase(1, 1, 1, 1), TestCase(3, 2, 17, 7), TestCase(16804, 2048, 65, 65536)]
     public void The_whole_accelerator_lints_clean(int activationLines, int kvLines, int parameterLines, int programDepth) =>
         Assert.That(() => Verilator.Lint(new AcceleratorRtl(new(activationLines, kvLines, parameterLines), programDepth).Render(), AcceleratorRtl.Top), Throws.Nothing);
 

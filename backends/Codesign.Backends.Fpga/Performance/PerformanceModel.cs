@@ -15,8 +15,8 @@ namespace Codesign.Backends.Fpga.Performance;
 /// per cycle, a group-wise matrix product two passes over each activation row (absmax, quantize) and then, per
 /// block of weight rows that fits the <paramref name="ScaleEntries"/>-entry scale buffer (and, N:M-sparse, the
 /// <paramref name="IndexLines"/>-line index buffer), its scales (and zero points) a beat at a time, its offsets
-/// (sparse) at the port's rate, and its codes at the slower of the DSP chain (a beat of up to 16 weights of one group
-/// a cycle: 16 columns dense, up to 32 sparse) and the port; the binary32 engine (attention, f32 weights) a product a cycle, or four — a line of each operand (scores and f32 weights in rows of whole lines), or four Σ p·v dots side by side (head dims a multiple of 4) — and four more cycles per dot;
+/// (sparse) at the port's rate, and its codes at the slower of the DSP chain (a beat of one group's weights a cycle:
+/// 32 columns of dense 2- to 4-bit codes, 16 of 8-bit ones, up to 64 sparse) and the port; the binary32 engine (attention, f32 weights) a product a cycle, or four — a line of each operand (scores and f32 weights in rows of whole lines), or four Σ p·v dots side by side (head dims a multiple of 4) — and four more cycles per dot;
 /// the special-function unit's passes over a row an element a cycle. The formulas follow the RTL's state machines; the Verilated accelerator's measured cycles
 /// check them (PerformanceModelTests, MatrixEngineTests). Instructions the RTL does not execute yet have no prediction.
 /// </summary>
@@ -172,7 +172,7 @@ public sealed record PerformanceModel(MemoryPort Port, int ScaleEntries = Accele
         var sparseRow = sparse ? SparseLayout.NOfM(SparseFormat.NOfM(keep, of), DType.Quantized(scheme), 1, k) : null;
         long rowBytes = sparseRow?.ValuesBytes ?? new QuantizedLayout(scheme, 1, k).RowCodeBytes;
         long indexRowBytes = sparseRow?.StructureBytes ?? 0;
-        int beatColumns = sparse ? Math.Min(32 / of, 16 / keep) * of : 16;
+        int beatColumns = sparse ? Math.Min(64 / of, (bits <= 4 ? 32 : 16) / keep) * of : DenseBeatColumns(bits, lut);
         long macBeatsPerRow = (groups - 1) * (long)((glen + beatColumns - 1) / beatColumns) + (k - (groups - 1) * (long)glen + beatColumns - 1) / beatColumns;
         int rowsPerBlock = Math.Max(1, ScaleEntries / groups);
         if (sparse) rowsPerBlock = (int)Math.Max(1, Math.Min(rowsPerBlock, IndexLines * 16L / indexRowBytes));
@@ -213,8 +213,8 @@ public sealed record PerformanceModel(MemoryPort Port, int ScaleEntries = Accele
         Memory((long)i.A * FpgaMemoryPlan.Unit, mask);
         long segmentBytes = blockCols * bits / 8;
         // a beat never crosses a group or a block: a block of C columns is its groups' (or its own) beats
-        int span = Math.Min(blockCols, glen);
-        long beatsPerBlock = blockCols / span * (long)((span + 15) / 16);
+        int span = Math.Min(blockCols, glen), beat = DenseBeatColumns(bits, lut: false);
+        long beatsPerBlock = blockCols / span * (long)((span + beat - 1) / beat);
         int latency = Port.LatencyCycles;
         long Entries(long entries, int bytesEach) => latency + BurstSpan(Beats(entries * bytesEach)) + 1;
 
@@ -224,7 +224,7 @@ public sealed record PerformanceModel(MemoryPort Port, int ScaleEntries = Accele
             int rows = Math.Min(blockRows, n - br * blockRows), kept = 0;
             for (int bc = 0; bc < gridCols; bc++) kept += mask[(br * gridCols + bc) >> 3] >> ((br * gridCols + bc) & 7) & 1;
             long entries = (long)rows * groups;
-            perRow += 1 + gridCols + 2;                                  // plan, the mask scan
+            perRow += 1 + gridCols + 2 + 1;                              // plan, the mask scan, plan
             perRow += 1 + Entries(entries, scaleBytes);                  // its scales
             if (!scheme.Symmetric) perRow += 1 + Entries(entries, 1);    // its zero points
             // its kept blocks' codes in one burst, consumed as they arrive; or a zero beat a row
@@ -233,6 +233,9 @@ public sealed record PerformanceModel(MemoryPort Port, int ScaleEntries = Accele
         long maskLoad = 1 + latency + BurstSpan(Beats(mask.Length)) + 1 + 1;
         return maskLoad + m * perRow;
     }
+
+    /// <summary>Columns of a dense beat: 32 codes of 2 to 4 bits on the chain's 32 lanes (at most a 16-byte line), 16 of 8 bits (a line) or on the LUT engine (four runs).</summary>
+    public static int DenseBeatColumns(int bits, bool lut) => !lut && bits <= 4 ? 32 : 16;
 
     /// <summary>Cycles of an entry of the LUT engine's tables: the first activation, three additions (its quantization overlaps the next).</summary>
     public const int LutEntryCycles = 4;

@@ -21,8 +21,11 @@ public sealed record AcceleratorRtl(OnChipBuffers Buffers, int ProgramDepth, int
 
     public const string Top = "accelerator";
 
-    /// <summary>The matrix engine's chain: 16 lanes over a window of 32 activation codes, so a 2:4 or 4:8 row fills every lane.</summary>
-    public static readonly MpeChainConfig Chain = new(Lanes: 16, Window: 32);
+    /// <summary>
+    /// The matrix engine's chain: 32 lanes over a window of 64 activation codes, so a beat of dense 2- to 4-bit codes
+    /// takes up to a whole 16-byte line of them (32 4-bit codes), and of a 2:4 or 4:8 row's 32 kept codes of 64 columns.
+    /// </summary>
+    public static readonly MpeChainConfig Chain = new(Lanes: 32, Window: 64);
 
     /// <summary>The largest instruction memory the top accepts; a longer program is split by the host.</summary>
     public const int MaxProgramDepth = 1 << 20;
