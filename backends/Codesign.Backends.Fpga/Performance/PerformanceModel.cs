@@ -200,7 +200,8 @@ public sealed record PerformanceModel(MemoryPort Port, int ScaleEntries = Accele
     /// A block-sparse product: the mask once (a burst; its kept blocks counted as it arrives), then per activation row
     /// its two passes and per block row a scan of its mask bits (a bit a cycle), its scales (and zero points), then its
     /// kept blocks' codes in one burst at the slower of the chain (a dense beat a cycle over each row's part of each
-    /// kept block) and the port — or, for an empty block row, a zero beat a row. Null without <see cref="Memory"/> or
+    /// kept block) and the port — or, for an empty block row, a zero beat a row — where scales, zero points and codes
+    /// come for a plan of block rows at a time (<see cref="BlockRowsPerPlan"/>). Null without <see cref="Memory"/> or
     /// for operands the engine faults on.
     /// </summary>
     private long? BlockSparseMatrix(Instruction i, QuantScheme scheme, int n, int k, int m)
@@ -219,20 +220,38 @@ public sealed record PerformanceModel(MemoryPort Port, int ScaleEntries = Accele
         long Entries(long entries, int bytesEach) => latency + BurstSpan(Beats(entries * bytesEach)) + 1;
 
         long perRow = 2 * (k + 2L) + 1 + MatrixFlushCycles;
-        for (int br = 0; br < gridRows; br++)
+        int RowsOf(int blockRow) => Math.Min(blockRows, n - blockRow * blockRows);
+        for (int br = 0; br < gridRows;)
         {
-            int rows = Math.Min(blockRows, n - br * blockRows), kept = 0;
-            for (int bc = 0; bc < gridCols; bc++) kept += mask[(br * gridCols + bc) >> 3] >> ((br * gridCols + bc) & 7) & 1;
-            long entries = (long)rows * groups;
-            perRow += 1 + gridCols + 2 + 1;                              // plan, the mask scan, plan
-            perRow += 1 + Entries(entries, scaleBytes);                  // its scales
+            // a plan: block rows while their scales fit the scale buffer and their kept lists ScaleEntries entries
+            long entries = 0, codeBytes = 0, beats = 0, emptyRows = 0;
+            int planned = 0, keptInPlan = 0;
+            do
+            {
+                int rows = RowsOf(br), kept = 0;
+                for (int bc = 0; bc < gridCols; bc++) kept += mask[(br * gridCols + bc) >> 3] >> ((br * gridCols + bc) & 7) & 1;
+                perRow += 1 + gridCols + 2;                              // plan, the mask scan
+                entries += (long)rows * groups;
+                keptInPlan += kept;
+                codeBytes += kept * rows * segmentBytes;
+                beats += rows * kept * beatsPerBlock;
+                if (kept == 0) emptyRows += rows;                        // a zero beat a row
+                planned++;
+                br++;
+            }
+            while (br < gridRows && planned < BlockRowsPerPlan && entries + (long)RowsOf(br) * groups <= ScaleEntries && keptInPlan + gridCols <= ScaleEntries);
+            perRow += 1;                                                 // plan: the request
+            perRow += 1 + Entries(entries, scaleBytes);                  // the plan's scales
             if (!scheme.Symmetric) perRow += 1 + Entries(entries, 1);    // its zero points
-            // its kept blocks' codes in one burst, consumed as they arrive; or a zero beat a row
-            perRow += kept == 0 ? rows : 1 + latency + 1 + Math.Max(rows * kept * beatsPerBlock, BurstSpan(Beats(kept * rows * segmentBytes)) + 1);
+            // its kept blocks' codes in one burst, consumed as they arrive
+            perRow += emptyRows + (codeBytes == 0 ? 0 : 1 + latency + 1 + Math.Max(beats, BurstSpan(Beats(codeBytes)) + 1));
         }
         long maskLoad = 1 + latency + BurstSpan(Beats(mask.Length)) + 1 + 1;
         return maskLoad + m * perRow;
     }
+
+    /// <summary>The most block rows a block-sparse plan takes (one scale load and one code burst for all of them).</summary>
+    public const int BlockRowsPerPlan = 64;
 
     /// <summary>Columns of a dense beat: 32 codes of 2 to 4 bits on the chain's 32 lanes (at most a 16-byte line), 16 of 8 bits (a line) or on the LUT engine (four runs).</summary>
     public static int DenseBeatColumns(int bits, bool lut) => !lut && bits <= 4 ? 32 : 16;
