@@ -229,7 +229,7 @@ public sealed record PerformanceModel(MemoryPort Port, int ScaleEntries = Accele
             do
             {
                 int rows = RowsOf(br), kept = 0;
-                for (int bc = 0; bc < gridCols; bc++) kept += mask[(br * gridCols + bc) >> 3] >> ((br * gridCols + bc) & 7) & 1;
+                for (int bc = 0; bc < gridCols; bc++) kept += BitPacking.Read(mask, (long)br * gridCols + bc, 1);
                 perRow += 1 + gridCols + 2;                              // plan, the mask scan
                 entries += (long)rows * groups;
                 keptInPlan += kept;

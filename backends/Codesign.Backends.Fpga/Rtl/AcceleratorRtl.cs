@@ -9,11 +9,11 @@ namespace Codesign.Backends.Fpga.Rtl;
 /// set of on-chip buffer sizes and an instruction memory of <paramref name="ProgramDepth"/> instructions: file name
 /// to Verilog, the top module named <see cref="Top"/>. The matrix engine holds one activation row of int8 codes
 /// (at most as many as the activation buffer holds words), <paramref name="ScaleEntries"/> group scales and
-/// <paramref name="IndexLines"/> 16-byte lines of N:M offsets (or a block mask and a block row's kept codes), which bound the weight rows it streams per burst.
+/// <paramref name="IndexLines"/> 16-byte lines of N:M offsets (or a block mask), which bound the weight rows it streams per burst.
 /// </summary>
 public sealed record AcceleratorRtl(OnChipBuffers Buffers, int ProgramDepth, int ScaleEntries = AcceleratorRtl.DefaultScaleEntries, int IndexLines = AcceleratorRtl.DefaultIndexLines)
 {
-    /// <summary>The matrix engine's scale buffer and index buffer (16-byte lines: N:M offsets, or a block mask and a block row of codes) as compiled artifacts have them.</summary>
+    /// <summary>The matrix engine's scale buffer and index buffer (16-byte lines: N:M offsets, or a block mask) as compiled artifacts have them.</summary>
     public const int DefaultScaleEntries = 1024, DefaultIndexLines = 1024;
 
     /// <summary>The matrix engine's activation-code buffer: a row of K codes, K at most 65535 (a 16-bit field).</summary>
