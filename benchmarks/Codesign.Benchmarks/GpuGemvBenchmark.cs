@@ -24,8 +24,8 @@ internal static class GpuGemvBenchmark
         double copy = CopyBandwidth(device, quick ? 1 << 22 : 1 << 28);
         Console.WriteLine($"device: {device.Description}; copy bandwidth (read + write) {copy:F1} GB/s");
         Console.WriteLine();
-        Console.WriteLine("| weights | N x K | bytes read | µs / GEMV (median) | effective GB/s | of copy bandwidth |");
-        Console.WriteLine("|---|---|---:|---:|---:|---:|");
+        Console.WriteLine("| weights | N x K | bytes read | µs / GEMV (median) | effective GB/s | of copy bandwidth | generic warp-per-row kernel µs |");
+        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|");
         var formats = new (string Label, QuantScheme? Scheme)[]
         {
             ("f16", null), ("W8 g128 sym", QuantScheme.Create(8, 128, true, DType.F16)),
@@ -35,9 +35,9 @@ internal static class GpuGemvBenchmark
             foreach (var (label, scheme) in formats)
             {
                 if (only is not null && !label.Contains(only, StringComparison.OrdinalIgnoreCase)) continue;
-                var (us, bytes) = Gemv(device, scheme, n / scale, k / scale);
+                var (us, bytes, genericUs) = Gemv(device, scheme, n / scale, k / scale);
                 double gbs = bytes / (us * 1e-6) / 1e9;
-                Console.WriteLine($"| {label} | {n / scale} x {k / scale} | {bytes / 1e6:F1} MB | {us:F1} | {gbs:F1} | {gbs / copy:P0} |");
+                Console.WriteLine($"| {label} | {n / scale} x {k / scale} | {bytes / 1e6:F1} MB | {us:F1} | {gbs:F1} | {gbs / copy:P0} | {(genericUs is { } g ? $"{g:F1}" : "—")} |");
             }
     }
 
@@ -52,7 +52,9 @@ internal static class GpuGemvBenchmark
         return 2.0 * floats * sizeof(float) / (us * 1e-6) / 1e9;
     }
 
-    private static (double Us, long Bytes) Gemv(GpuDevice device, QuantScheme? scheme, int n, int k)
+    /// <returns>The time of the kernel a model runs, and for quantized weights also of the generic one-warp-per-row GEMV
+    /// (<see cref="LinearKernels.Gemv{TW}"/>) on the same weights, where the word kernel replaced it.</returns>
+    private static (double Us, long Bytes, double? GenericUs) Gemv(GpuDevice device, QuantScheme? scheme, int n, int k)
     {
         var r = new Random(5);
         var dtype = scheme is null ? DType.F16 : DType.Quantized(scheme);
@@ -77,6 +79,7 @@ internal static class GpuGemvBenchmark
         xs.MemSetToZero();
         var config = new KernelConfig(new Index1D(device.Geometry.WarpRowGroups(n)), new Index1D(device.Geometry.GroupSize));
         Action launch;
+        Action? generic = null;
         if (scheme is null)
         {
             var rows = ((DenseF16GpuWeight)weights.DenseMatrix(w)).Rows;
@@ -86,10 +89,14 @@ internal static class GpuGemvBenchmark
         else
         {
             var rows = weights.Quantized(w).Rows(false);
-            var kernel = device.Kernels.Gemv<QuantizedRows>();
-            launch = () => kernel(config, xs.View, ys.View, rows, 1, n, k);
+            launch = () => QuantizedGemvLaunch.Run(device, rows, xs.View, ys.View, 1);
+            if (QuantizedGemvLaunch.UsesWordKernel(rows))
+            {
+                var kernel = device.Kernels.Gemv<QuantizedRows>();
+                generic = () => kernel(config, xs.View, ys.View, rows, 1, n, k);
+            }
         }
-        return (TimeLaunches(device, launch), weights.Bytes + (long)(k + n) * sizeof(float));
+        return (TimeLaunches(device, launch), weights.Bytes + (long)(k + n) * sizeof(float), generic is null ? null : TimeLaunches(device, generic));
     }
 
     /// <summary>Median over 7 batches of the per-launch time of a batch of back-to-back launches.</summary>

@@ -15,6 +15,7 @@ using Codesign.Runtime.Interpreter;
 //        dotnet run -c Release --project benchmarks/Codesign.Benchmarks -- gpu-check [MODEL_DIR [RECIPE_DIR]]
 //        dotnet run -c Release --project benchmarks/Codesign.Benchmarks -- gpu-gemv [FORMAT_SUBSTRING] [quick]
 //        dotnet run -c Release --project benchmarks/Codesign.Benchmarks -- gpu-decode-7b [LAYERS] [quick]
+//        dotnet run -c Release --project benchmarks/Codesign.Benchmarks -- gpu-ptx [KERNEL_SUBSTRING]   (PTX for sm_90, no GPU needed)
 //        dotnet run -c Release --project benchmarks/Codesign.Benchmarks -- serve-load [MODEL_DIR [DEVICE [MAX_TOKENS [REQUESTS_PER_CLIENT]]]]
 //        (quick: shapes scaled down, to check on ILGPU's CPU accelerator; scripts/publish-gpu-bench.sh builds these for a CUDA machine)
 if (args.Length > 0 && args[0] == "serve-load")
@@ -28,6 +29,14 @@ if (args.Length > 0 && args[0] == "gpu-check")
 {
     Environment.Exit(GpuCheck.Run(args.Length > 1 ? args[1] : Path.Combine(FindRoot(), "examples", "tiny-llama-a"),
         args.Length > 2 ? args[2] : Path.Combine(FindRoot(), "examples", "recipes")));
+}
+if (args.Length > 0 && args[0] == "gpu-ptx")
+{
+    using var listing = new Codesign.Backends.Gpu.Diagnostics.PtxListing();
+    foreach (var (name, method) in Codesign.Backends.Gpu.Diagnostics.PtxListing.Kernels())
+        if (args.Length < 2 || name.Contains(args[1], StringComparison.OrdinalIgnoreCase))
+            Console.WriteLine($"// ===== {name}\n{listing.Compile(method)}");
+    return;
 }
 if (args.Length > 0 && args[0] == "gpu-gemv")
 {

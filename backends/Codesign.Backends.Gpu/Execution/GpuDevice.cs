@@ -57,9 +57,16 @@ public sealed class GpuDevice : IDisposable
         return OpenCpu(CpuWarpSize, CpuWarpsPerGroup, Environment.ProcessorCount);
     }
 
+    /// <summary>
+    /// The context settings every gpu device (and <see cref="Diagnostics.PtxListing"/>) uses: ILGPU.Algorithms' intrinsics,
+    /// and O2, whose address-space inference makes the PTX backend emit global loads (and 16-byte vector loads of
+    /// <see cref="Kernels.FloatQuad"/>) where O1 leaves generic ones.
+    /// </summary>
+    internal static Context.Builder Configure(Context.Builder builder) => builder.EnableAlgorithms().Optimize(OptimizationLevel.O2);
+
     private static GpuDevice? OpenCuda()
     {
-        var context = Context.Create(b => b.Default().EnableAlgorithms());
+        var context = Context.Create(b => Configure(b.Default()));
         try
         {
             var devices = context.GetCudaDevices();
@@ -84,7 +91,7 @@ public sealed class GpuDevice : IDisposable
     /// <summary>ILGPU's CPU accelerator shaped as <paramref name="warpSize"/>-thread warps, <paramref name="warpsPerGroup"/> per group.</summary>
     public static GpuDevice OpenCpu(int warpSize, int warpsPerGroup, int multiprocessors, CPUAcceleratorMode mode = CPUAcceleratorMode.Auto)
     {
-        var context = Context.Create(b => b.CPU(new CPUDevice(warpSize, warpsPerGroup, multiprocessors)).EnableAlgorithms());
+        var context = Context.Create(b => Configure(b.CPU(new CPUDevice(warpSize, warpsPerGroup, multiprocessors))));
         try
         {
             return new GpuDevice(context, context.CreateCPUAccelerator(0, mode));

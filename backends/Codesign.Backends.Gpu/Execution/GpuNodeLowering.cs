@@ -66,6 +66,13 @@ internal static class GpuNodeLowering
         };
     }
 
+    private static bool WordKernelTakes(Node node)
+    {
+        var scheme = node.Inputs[1].Type.DType.Scheme!;
+        int k = Dim(node, 1, 1);
+        return WordCodeGemv.GroupWordShift(scheme.Bits, scheme.GroupLength(k), scheme.GroupCount(k)) >= 0;
+    }
+
     /// <summary>The kernels <see cref="Lower"/> launches for <paramref name="node"/>, in words (an artifact lists them).</summary>
     public static string Describe(Node node)
     {
@@ -76,7 +83,7 @@ internal static class GpuNodeLowering
             MatMulOp => $"{linear} over {w} rows",
             QMatMulOp { ActBits: > 0 } q => $"activation quantize (int{q.ActBits}) + exact integer gemv over {w}",
             SpMatMulOp { ActBits: > 0 } sp => $"activation quantize (int{sp.ActBits}) + exact integer gemv over {w}'s codes as dense",
-            QMatMulOp q => $"{linear} dequantizing {w} in registers{(q.Accumulate == QMatMulOp.GroupAccumulate ? ", scaled per group (MixPE)" : "")}",
+            QMatMulOp q => $"{(WordKernelTakes(node) ? "word-code gemv" : "gemv")} (≤ {GemvMaxTokens} tokens) / tiled gemm dequantizing {w} in registers{(q.Accumulate == QMatMulOp.GroupAccumulate ? ", scaled per group (MixPE)" : "")}",
             LutMatMulOp => $"lut tables + lut gemv over {w}",
             SpMatMulOp => $"{linear} over {(w?.Sparsity?.Kind == SparseKind.NOfM ? "N:M values + offsets" : "ELL rows")} of {w}",
             AttentionOp a => $"kv append{(a.KvBits != 0 ? $" (int{a.KvBits})" : "")} + split-k decode / flash prefill",
@@ -125,8 +132,12 @@ internal static class GpuNodeLowering
         });
     }
 
-    /// <summary>Any weight format through the generic GEMV (decode) or tiled GEMM (prefill).</summary>
-    private static GpuStep Linear<TW>(Node node, TW rows) where TW : struct, IWeightRows
+    /// <summary>
+    /// Any weight format through the generic GEMV (decode) or tiled GEMM (prefill); <paramref name="gemv"/>, where given,
+    /// replaces the generic GEMV (a kernel made for the format).
+    /// </summary>
+    private static GpuStep Linear<TW>(Node node, TW rows, Action<GpuRunState, ArrayView<float>, ArrayView<float>, int>? gemv = null)
+        where TW : struct, IWeightRows
     {
         int n = Dim(node, 1, 0), k = Dim(node, 1, 1);
         return new GpuStep(node, [node.Inputs[0]], s =>
@@ -134,7 +145,9 @@ internal static class GpuNodeLowering
             var x = s.Env[node.Inputs[0]];
             var y = s.Output(node);
             int m = checked((int)(x.ElementCount / k));
-            if (m <= GemvMaxTokens)
+            if (m <= GemvMaxTokens && gemv is not null)
+                gemv(s, x.Floats, y.Floats, m);
+            else if (m <= GemvMaxTokens)
                 s.Kernels.Gemv<TW>()(s.Groups(s.Geometry.WarpRowGroups(n)), x.Floats, y.Floats, rows, m, n, k);
             else
                 s.Kernels.Gemm<TW>()(s.Groups(Tiles(n, LinearKernels.TileN) * Tiles(m, LinearKernels.TileM)), x.Floats, y.Floats, rows, m, n, k);
@@ -145,7 +158,11 @@ internal static class GpuNodeLowering
 
     private static GpuStep QuantizedLinear(Node node, int actBits, bool groupAccumulate, QuantizedGpuWeight w)
     {
-        if (actBits == 0) return Linear(node, w.Rows(groupAccumulate));
+        if (actBits == 0)
+        {
+            var floatRows = w.Rows(groupAccumulate);
+            return Linear(node, floatRows, (s, x, y, m) => QuantizedGemvLaunch.Run(s.Device, floatRows, x, y, m));
+        }
         var rows = w.Rows(false);
         int k = rows.K, qmax = ActivationQuantizer.MaxCode(actBits);
         // The integer group dots are exact in i32: |a| ≤ qmax, |code − zero| ≤ 255.

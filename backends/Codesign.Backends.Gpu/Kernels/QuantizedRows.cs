@@ -63,7 +63,7 @@ internal struct QuantizedRows : IWeightRows
                         int c = cw + j;
                         if (c < K)
                         {
-                            float centered = (codes >> (j * Bits) & mask) - zero;
+                            float centered = (int)(codes >> (j * Bits) & mask) - zero;
                             if (AccumulateGroups != 0) part += x[c] * centered;
                             else acc += x[c] * (scale * centered);
                         }

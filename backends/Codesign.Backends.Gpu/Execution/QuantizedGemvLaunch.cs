@@ -1,0 +1,37 @@
+using Codesign.Backends.Gpu.Kernels;
+using ILGPU;
+
+namespace Codesign.Backends.Gpu.Execution;
+
+/// <summary>
+/// The decode GEMV a group-wise quantized weight gets: <see cref="WordCodeGemv"/> (compiled for its code width) where
+/// its codes and groups are whole words, else the generic one-warp-per-row <see cref="LinearKernels.Gemv{TW}"/>.
+/// The lowering and the GEMV benchmark both launch through here, so the benchmark times what a model runs.
+/// </summary>
+internal static class QuantizedGemvLaunch
+{
+    public static bool UsesWordKernel(QuantizedRows rows) => WordCodeGemv.GroupWordShift(rows.Bits, rows.GroupLength, rows.Groups) >= 0;
+
+    /// <summary>Enqueues y[t, :] = w · x[t, :] for t &lt; <paramref name="m"/>.</summary>
+    public static void Run(GpuDevice device, QuantizedRows rows, ArrayView<float> x, ArrayView<float> y, int m)
+    {
+        var geometry = device.Geometry;
+        int shift = WordCodeGemv.GroupWordShift(rows.Bits, rows.GroupLength, rows.Groups);
+        if (shift < 0)
+        {
+            device.Kernels.Gemv<QuantizedRows>()(GpuRunState.Groups(geometry.WarpRowGroups(rows.N), geometry.GroupSize), x, y, rows, m, rows.N, rows.K);
+            return;
+        }
+        int threads = WordCodeGemv.Threads(rows.K, rows.Bits, geometry.WarpSize, Math.Min(geometry.GroupSize, WordCodeGemv.MaxWarpsPerGroup * geometry.WarpSize));
+        var config = GpuRunState.Groups((rows.N + WordCodeGemv.RowsPerGroup - 1) / WordCodeGemv.RowsPerGroup, threads);
+        var kernels = device.Kernels;
+        switch (rows.Bits)
+        {
+            case 1: kernels.WordGemv<OneBitCodes>()(config, x, y, rows, m, shift); break;
+            case 2: kernels.WordGemv<TwoBitCodes>()(config, x, y, rows, m, shift); break;
+            case 4: kernels.WordGemv<FourBitCodes>()(config, x, y, rows, m, shift); break;
+            case 8: kernels.WordGemv<EightBitCodes>()(config, x, y, rows, m, shift); break;
+            default: throw new InvalidOperationException($"no word kernel for {rows.Bits}-bit codes");
+        }
+    }
+}
