@@ -19,22 +19,23 @@ internal static class GpuNodeLowering
     /// <summary>Up to this many tokens a linear layer runs as GEMV (weights streamed once per token); beyond, tiled GEMM.</summary>
     public const int GemvMaxTokens = 4;
 
-    public static GpuStep Lower(Node node, GpuWeights weights, Value? fusedSiluInput)
+    public static GpuStep Lower(Node node, GpuWeights weights, GpuFusionPlan plan)
     {
         var op = node.Op;
         return op switch
         {
             EmbeddingOp => Embedding(node, weights),
-            RmsNormOp norm => RmsNorm(node, norm, weights),
+            RmsNormOp norm => RmsNorm(node, norm, weights, plan.PrologueNorms.ContainsKey(node.Outputs[0])),
             MatMulOp => weights.DenseMatrix(WeightOperand(node, 1)) switch
             {
                 DenseF16GpuWeight h => Linear(node, h.Rows),
                 DenseF32GpuWeight f => Linear(node, f.Rows),
                 var w => throw Unsupported(node, $"no dense kernel for {w.GetType().Name}"),
             },
-            QMatMulOp q => QuantizedLinear(node, (int)q.ActBits, q.Accumulate == QMatMulOp.GroupAccumulate, weights.Quantized(WeightOperand(node, 1))),
+            QMatMulOp { ActBits: 0 } q => QuantizedFloatLinear(node, weights.Quantized(WeightOperand(node, 1)).Rows(q.Accumulate == QMatMulOp.GroupAccumulate), weights, plan),
+            QMatMulOp q => QuantizedLinear(node, (int)q.ActBits, weights.Quantized(WeightOperand(node, 1))),
             // Pruned codes are the zero point: the integer path computes them as dense, exactly.
-            SpMatMulOp { ActBits: > 0 } sp => QuantizedLinear(node, (int)sp.ActBits, false, weights.Quantized(WeightOperand(node, 1))),
+            SpMatMulOp { ActBits: > 0 } sp => QuantizedLinear(node, (int)sp.ActBits, weights.Quantized(WeightOperand(node, 1))),
             LutMatMulOp => LutLinear(node, weights.Quantized(WeightOperand(node, 1))),
             SpMatMulOp => weights.Sparse(WeightOperand(node, 1)) switch
             {
@@ -46,8 +47,8 @@ internal static class GpuNodeLowering
             TransposeOp t => Transpose(node, t),
             RopeOp rope => Rope(node, rope, weights),
             AttentionOp attention => Attention(node, attention),
-            AddOp => Binary(node, (s, a, b, y) => s.Kernels.Add(s.Stride(y.Length), a, b, y)),
-            MulOp when fusedSiluInput is not null => SiluMul(node, fusedSiluInput),
+            AddOp => Binary(node, (s, a, b, y) => s.Kernels.Add(s.Stride(y.Length), a, b, y), skipIfWritten: plan.IsEpilogueAdd(node)),
+            MulOp when node.Inputs.Select(i => plan.Silus.GetValueOrDefault(i)).FirstOrDefault(v => v is not null) is { } gate => SiluMul(node, gate),
             MulOp => Binary(node, (s, a, b, y) => s.Kernels.Mul(s.Stride(y.Length), a, b, y)),
             SiluOp => new GpuStep(node, node.Inputs, s =>
             {
@@ -66,7 +67,7 @@ internal static class GpuNodeLowering
         };
     }
 
-    private static bool WordKernelTakes(Node node)
+    internal static bool WordKernelTakes(Node node)
     {
         var scheme = node.Inputs[1].Type.DType.Scheme!;
         int k = Dim(node, 1, 1);
@@ -120,7 +121,9 @@ internal static class GpuNodeLowering
         });
     }
 
-    private static GpuStep RmsNorm(Node node, RmsNormOp norm, GpuWeights weights)
+    /// <param name="foldedIntoGemvs">The GEMVs reading it apply it (<see cref="GpuFusionPlan.PrologueNorms"/>): it runs only
+    /// for more tokens than a GEMV takes.</param>
+    private static GpuStep RmsNorm(Node node, RmsNormOp norm, GpuWeights weights, bool foldedIntoGemvs)
     {
         var gain = weights.DenseF32(WeightOperand(node, 1));
         int d = LastDim(node);
@@ -129,15 +132,11 @@ internal static class GpuNodeLowering
             var x = s.Env[node.Inputs[0]];
             var y = s.Output(node);
             s.Kernels.RmsNorm(s.Groups(checked((int)(x.ElementCount / d))), x.Floats, gain.Values, y.Floats, d, norm.Eps);
-        });
+        }, skip: foldedIntoGemvs ? s => s.Env[node.Inputs[0]].ElementCount / d <= GemvMaxTokens : null);
     }
 
-    /// <summary>
-    /// Any weight format through the generic GEMV (decode) or tiled GEMM (prefill); <paramref name="gemv"/>, where given,
-    /// replaces the generic GEMV (a kernel made for the format).
-    /// </summary>
-    private static GpuStep Linear<TW>(Node node, TW rows, Action<GpuRunState, ArrayView<float>, ArrayView<float>, int>? gemv = null)
-        where TW : struct, IWeightRows
+    /// <summary>Any weight format through the generic GEMV (decode) or tiled GEMM (prefill).</summary>
+    private static GpuStep Linear<TW>(Node node, TW rows) where TW : struct, IWeightRows
     {
         int n = Dim(node, 1, 0), k = Dim(node, 1, 1);
         return new GpuStep(node, [node.Inputs[0]], s =>
@@ -145,9 +144,7 @@ internal static class GpuNodeLowering
             var x = s.Env[node.Inputs[0]];
             var y = s.Output(node);
             int m = checked((int)(x.ElementCount / k));
-            if (m <= GemvMaxTokens && gemv is not null)
-                gemv(s, x.Floats, y.Floats, m);
-            else if (m <= GemvMaxTokens)
+            if (m <= GemvMaxTokens)
                 s.Kernels.Gemv<TW>()(s.Groups(s.Geometry.WarpRowGroups(n)), x.Floats, y.Floats, rows, m, n, k);
             else
                 s.Kernels.Gemm<TW>()(s.Groups(Tiles(n, LinearKernels.TileN) * Tiles(m, LinearKernels.TileM)), x.Floats, y.Floats, rows, m, n, k);
@@ -156,13 +153,49 @@ internal static class GpuNodeLowering
 
     private static int Tiles(int extent, int tile) => (extent + tile - 1) / tile;
 
-    private static GpuStep QuantizedLinear(Node node, int actBits, bool groupAccumulate, QuantizedGpuWeight w)
+    /// <summary>
+    /// A qmatmul on f32 activations: decode through <see cref="QuantizedGemvLaunch"/>, with the plan's rms_norm before and
+    /// residual add after folded into the word kernel's launch; prefill through the tiled GEMM.
+    /// </summary>
+    private static GpuStep QuantizedFloatLinear(Node node, QuantizedRows rows, GpuWeights weights, GpuFusionPlan plan)
     {
-        if (actBits == 0)
+        int n = rows.N, k = rows.K;
+        var input = node.Inputs[0];
+        var norm = plan.PrologueNorms.GetValueOrDefault(input);
+        var normGain = norm is null ? null : weights.DenseF32(WeightOperand(norm, 1));
+        float normEps = norm is null ? 0f : (float)((RmsNormOp)norm.Op).Eps;
+        var add = plan.ResidualAdds.GetValueOrDefault(node);
+        var residual = add?.Inputs.Single(i => i != node.Outputs[0]);
+        List<Value> reads = [input];
+        if (norm is not null) reads.Add(norm.Inputs[0]);
+        if (residual is not null) reads.Add(residual);
+        return new GpuStep(node, reads, s =>
         {
-            var floatRows = w.Rows(groupAccumulate);
-            return Linear(node, floatRows, (s, x, y, m) => QuantizedGemvLaunch.Run(s.Device, floatRows, x, y, m));
-        }
+            // A folded norm's output exists only where the norm ran: for prefill.
+            bool normalized = s.Env.TryGetValue(input, out var x);
+            x ??= s.Env[norm!.Inputs[0]];
+            int m = checked((int)(x.ElementCount / k));
+            if (m > GemvMaxTokens)
+            {
+                var y = s.Output(node);
+                s.Kernels.Gemm<QuantizedRows>()(s.Groups(Tiles(n, LinearKernels.TileN) * Tiles(m, LinearKernels.TileM)), x.Floats, y.Floats, rows, m, n, k);
+                return;
+            }
+            var fusion = new WordGemvFusion();
+            if (!normalized)
+            {
+                fusion.NormGain = normGain!.Values;
+                fusion.NormEps = normEps;
+                fusion.NormInverseLength = 1f / k;
+            }
+            var output = add is null ? s.Output(node) : s.Output(add);
+            if (add is not null) fusion.Residual = s.Env[residual!].Floats;
+            QuantizedGemvLaunch.Run(s.Device, rows, x.Floats, output.Floats, m, fusion);
+        });
+    }
+
+    private static GpuStep QuantizedLinear(Node node, int actBits, QuantizedGpuWeight w)
+    {
         var rows = w.Rows(false);
         int k = rows.K, qmax = ActivationQuantizer.MaxCode(actBits);
         // The integer group dots are exact in i32: |a| ≤ qmax, |code − zero| ≤ 255.
@@ -247,7 +280,8 @@ internal static class GpuNodeLowering
         });
     }
 
-    private static GpuStep Binary(Node node, Action<GpuRunState, ArrayView<float>, ArrayView<float>, ArrayView<float>> launch) =>
+    /// <param name="skipIfWritten">A GEMV may have written the output already (<see cref="GpuFusionPlan.ResidualAdds"/>).</param>
+    private static GpuStep Binary(Node node, Action<GpuRunState, ArrayView<float>, ArrayView<float>, ArrayView<float>> launch, bool skipIfWritten = false) =>
         new(node, node.Inputs, s =>
         {
             var (a, b) = (s.Env[node.Inputs[0]], s.Env[node.Inputs[1]]);
@@ -255,7 +289,7 @@ internal static class GpuNodeLowering
                 throw new CodesignException($"{node.Op.Mnemonic} %{node.Outputs[0].Name}: operands have {a.ElementCount} and {b.ElementCount} elements");
             var y = s.Output(node);
             launch(s, a.Floats, b.Floats, y.Floats);
-        });
+        }, skip: skipIfWritten ? s => s.Env.ContainsKey(node.Outputs[0]) : null);
 
     /// <summary>mul(silu(gate), up) as one kernel; the silu node was skipped, so read its input.</summary>
     private static GpuStep SiluMul(Node mul, Value gate)

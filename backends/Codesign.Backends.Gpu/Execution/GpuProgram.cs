@@ -11,7 +11,7 @@ using ILGPU.Runtime;
 namespace Codesign.Backends.Gpu.Execution;
 
 /// <summary>
-/// A graph lowered for the gpu: weights uploaded once, one step per node (silu·mul fused), every kernel enqueued on
+/// A graph lowered for the gpu: weights uploaded once, one step per node (silu·mul fused; in decode, rms_norms and residual adds folded into the word GEMVs beside them: <see cref="GpuFusionPlan"/>), every kernel enqueued on
 /// the accelerator's stream without a host round trip; a forward call synchronises once, to download its outputs.
 /// Device buffers come from a pool and return to it after each value's last use.
 /// </summary>
@@ -23,6 +23,7 @@ public sealed class GpuProgram : IDisposable
     private readonly GpuBufferPool _pool;
     private readonly bool _ownsDevice;
     private readonly Stopwatch _busy = new();
+    private readonly Stopwatch _enqueue = new();
 
     private GpuProgram(Graph graph, IWeightStore store, GpuDevice device, bool ownsDevice)
     {
@@ -33,14 +34,14 @@ public sealed class GpuProgram : IDisposable
         _pool = new GpuBufferPool(device.Accelerator);
         try
         {
-            var fused = FusibleSilus(graph);
+            var plan = GpuFusionPlan.For(graph);
             foreach (var node in graph.Nodes)
             {
-                if (fused.ContainsKey(node.Outputs[0])) continue;
-                var siluInput = node.Op is MulOp ? node.Inputs.Select(i => fused.GetValueOrDefault(i)).FirstOrDefault(v => v is not null) : null;
-                _steps.Add(GpuNodeLowering.Lower(node, _weights, siluInput));
+                if (plan.Silus.ContainsKey(node.Outputs[0])) continue;
+                _steps.Add(GpuNodeLowering.Lower(node, _weights, plan));
             }
-            Fused = [.. fused.Keys.Select(v => v.Name)];
+            Fused = [.. plan.Silus.Keys.Select(v => v.Name)];
+            FoldedIntoGemvs = [.. plan.PrologueNorms.Keys.Select(v => v.Name), .. plan.ResidualAdds.Values.Select(a => a.Outputs[0].Name)];
             _deadAfter = LastReads(graph, _steps);
         }
         catch
@@ -61,8 +62,20 @@ public sealed class GpuProgram : IDisposable
     /// <summary>Outputs of silu nodes folded into the following mul (never written to memory).</summary>
     public IReadOnlyList<string> Fused { get; }
 
+    /// <summary>Outputs of rms_norms and residual adds that decode computes inside the GEMVs next to them.</summary>
+    public IReadOnlyList<string> FoldedIntoGemvs { get; }
+
     /// <summary>Wall time of forward calls, from the first launch to the outputs on the host.</summary>
     public TimeSpan KernelTime => _busy.Elapsed;
+
+    /// <summary>
+    /// Host time spent enqueueing the steps' kernels (launches are asynchronous on CUDA): when it comes near
+    /// <see cref="KernelTime"/>, a forward call is bound by launch overhead, not by the device.
+    /// </summary>
+    public TimeSpan EnqueueTime => _enqueue.Elapsed;
+
+    /// <summary>Steps the last forward call ran (one per node, fused pairs once, folded ones skipped): about its kernel launches.</summary>
+    public int StepsRun { get; private set; }
 
     /// <param name="ownsDevice">Dispose <paramref name="device"/> with the program.</param>
     public static GpuProgram Compile(Graph graph, IWeightStore weights, GpuDevice device, bool ownsDevice = false) => new(graph, weights, device, ownsDevice);
@@ -96,12 +109,16 @@ public sealed class GpuProgram : IDisposable
                 }
                 state.Env[input] = device;
             }
+            _enqueue.Start();
+            int ran = 0;
             for (int i = 0; i < _steps.Count; i++)
             {
-                _steps[i].Run(state);
+                if (_steps[i].Run(state)) ran++;
                 foreach (var dead in _deadAfter[i])
                     if (state.Env.Remove(dead, out var t)) t.Storage.Release();
             }
+            _enqueue.Stop();
+            StepsRun = ran;
             var outputs = new Dictionary<string, HostTensor>();
             foreach (var v in Graph.Outputs)
             {
@@ -114,26 +131,11 @@ public sealed class GpuProgram : IDisposable
         }
         finally
         {
+            _enqueue.Stop();
             Device.Accelerator.Synchronize();
             foreach (var t in state.Env.Values) t.Storage.Release();
             _busy.Stop();
         }
-    }
-
-    /// <summary>silu nodes whose one consumer is a mul (and which are not graph outputs): silu output → silu input.</summary>
-    private static Dictionary<Value, Value> FusibleSilus(Graph graph)
-    {
-        var consumers = new Dictionary<Value, List<Node>>();
-        foreach (var n in graph.Nodes)
-            foreach (var i in n.Inputs)
-                (consumers.TryGetValue(i, out var l) ? l : consumers[i] = []).Add(n);
-        var fused = new Dictionary<Value, Value>();
-        foreach (var n in graph.Nodes)
-            if (n.Op is SiluOp && !graph.Outputs.Contains(n.Outputs[0])
-                && consumers.TryGetValue(n.Outputs[0], out var users) && users.Count == 1 && users[0].Op is MulOp
-                && users[0].Inputs.Count(i => i == n.Outputs[0]) == 1)
-                fused[n.Outputs[0]] = n.Inputs[0];
-        return fused;
     }
 
     /// <summary>For each step, the values no later step reads (graph outputs excepted): their buffers go back to the pool.</summary>

@@ -44,17 +44,23 @@ internal sealed class GpuRunState(GpuDevice device, GpuBufferPool pool, GpuKvCac
     public KernelConfig Stride(long items) => Groups(Geometry.StrideGroups(items));
 }
 
-/// <summary>One node (or a fused pair) lowered for the gpu: the values it reads, and how it enqueues its kernels.</summary>
-internal sealed class GpuStep(Node node, IReadOnlyList<Value> reads, Action<GpuRunState> run)
+/// <summary>
+/// One node (or a fused pair) lowered for the gpu: the values it reads, and how it enqueues its kernels; <paramref name="skip"/>
+/// says when a neighbour's kernel has done its work already (<see cref="GpuFusionPlan"/>).
+/// </summary>
+internal sealed class GpuStep(Node node, IReadOnlyList<Value> reads, Action<GpuRunState> run, Func<GpuRunState, bool>? skip = null)
 {
     public Node Node { get; } = node;
     public IReadOnlyList<Value> Reads { get; } = reads;
 
-    public void Run(GpuRunState state)
+    /// <returns>Whether the step ran (false: skipped).</returns>
+    public bool Run(GpuRunState state)
     {
         try
         {
+            if (skip?.Invoke(state) == true) return false;
             run(state);
+            return true;
         }
         catch (Exception e) when (e is not CodesignException)
         {

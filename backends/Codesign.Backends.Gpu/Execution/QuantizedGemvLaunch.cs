@@ -12,13 +12,18 @@ internal static class QuantizedGemvLaunch
 {
     public static bool UsesWordKernel(QuantizedRows rows) => WordCodeGemv.GroupWordShift(rows.Bits, rows.GroupLength, rows.Groups) >= 0;
 
-    /// <summary>Enqueues y[t, :] = w · x[t, :] for t &lt; <paramref name="m"/>.</summary>
-    public static void Run(GpuDevice device, QuantizedRows rows, ArrayView<float> x, ArrayView<float> y, int m)
+    /// <summary>
+    /// Enqueues y[t, :] = w · x[t, :] for t &lt; <paramref name="m"/>, with <paramref name="fusion"/>'s rms_norm before and
+    /// residual after (only the word kernel takes them: see <see cref="UsesWordKernel"/>).
+    /// </summary>
+    public static void Run(GpuDevice device, QuantizedRows rows, ArrayView<float> x, ArrayView<float> y, int m, WordGemvFusion fusion = default)
     {
         var geometry = device.Geometry;
         int shift = WordCodeGemv.GroupWordShift(rows.Bits, rows.GroupLength, rows.Groups);
         if (shift < 0)
         {
+            if (fusion.NormGain.Length > 0 || fusion.Residual.Length > 0)
+                throw new InvalidOperationException($"the generic GEMV of {rows.Bits}-bit codes in groups of {rows.GroupLength} fuses nothing");
             device.Kernels.Gemv<QuantizedRows>()(GpuRunState.Groups(geometry.WarpRowGroups(rows.N), geometry.GroupSize), x, y, rows, m, rows.N, rows.K);
             return;
         }
@@ -27,10 +32,10 @@ internal static class QuantizedGemvLaunch
         var kernels = device.Kernels;
         switch (rows.Bits)
         {
-            case 1: kernels.WordGemv<OneBitCodes>()(config, x, y, rows, m, shift); break;
-            case 2: kernels.WordGemv<TwoBitCodes>()(config, x, y, rows, m, shift); break;
-            case 4: kernels.WordGemv<FourBitCodes>()(config, x, y, rows, m, shift); break;
-            case 8: kernels.WordGemv<EightBitCodes>()(config, x, y, rows, m, shift); break;
+            case 1: kernels.WordGemv<OneBitCodes>()(config, x, y, rows, m, shift, fusion); break;
+            case 2: kernels.WordGemv<TwoBitCodes>()(config, x, y, rows, m, shift, fusion); break;
+            case 4: kernels.WordGemv<FourBitCodes>()(config, x, y, rows, m, shift, fusion); break;
+            case 8: kernels.WordGemv<EightBitCodes>()(config, x, y, rows, m, shift, fusion); break;
             default: throw new InvalidOperationException($"no word kernel for {rows.Bits}-bit codes");
         }
     }

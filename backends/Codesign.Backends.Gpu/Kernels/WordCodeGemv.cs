@@ -1,4 +1,5 @@
 using ILGPU;
+using ILGPU.Algorithms;
 
 namespace Codesign.Backends.Gpu.Kernels;
 
@@ -15,11 +16,13 @@ namespace Codesign.Backends.Gpu.Kernels;
 /// int-to-float conversion (a quarter of the FMA rate on NVIDIA GPUs); a word's dot product is scaled once.</item>
 /// </list>
 /// Both dequantization orders (scale per weight, or per group as MixPE) round the same sums differently; this kernel
-/// scales per word, within the f32 tolerance of either.
+/// scales per word, within the f32 tolerance of either. <see cref="WordGemvFusion"/> folds the rms_norm before it and the
+/// residual add after it into the same launch.
 /// </summary>
 internal static class WordCodeGemv
 {
     public const int RowsPerGroup = 4;
+    private const int Partials = RowsPerGroup + 1;
     /// <summary>Bound of the shared partial sums: warps of a group.</summary>
     public const int MaxWarpsPerGroup = 64;
     /// <summary>2^23 as f32 bits: a code below 2^23 OR-ed into the mantissa reads as 2^23 + code.</summary>
@@ -55,13 +58,16 @@ internal static class WordCodeGemv
     /// power-of-two size ≤ <see cref="MaxWarpsPerGroup"/> warps. <paramref name="x"/> starts 16-byte aligned (every
     /// device tensor does); rows of x are read in quads when K is a multiple of 4.
     /// </summary>
-    public static void Gemv<TWidth>(ArrayView<float> x, ArrayView<float> y, QuantizedRows w, int m, int groupWordShift)
+    public static void Gemv<TWidth>(ArrayView<float> x, ArrayView<float> y, QuantizedRows w, int m, int groupWordShift, WordGemvFusion fusion)
         where TWidth : struct, ICodeWidth
     {
         int bits = default(TWidth).Bits, perWord = 32 / bits;
         uint mask = (1u << bits) - 1;
-        var partial = SharedMemory.Allocate<float>(RowsPerGroup * MaxWarpsPerGroup);
+        // Per warp: the four rows' partial dots, then the partial Σ x² of the fused rms_norm.
+        var partial = SharedMemory.Allocate<float>(Partials * MaxWarpsPerGroup);
         var quads = x.Cast<FloatQuad>();
+        var gains = fusion.NormGain.Cast<FloatQuad>();
+        bool norm = fusion.NormGain.Length > 0, residual = fusion.Residual.Length > 0;
         bool quadAligned = (w.K & 3) == 0;
         int row0 = Grid.IdxX * RowsPerGroup, last = w.N - 1;
         // Rows past the last read the last row (and are not written), which keeps the word loop free of row tests.
@@ -74,7 +80,7 @@ internal static class WordCodeGemv
         for (int t = 0; t < m; t++)
         {
             long xt = (long)t * w.K;
-            float a0 = 0f, a1 = 0f, a2 = 0f, a3 = 0f;
+            float a0 = 0f, a1 = 0f, a2 = 0f, a3 = 0f, squares = 0f;
             for (int j = thread; j < fullWords; j += threads)
             {
                 int g = j >> groupWordShift;
@@ -85,6 +91,16 @@ internal static class WordCodeGemv
                 for (int q = 0; q < perWord; q += 4)
                 {
                     var xq = quadAligned ? quads[(xw + q) >> 2] : Quad(x, xw + q);
+                    if (norm)
+                    {
+                        // rms_norm(x)·w = inv_rms · Σ (x·gain)·w: the scale waits for the whole row's Σ x², at the end.
+                        squares += xq.X * xq.X + xq.Y * xq.Y + xq.Z * xq.Z + xq.W * xq.W;
+                        var gq = gains[(j * perWord + q) >> 2];
+                        xq.X *= gq.X;
+                        xq.Y *= gq.Y;
+                        xq.Z *= gq.Z;
+                        xq.W *= gq.W;
+                    }
                     int shift = q * bits;
                     d0 = Dot4(w0 >> shift, mask, bits, xq, z0, d0);
                     d1 = Dot4(w1 >> shift, mask, bits, xq, z1, d1);
@@ -98,31 +114,56 @@ internal static class WordCodeGemv
             }
             if (thread == tailThread)
             {
-                int j = fullWords, g = j >> groupWordShift, codes = w.K - j * perWord;
-                long xw = xt + (long)j * perWord;
-                a0 += w.Scales[g0 + g] * TailDot(w.Codes[c0 + j], mask, bits, codes, x, xw, ZeroMagic(w, g0 + g));
-                a1 += w.Scales[g1 + g] * TailDot(w.Codes[c1 + j], mask, bits, codes, x, xw, ZeroMagic(w, g1 + g));
-                a2 += w.Scales[g2 + g] * TailDot(w.Codes[c2 + j], mask, bits, codes, x, xw, ZeroMagic(w, g2 + g));
-                a3 += w.Scales[g3 + g] * TailDot(w.Codes[c3 + j], mask, bits, codes, x, xw, ZeroMagic(w, g3 + g));
+                int j = fullWords, g = j >> groupWordShift;
+                uint w0 = w.Codes[c0 + j], w1 = w.Codes[c1 + j], w2 = w.Codes[c2 + j], w3 = w.Codes[c3 + j];
+                float z0 = ZeroMagic(w, g0 + g), z1 = ZeroMagic(w, g1 + g), z2 = ZeroMagic(w, g2 + g), z3 = ZeroMagic(w, g3 + g);
+                float d0 = 0f, d1 = 0f, d2 = 0f, d3 = 0f;
+                for (int i = 0; i < w.K - j * perWord; i++)
+                {
+                    int c = j * perWord + i, shift = i * bits;
+                    float xv = x[xt + c];
+                    if (norm)
+                    {
+                        squares += xv * xv;
+                        xv *= fusion.NormGain[c];
+                    }
+                    d0 += xv * Centered(w0 >> shift, mask, z0);
+                    d1 += xv * Centered(w1 >> shift, mask, z1);
+                    d2 += xv * Centered(w2 >> shift, mask, z2);
+                    d3 += xv * Centered(w3 >> shift, mask, z3);
+                }
+                a0 += w.Scales[g0 + g] * d0;
+                a1 += w.Scales[g1 + g] * d1;
+                a2 += w.Scales[g2 + g] * d2;
+                a3 += w.Scales[g3 + g] * d3;
             }
             a0 = Reductions.WarpSum(a0);
             a1 = Reductions.WarpSum(a1);
             a2 = Reductions.WarpSum(a2);
             a3 = Reductions.WarpSum(a3);
+            squares = Reductions.WarpSum(squares);
             if (Warp.IsFirstLane)
             {
-                int p = Warp.WarpIdx * RowsPerGroup;
+                int p = Warp.WarpIdx * Partials;
                 partial[p] = a0;
                 partial[p + 1] = a1;
                 partial[p + 2] = a2;
                 partial[p + 3] = a3;
+                partial[p + 4] = squares;
             }
             Group.Barrier();
             if (thread < RowsPerGroup && row0 + thread < w.N)
             {
-                float s = 0f;
-                for (int warp = 0; warp < threads / Warp.WarpSize; warp++) s += partial[warp * RowsPerGroup + thread];
-                y[(long)t * w.N + row0 + thread] = s;
+                float s = 0f, ss = 0f;
+                for (int warp = 0; warp < threads / Warp.WarpSize; warp++)
+                {
+                    s += partial[warp * Partials + thread];
+                    ss += partial[warp * Partials + RowsPerGroup];
+                }
+                long at = (long)t * w.N + row0 + thread;
+                if (norm) s *= XMath.Rsqrt(ss * fusion.NormInverseLength + fusion.NormEps);
+                if (residual) s += fusion.Residual[at];
+                y[at] = s;
             }
             Group.Barrier();
         }
@@ -144,12 +185,18 @@ internal static class WordCodeGemv
         return d;
     }
 
-    private static float TailDot(uint codes, uint mask, int bits, int count, ArrayView<float> x, long xw, float zeroMagic)
-    {
-        float d = 0f;
-        for (int i = 0; i < count; i++) d += x[xw + i] * Centered(codes >> (i * bits), mask, zeroMagic);
-        return d;
-    }
-
     private static FloatQuad Quad(ArrayView<float> x, long at) => new() { X = x[at], Y = x[at + 1], Z = x[at + 2], W = x[at + 3] };
+}
+
+/// <summary>
+/// What <see cref="WordCodeGemv"/> folds into its launch (empty views: nothing). <see cref="NormGain"/>: x is the input of
+/// an rms_norm with this gain and <see cref="NormEps"/>, applied in the GEMV (each group sums x² as it reads x, and scales
+/// its dots by the inverse rms at the end; <see cref="NormInverseLength"/> is 1/K, so the kernel converts no integer).
+/// <see cref="Residual"/>: added to each output ([m, N], like y).
+/// </summary>
+internal struct WordGemvFusion
+{
+    public ArrayView<float> NormGain;
+    public float NormEps, NormInverseLength;
+    public ArrayView<float> Residual;
 }

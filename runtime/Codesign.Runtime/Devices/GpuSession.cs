@@ -19,6 +19,10 @@ public sealed class GpuSession : GraphSession, IKernelTimed, IDisposable
     }
 
     public TimeSpan KernelTime => _program.KernelTime;
+    /// <summary>Host time spent enqueueing kernels (see <see cref="GpuProgram.EnqueueTime"/>).</summary>
+    public TimeSpan EnqueueTime => _program.EnqueueTime;
+    /// <summary>Steps (about kernel launches) of the last forward call.</summary>
+    public int StepsRun => _program.StepsRun;
     public string DeviceDescription => _program.Device.Description;
     /// <summary>Bytes of weights on the device.</summary>
     public long WeightBytes => _program.WeightBytes;

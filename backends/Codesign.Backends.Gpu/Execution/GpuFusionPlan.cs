@@ -1,0 +1,65 @@
+using Codesign.IR.Graphs;
+using Codesign.IR.Ops;
+using Codesign.IR.Values;
+
+namespace Codesign.Backends.Gpu.Execution;
+
+/// <summary>
+/// Which nodes the gpu lowering folds into a neighbour's launch, saving a launch and a round trip of the value through
+/// memory:
+/// <list type="bullet">
+/// <item>a silu whose one consumer is a mul: the mul computes silu(gate)·up;</item>
+/// <item>an rms_norm whose every consumer is a float qmatmul that <see cref="Kernels.WordCodeGemv"/> takes: in decode those
+/// GEMVs apply the norm to the norm's input (the norm runs only for prefill, whose GEMM reads it);</item>
+/// <item>add(qmatmul(x), r) where the product's one consumer is the add and r exists before the product: in decode the
+/// word GEMV adds r and writes the sum (the add runs only for prefill).</item>
+/// </list>
+/// </summary>
+internal sealed class GpuFusionPlan
+{
+    private GpuFusionPlan() { }
+
+    /// <summary>silu output → silu input.</summary>
+    public Dictionary<Value, Value> Silus { get; } = [];
+    /// <summary>rms_norm output → the rms_norm node, for norms folded into the GEMVs reading them.</summary>
+    public Dictionary<Value, Node> PrologueNorms { get; } = [];
+    /// <summary>qmatmul node → the add node whose residual its GEMV adds.</summary>
+    public Dictionary<Node, Node> ResidualAdds { get; } = [];
+
+    public bool IsEpilogueAdd(Node add) => add.Inputs.Any(i => i.Producer is { } p && ResidualAdds.TryGetValue(p, out var a) && a == add);
+
+    public static GpuFusionPlan For(Graph graph)
+    {
+        var plan = new GpuFusionPlan();
+        var consumers = new Dictionary<Value, List<Node>>();
+        var order = new Dictionary<Node, int>();
+        foreach (var n in graph.Nodes)
+        {
+            order[n] = order.Count;
+            foreach (var i in n.Inputs)
+                (consumers.TryGetValue(i, out var l) ? l : consumers[i] = []).Add(n);
+        }
+        List<Node> UsersOf(Value v) => consumers.TryGetValue(v, out var l) ? l : [];
+        bool Internal(Value v) => !graph.Outputs.Contains(v);
+
+        foreach (var n in graph.Nodes)
+        {
+            var output = n.Outputs[0];
+            if (n.Op is SiluOp && Internal(output) && UsersOf(output) is [{ Op: MulOp } mul] && mul.Inputs.Count(i => i == output) == 1)
+                plan.Silus[output] = n.Inputs[0];
+            if (n.Op is RmsNormOp && Internal(output) && UsersOf(output) is { Count: > 0 } readers
+                && readers.All(r => IsWordGemv(r) && r.Inputs[0] == output && r.Inputs.Skip(1).All(i => i != output)))
+                plan.PrologueNorms[output] = n;
+            if (IsWordGemv(n) && Internal(output) && UsersOf(output) is [{ Op: AddOp } add] && add.Inputs.Count == 2
+                && add.Inputs.Count(i => i == output) == 1 && add.Outputs[0].Type.Equals(output.Type))
+            {
+                var residual = add.Inputs.Single(i => i != output);
+                if (residual.Type.Equals(output.Type) && (residual.Producer is null || order[residual.Producer] < order[n]))
+                    plan.ResidualAdds[n] = add;
+            }
+        }
+        return plan;
+    }
+
+    private static bool IsWordGemv(Node n) => n.Op is QMatMulOp { ActBits: 0 } && GpuNodeLowering.WordKernelTakes(n);
+}

@@ -1,0 +1,81 @@
+using Codesign.Backends.Gpu.Execution;
+using Codesign.IR.Graphs;
+using Codesign.IR.Ops;
+using Codesign.IR.Quantization;
+using Codesign.IR.Semantics;
+using Codesign.IR.Types;
+using Codesign.IR.Weights;
+using static Codesign.Backends.Gpu.Tests.GpuHarness;
+
+namespace Codesign.Backends.Gpu.Tests;
+
+/// <summary>
+/// The rms_norm before and the residual add after a word GEMV, folded into its launch in decode (and run as their own
+/// kernels for prefill), against the interpreter: a LLaMA block's shape, h = x + W_o · rms_norm(x) beside W_q · rms_norm(x).
+/// </summary>
+public class GemvFusionTests
+{
+    private const int D = 203, N = 61;
+
+    private static (Graph Graph, LayeredWeightStore Store) Block(Random r, QuantScheme scheme, QuantScheme second, bool residualAfter = false)
+    {
+        var b = new GraphBuilder("block");
+        var x = b.Input("x", TensorType.Of(DType.F32, "seq", D));
+        var gain = b.Weight("gain", TensorType.Of(DType.F32, D));
+        var normed = b.Apply(new RmsNormOp(1e-5), "normed", x, gain);
+        var wo = b.Weight("wo", TensorType.Of(DType.Quantized(scheme), D, D));
+        var wq = b.Weight("wq", TensorType.Of(DType.Quantized(second), N, D));
+        var o = b.Apply(new QMatMulOp(), "o", normed, wo);
+        var q = b.Apply(new QMatMulOp(), "q", normed, wq);
+        // A residual computed after the product cannot be added by its GEMV (it does not exist yet when the GEMV runs).
+        var residual = residualAfter ? b.Apply(new MulOp(), "scaled", x, x) : x;
+        var y = b.Apply(new AddOp(), "y", o, residual);
+        var graph = b.Return(y, q);
+        var store = new LayeredWeightStore();
+        store.Set(WeightTensor.FromFloats("gain", DType.F32, [D], RandomFloats(r, D)));
+        store.Set(PackedWeightCodec.Encode("wo", DType.Quantized(scheme), RandomMatrix(r, scheme, D, D)));
+        store.Set(PackedWeightCodec.Encode("wq", DType.Quantized(second), RandomMatrix(r, second, N, D)));
+        return (graph, store);
+    }
+
+    private static readonly QuantScheme W4 = QuantScheme.Create(4, 32, false, DType.F16), W8 = QuantScheme.Create(8, 0, true, DType.F16), W3 = QuantScheme.Create(3, 64, true, DType.F16);
+
+    [TestCase(1), TestCase(3), TestCase(4), TestCase(9)]
+    public void Decode_folds_the_norm_and_the_residual_into_the_gemvs_and_prefill_runs_them_apart(int tokens)
+    {
+        var r = Fresh();
+        var (graph, store) = Block(r, W4, W8);
+        using (var program = GpuProgram.Compile(graph, store, Device))
+            Assert.That(program.FoldedIntoGemvs, Is.EquivalentTo(new[] { "normed", "y" }));
+        var inputs = new Dictionary<string, HostTensor> { ["x"] = HostTensor.F32([tokens, D], RandomFloats(r, (long)tokens * D, 3)) };
+        foreach (var output in new[] { "y", "q" })
+        {
+            var (gpu, reference) = Run(graph, store, inputs, output);
+            AssertClose(gpu, reference, 1e-5);
+        }
+    }
+
+    [Test]
+    public void A_norm_read_by_a_gemv_the_word_kernel_does_not_take_runs_as_its_own_kernel()
+    {
+        var r = Fresh();
+        var (graph, store) = Block(r, W4, W3);
+        using (var program = GpuProgram.Compile(graph, store, Device))
+            Assert.That(program.FoldedIntoGemvs, Is.EqualTo(new[] { "y" }));
+        var inputs = new Dictionary<string, HostTensor> { ["x"] = HostTensor.F32([2, D], RandomFloats(r, 2L * D, 3)) };
+        var (gpu, reference) = Run(graph, store, inputs, "q");
+        AssertClose(gpu, reference, 1e-5);
+    }
+
+    [Test]
+    public void A_residual_computed_after_the_product_is_added_by_its_own_kernel()
+    {
+        var r = Fresh();
+        var (graph, store) = Block(r, W4, W8, residualAfter: true);
+        using (var program = GpuProgram.Compile(graph, store, Device))
+            Assert.That(program.FoldedIntoGemvs, Is.EqualTo(new[] { "normed" }));
+        var inputs = new Dictionary<string, HostTensor> { ["x"] = HostTensor.F32([1, D], RandomFloats(r, D, 3)) };
+        var (gpu, reference) = Run(graph, store, inputs, "y");
+        AssertClose(gpu, reference, 1e-5);
+    }
+}
