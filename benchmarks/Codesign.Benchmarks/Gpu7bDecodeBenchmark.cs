@@ -19,7 +19,7 @@ internal static class Gpu7bDecodeBenchmark
             ModelType = "llama", HiddenSize = hidden, IntermediateSize = ffn, NumLayers = layers, NumHeads = hidden / 128, NumKvHeads = hidden / 128,
             HeadDim = 128, VocabSize = 32000, RmsNormEps = 1e-6, RopeTheta = 10000, TieWordEmbeddings = false, MaxPositionEmbeddings = 4096,
         };
-        using var device = GpuDevice.Open(GpuAcceleratorKind.Auto, Console.WriteLine);
+        using var device = GpuBenchDevice.Open();
         double copy = GpuGemvBenchmark.CopyBandwidth(device, device.IsCuda ? 1 << 28 : 1 << 22);
         Console.WriteLine($"device: {device.Description}; copy bandwidth {copy:F1} GB/s; LLaMA-7B shapes (hidden {hidden}, MLP {ffn}), {layers} layers");
         Console.WriteLine();

@@ -22,7 +22,7 @@ internal static class GpuCheck
 {
     public static int Run(string modelDir, string recipeDir)
     {
-        using var device = GpuDevice.Open(GpuAcceleratorKind.Auto, Console.WriteLine);
+        using var device = GpuBenchDevice.Open();
         Console.WriteLine($"device: {device.Description}");
         Console.WriteLine();
         Console.WriteLine("| check | tokens | result | max error / max |");

@@ -19,7 +19,7 @@ internal static class GpuGemvBenchmark
     /// <param name="quick">Shapes divided by 8 (for ILGPU's CPU accelerator, to check the driver runs).</param>
     public static void Run(string? only, bool quick)
     {
-        using var device = GpuDevice.Open(GpuAcceleratorKind.Auto, Console.WriteLine);
+        using var device = GpuBenchDevice.Open();
         int scale = quick ? 8 : 1;
         double copy = CopyBandwidth(device, quick ? 1 << 22 : 1 << 28);
         Console.WriteLine($"device: {device.Description}; copy bandwidth (read + write) {copy:F1} GB/s");
