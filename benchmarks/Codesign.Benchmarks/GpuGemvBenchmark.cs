@@ -52,8 +52,8 @@ internal static class GpuGemvBenchmark
         return 2.0 * floats * sizeof(float) / (us * 1e-6) / 1e9;
     }
 
-    /// <returns>The time of the kernel a model runs, and for quantized weights also of the generic one-warp-per-row GEMV
-    /// (<see cref="LinearKernels.Gemv{TW}"/>) on the same weights, where the word kernel replaced it.</returns>
+    /// <returns>The time of the kernel a model runs, and also of the generic one-warp-per-row GEMV
+    /// (<see cref="LinearKernels.Gemv{TW}"/>) on the same weights where a kernel made for the format replaced it.</returns>
     private static (double Us, long Bytes, double? GenericUs) Gemv(GpuDevice device, QuantScheme? scheme, int n, int k)
     {
         var r = new Random(5);
@@ -83,14 +83,18 @@ internal static class GpuGemvBenchmark
         if (scheme is null)
         {
             var rows = ((DenseF16GpuWeight)weights.DenseMatrix(w)).Rows;
-            var kernel = device.Kernels.Gemv<DenseF16Rows>();
-            launch = () => kernel(config, xs.View, ys.View, rows, 1, n, k);
+            launch = () => GemvLaunch.DenseF16(device, rows, xs.View, ys.View, 1);
+            if (DenseF16Gemv.Takes(k))
+            {
+                var kernel = device.Kernels.Gemv<DenseF16Rows>();
+                generic = () => kernel(config, xs.View, ys.View, rows, 1, n, k);
+            }
         }
         else
         {
             var rows = weights.Quantized(w).Rows(false);
-            launch = () => QuantizedGemvLaunch.Run(device, rows, xs.View, ys.View, 1);
-            if (QuantizedGemvLaunch.UsesWordKernel(rows))
+            launch = () => GemvLaunch.Quantized(device, rows, xs.View, ys.View, 1);
+            if (GemvLaunch.UsesWordKernel(rows))
             {
                 var kernel = device.Kernels.Gemv<QuantizedRows>();
                 generic = () => kernel(config, xs.View, ys.View, rows, 1, n, k);

@@ -30,6 +30,7 @@ public class PtxCompilationTests
         Assert.That(names, Does.Contain("LinearKernels.Gemv<QuantizedRows>").And.Contain("LinearKernels.Gemm<EllRows>")
             .And.Contain("WordCodeGemv.Gemv<FourBitCodes>").And.Contain("AttentionKernels.Prefill").And.Contain("CopyKernel.Copy"));
         Assert.That(names, Has.Count.GreaterThanOrEqualTo(30));
+        Assert.That(names.Where(n => n.StartsWith("RowGroupReduction.") || n.StartsWith("Reductions.")), Is.Empty, "helpers are not kernels");
     }
 
     [TestCaseSource(nameof(KernelNames))]
@@ -42,7 +43,8 @@ public class PtxCompilationTests
         Assert.That(generic, Is.Empty, string.Join("\n", generic.Take(5)));
     }
 
-    public static IEnumerable<string> MatrixKernelNames() => KernelNames().Where(n => n.StartsWith("LinearKernels.") || n.StartsWith("WordCodeGemv.") || n.StartsWith("LutKernels.Gemv"));
+    public static IEnumerable<string> MatrixKernelNames() =>
+        KernelNames().Where(n => n.StartsWith("LinearKernels.") || n.StartsWith("WordCodeGemv.") || n.StartsWith("DenseF16Gemv.") || n.StartsWith("LutKernels.Gemv"));
 
     /// <summary>An f64 instruction in a matrix kernel is a C# conversion gone wide (uint minus float is double): f64 runs
     /// at a fraction of the f32 rate on most GPUs.</summary>
@@ -64,5 +66,13 @@ public class PtxCompilationTests
             Assert.That(instructions.Where(i => Regex.IsMatch(i, @"^cvt\.rn\.f32\.[su]\d+")), Is.Empty, "no int-to-float conversion (the codes go through the 2^23 mantissa)");
             Assert.That(instructions.Where(i => i.Contains(".f64")), Is.Empty, "no f64 arithmetic");
         });
+    }
+
+    [Test]
+    public void The_f16_gemv_reads_weights_and_x_in_16_byte_loads()
+    {
+        var instructions = Instructions(Ptx("DenseF16Gemv.Gemv")).ToList();
+        Assert.That(instructions, Has.Some.Match(@"^ld\.global\.v4\.(b32|u32)"), "8 halves a load");
+        Assert.That(instructions, Has.Some.StartsWith("ld.global.v4.f32"), "x in quads");
     }
 }

@@ -28,7 +28,8 @@ public sealed class PtxListing : IDisposable
         _backend = new PTXBackend(_context, new CudaCapabilityContext(arch), arch, CudaInstructionSet.ISA_80, nvvmAPI: null);
     }
 
-    /// <summary>Every kernel in <c>Kernels/</c> (public static void methods of its classes), each generic one once per
+    /// <summary>Every kernel in <c>Kernels/</c> (the public static void methods of its static classes: a helper that
+    /// returns nothing is internal there), each generic one once per
     /// struct type meeting its constraints (every weight format, every code width), named like <c>LinearKernels.Gemv&lt;QuantizedRows&gt;</c>.</summary>
     public static IReadOnlyList<(string Name, MethodInfo Method)> Kernels()
     {

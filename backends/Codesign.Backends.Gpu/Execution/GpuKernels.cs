@@ -62,6 +62,9 @@ internal sealed class GpuKernels(Accelerator accelerator)
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, QuantizedRows, int, int, WordGemvFusion> WordGemv<TWidth>() where TWidth : struct, ICodeWidth =>
         Load($"WordGemv<{typeof(TWidth).Name}>", () => accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, QuantizedRows, int, int, WordGemvFusion>(WordCodeGemv.Gemv<TWidth>));
 
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, DenseF16Rows, int> DenseF16Gemv =>
+        Load(nameof(DenseF16Gemv), () => accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, DenseF16Rows, int>(Kernels.DenseF16Gemv.Gemv));
+
     public Action<KernelConfig, ArrayView<float>, ArrayView<sbyte>, ArrayView<float>, int, int> QuantizeActivations =>
         Load(nameof(QuantizeActivations), () => accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<sbyte>, ArrayView<float>, int, int>(IntegerLinearKernels.QuantizeActivations));
 

@@ -28,7 +28,7 @@ internal static class GpuNodeLowering
             RmsNormOp norm => RmsNorm(node, norm, weights, plan.PrologueNorms.ContainsKey(node.Outputs[0])),
             MatMulOp => weights.DenseMatrix(WeightOperand(node, 1)) switch
             {
-                DenseF16GpuWeight h => Linear(node, h.Rows),
+                DenseF16GpuWeight h => Linear(node, h.Rows, (s, x, y, m) => GemvLaunch.DenseF16(s.Device, h.Rows, x, y, m)),
                 DenseF32GpuWeight f => Linear(node, f.Rows),
                 var w => throw Unsupported(node, $"no dense kernel for {w.GetType().Name}"),
             },
@@ -135,8 +135,12 @@ internal static class GpuNodeLowering
         }, skip: foldedIntoGemvs ? s => s.Env[node.Inputs[0]].ElementCount / d <= GemvMaxTokens : null);
     }
 
-    /// <summary>Any weight format through the generic GEMV (decode) or tiled GEMM (prefill).</summary>
-    private static GpuStep Linear<TW>(Node node, TW rows) where TW : struct, IWeightRows
+    /// <summary>
+    /// Any weight format through the generic GEMV (decode) or tiled GEMM (prefill); <paramref name="gemv"/>, where given,
+    /// launches the decode GEMV instead (<see cref="GemvLaunch"/>'s choice for the format).
+    /// </summary>
+    private static GpuStep Linear<TW>(Node node, TW rows, Action<GpuRunState, ArrayView<float>, ArrayView<float>, int>? gemv = null)
+        where TW : struct, IWeightRows
     {
         int n = Dim(node, 1, 0), k = Dim(node, 1, 1);
         return new GpuStep(node, [node.Inputs[0]], s =>
@@ -144,7 +148,9 @@ internal static class GpuNodeLowering
             var x = s.Env[node.Inputs[0]];
             var y = s.Output(node);
             int m = checked((int)(x.ElementCount / k));
-            if (m <= GemvMaxTokens)
+            if (m <= GemvMaxTokens && gemv is not null)
+                gemv(s, x.Floats, y.Floats, m);
+            else if (m <= GemvMaxTokens)
                 s.Kernels.Gemv<TW>()(s.Groups(s.Geometry.WarpRowGroups(n)), x.Floats, y.Floats, rows, m, n, k);
             else
                 s.Kernels.Gemm<TW>()(s.Groups(Tiles(n, LinearKernels.TileN) * Tiles(m, LinearKernels.TileM)), x.Floats, y.Floats, rows, m, n, k);
@@ -190,7 +196,7 @@ internal static class GpuNodeLowering
             }
             var output = add is null ? s.Output(node) : s.Output(add);
             if (add is not null) fusion.Residual = s.Env[residual!].Floats;
-            QuantizedGemvLaunch.Run(s.Device, rows, x.Floats, output.Floats, m, fusion);
+            GemvLaunch.Quantized(s.Device, rows, x.Floats, output.Floats, m, fusion);
         });
     }
 

@@ -1,5 +1,4 @@
 using ILGPU;
-using ILGPU.Algorithms;
 
 namespace Codesign.Backends.Gpu.Kernels;
 
@@ -8,7 +7,7 @@ namespace Codesign.Backends.Gpu.Kernels;
 /// power of two of whole 32-bit words, or the whole row: the W8, W4 and W2 formats of a compressed model, laid out as
 /// <see cref="QuantizedRows"/> says. Made for the memory-bandwidth limit on CUDA:
 /// <list type="bullet">
-/// <item>a group of threads computes <see cref="RowsPerGroup"/> rows over the whole of K, its warps splitting K and
+/// <item>a group of threads computes <see cref="RowGroupReduction.Rows"/> rows over the whole of K, its warps splitting K and
 /// summing in shared memory, so even 4096 rows give thousands of warps to hide memory latency;</item>
 /// <item>thread i reads words i, i + threads, … of each row, so a warp's code loads are 128 contiguous bytes;</item>
 /// <item>x is read in 16-byte quads, each used by all the group's rows;</item>
@@ -21,10 +20,6 @@ namespace Codesign.Backends.Gpu.Kernels;
 /// </summary>
 internal static class WordCodeGemv
 {
-    public const int RowsPerGroup = 4;
-    private const int Partials = RowsPerGroup + 1;
-    /// <summary>Bound of the shared partial sums: warps of a group.</summary>
-    public const int MaxWarpsPerGroup = 64;
     /// <summary>2^23 as f32 bits: a code below 2^23 OR-ed into the mantissa reads as 2^23 + code.</summary>
     private const uint FloatMagic = 0x4B000000;
 
@@ -42,20 +37,16 @@ internal static class WordCodeGemv
         return (words & (words - 1)) == 0 ? System.Numerics.BitOperations.Log2((uint)words) : -1;
     }
 
-    /// <summary>
-    /// Threads per group: enough that each has at least four of a row's words, at most <paramref name="groupSize"/>,
-    /// at least a warp (short rows would otherwise leave most threads without work).
-    /// </summary>
+    /// <summary>Threads per group for rows of <paramref name="k"/> codes (<see cref="RowGroupReduction.Threads"/>).</summary>
     public static int Threads(int k, int bits, int warpSize, int groupSize)
     {
-        int words = (k * bits + 31) / 32, threads = warpSize;
-        while (threads * 2 <= groupSize && threads * 2 * 4 <= words) threads *= 2;
-        return threads;
+        int words = (k * bits + 31) / 32;
+        return RowGroupReduction.Threads(words, warpSize, groupSize);
     }
 
     /// <summary>
-    /// y[t, n] = Σ_k x[t, k] · w[n, k] for t &lt; <paramref name="m"/>. Grid: ceil(N / RowsPerGroup) groups of a
-    /// power-of-two size ≤ <see cref="MaxWarpsPerGroup"/> warps. <paramref name="x"/> starts 16-byte aligned (every
+    /// y[t, n] = Σ_k x[t, k] · w[n, k] for t &lt; <paramref name="m"/>. Grid: ceil(N / 4) groups of
+    /// <see cref="Threads"/> threads. <paramref name="x"/> starts 16-byte aligned (every
     /// device tensor does); rows of x are read in quads when K is a multiple of 4.
     /// </summary>
     public static void Gemv<TWidth>(ArrayView<float> x, ArrayView<float> y, QuantizedRows w, int m, int groupWordShift, WordGemvFusion fusion)
@@ -63,13 +54,12 @@ internal static class WordCodeGemv
     {
         int bits = default(TWidth).Bits, perWord = 32 / bits;
         uint mask = (1u << bits) - 1;
-        // Per warp: the four rows' partial dots, then the partial Σ x² of the fused rms_norm.
-        var partial = SharedMemory.Allocate<float>(Partials * MaxWarpsPerGroup);
+        var partial = SharedMemory.Allocate<float>(RowGroupReduction.SharedFloats);
         var quads = x.Cast<FloatQuad>();
         var gains = fusion.NormGain.Cast<FloatQuad>();
-        bool norm = fusion.NormGain.Length > 0, residual = fusion.Residual.Length > 0;
+        bool norm = fusion.NormGain.Length > 0;
         bool quadAligned = (w.K & 3) == 0;
-        int row0 = Grid.IdxX * RowsPerGroup, last = w.N - 1;
+        int row0 = Grid.IdxX * RowGroupReduction.Rows, last = w.N - 1;
         // Rows past the last read the last row (and are not written), which keeps the word loop free of row tests.
         int row1 = row0 + 1 < last ? row0 + 1 : last, row2 = row0 + 2 < last ? row0 + 2 : last, row3 = row0 + 3 < last ? row0 + 3 : last;
         long c0 = (long)row0 * w.RowWords, c1 = (long)row1 * w.RowWords, c2 = (long)row2 * w.RowWords, c3 = (long)row3 * w.RowWords;
@@ -137,35 +127,7 @@ internal static class WordCodeGemv
                 a2 += w.Scales[g2 + g] * d2;
                 a3 += w.Scales[g3 + g] * d3;
             }
-            a0 = Reductions.WarpSum(a0);
-            a1 = Reductions.WarpSum(a1);
-            a2 = Reductions.WarpSum(a2);
-            a3 = Reductions.WarpSum(a3);
-            squares = Reductions.WarpSum(squares);
-            if (Warp.IsFirstLane)
-            {
-                int p = Warp.WarpIdx * Partials;
-                partial[p] = a0;
-                partial[p + 1] = a1;
-                partial[p + 2] = a2;
-                partial[p + 3] = a3;
-                partial[p + 4] = squares;
-            }
-            Group.Barrier();
-            if (thread < RowsPerGroup && row0 + thread < w.N)
-            {
-                float s = 0f, ss = 0f;
-                for (int warp = 0; warp < threads / Warp.WarpSize; warp++)
-                {
-                    s += partial[warp * Partials + thread];
-                    ss += partial[warp * Partials + RowsPerGroup];
-                }
-                long at = (long)t * w.N + row0 + thread;
-                if (norm) s *= XMath.Rsqrt(ss * fusion.NormInverseLength + fusion.NormEps);
-                if (residual) s += fusion.Residual[at];
-                y[at] = s;
-            }
-            Group.Barrier();
+            RowGroupReduction.Store(partial, a0, a1, a2, a3, squares, y, t, row0, w.N, fusion);
         }
     }
 

@@ -4,11 +4,12 @@ using ILGPU;
 namespace Codesign.Backends.Gpu.Execution;
 
 /// <summary>
-/// The decode GEMV a group-wise quantized weight gets: <see cref="WordCodeGemv"/> (compiled for its code width) where
-/// its codes and groups are whole words, else the generic one-warp-per-row <see cref="LinearKernels.Gemv{TW}"/>.
-/// The lowering and the GEMV benchmark both launch through here, so the benchmark times what a model runs.
+/// The decode GEMV a weight gets: for group-wise codes <see cref="WordCodeGemv"/> (compiled for its code width) where its
+/// codes and groups are whole words, for f16 <see cref="DenseF16Gemv"/> where its rows are whole 16-byte chunks, else
+/// the generic one-warp-per-row <see cref="LinearKernels.Gemv{TW}"/>. The lowering and the GEMV benchmark both launch
+/// through here, so the benchmark times what a model runs.
 /// </summary>
-internal static class QuantizedGemvLaunch
+internal static class GemvLaunch
 {
     public static bool UsesWordKernel(QuantizedRows rows) => WordCodeGemv.GroupWordShift(rows.Bits, rows.GroupLength, rows.Groups) >= 0;
 
@@ -16,7 +17,7 @@ internal static class QuantizedGemvLaunch
     /// Enqueues y[t, :] = w · x[t, :] for t &lt; <paramref name="m"/>, with <paramref name="fusion"/>'s rms_norm before and
     /// residual after (only the word kernel takes them: see <see cref="UsesWordKernel"/>).
     /// </summary>
-    public static void Run(GpuDevice device, QuantizedRows rows, ArrayView<float> x, ArrayView<float> y, int m, WordGemvFusion fusion = default)
+    public static void Quantized(GpuDevice device, QuantizedRows rows, ArrayView<float> x, ArrayView<float> y, int m, WordGemvFusion fusion = default)
     {
         var geometry = device.Geometry;
         int shift = WordCodeGemv.GroupWordShift(rows.Bits, rows.GroupLength, rows.Groups);
@@ -27,8 +28,7 @@ internal static class QuantizedGemvLaunch
             device.Kernels.Gemv<QuantizedRows>()(GpuRunState.Groups(geometry.WarpRowGroups(rows.N), geometry.GroupSize), x, y, rows, m, rows.N, rows.K);
             return;
         }
-        int threads = WordCodeGemv.Threads(rows.K, rows.Bits, geometry.WarpSize, Math.Min(geometry.GroupSize, WordCodeGemv.MaxWarpsPerGroup * geometry.WarpSize));
-        var config = GpuRunState.Groups((rows.N + WordCodeGemv.RowsPerGroup - 1) / WordCodeGemv.RowsPerGroup, threads);
+        var config = RowGroups(rows.N, WordCodeGemv.Threads(rows.K, rows.Bits, geometry.WarpSize, geometry.GroupSize));
         var kernels = device.Kernels;
         switch (rows.Bits)
         {
@@ -39,4 +39,20 @@ internal static class QuantizedGemvLaunch
             default: throw new InvalidOperationException($"no word kernel for {rows.Bits}-bit codes");
         }
     }
+
+    /// <summary>Enqueues y[t, :] = w · x[t, :] for f16 weights, t &lt; <paramref name="m"/>.</summary>
+    public static void DenseF16(GpuDevice device, DenseF16Rows rows, ArrayView<float> x, ArrayView<float> y, int m)
+    {
+        var geometry = device.Geometry;
+        if (!DenseF16Gemv.Takes(rows.K))
+        {
+            device.Kernels.Gemv<DenseF16Rows>()(GpuRunState.Groups(geometry.WarpRowGroups(rows.N), geometry.GroupSize), x, y, rows, m, rows.N, rows.K);
+            return;
+        }
+        var config = RowGroups(rows.N, RowGroupReduction.Threads(rows.K / DenseF16Gemv.HalvesPerChunk, geometry.WarpSize, geometry.GroupSize));
+        device.Kernels.DenseF16Gemv(config, x, y, rows, m);
+    }
+
+    private static KernelConfig RowGroups(int n, int threads) =>
+        GpuRunState.Groups((n + RowGroupReduction.Rows - 1) / RowGroupReduction.Rows, threads);
 }
