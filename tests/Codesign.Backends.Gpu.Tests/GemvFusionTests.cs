@@ -4,6 +4,7 @@ using Codesign.IR.Ops;
 using Codesign.IR.Quantization;
 using Codesign.IR.Semantics;
 using Codesign.IR.Types;
+using Codesign.IR.Values;
 using Codesign.IR.Weights;
 using static Codesign.Backends.Gpu.Tests.GpuHarness;
 
@@ -77,5 +78,37 @@ public class GemvFusionTests
         var inputs = new Dictionary<string, HostTensor> { ["x"] = HostTensor.F32([1, D], RandomFloats(r, D, 3)) };
         var (gpu, reference) = Run(graph, store, inputs, "y");
         AssertClose(gpu, reference, 1e-5);
+    }
+
+    /// <summary>q, k, v, gate and up read one normed x: decode launches q with k and v, gate with up; W8 reads it alone.</summary>
+    [TestCase(1, 3), TestCase(4, 3), TestCase(9, 7)]
+    public void Sibling_gemvs_of_one_input_share_a_launch_in_decode(int tokens, int stepsRun)
+    {
+        var r = Fresh();
+        var b = new GraphBuilder("siblings");
+        var x = b.Input("x", TensorType.Of(DType.F32, "seq", D));
+        var normed = b.Apply(new RmsNormOp(1e-5), "normed", x, b.Weight("gain", TensorType.Of(DType.F32, D)));
+        var store = new LayeredWeightStore();
+        store.Set(WeightTensor.FromFloats("gain", DType.F32, [D], RandomFloats(r, D)));
+        var outputs = new List<Value>();
+        foreach (var (name, rows, scheme) in new[] { ("q", 61, W4), ("k", 29, W4), ("v", 29, W4), ("gate", 45, W4), ("up", 45, W4), ("w8", 17, W8) })
+        {
+            store.Set(PackedWeightCodec.Encode("w_" + name, DType.Quantized(scheme), RandomMatrix(r, scheme, rows, D)));
+            outputs.Add(b.Apply(new QMatMulOp(), name, normed, b.Weight("w_" + name, TensorType.Of(DType.Quantized(scheme), rows, D))));
+        }
+        var graph = b.Return([.. outputs]);
+        var inputs = new Dictionary<string, HostTensor> { ["x"] = HostTensor.F32([tokens, D], RandomFloats(r, (long)tokens * D, 3)) };
+        using (var program = GpuProgram.Compile(graph, store, Device))
+        {
+            Assert.That(program.FoldedIntoGemvs, Is.EquivalentTo(new[] { "normed", "k", "v", "up" }));
+            using var cache = program.NewCache();
+            program.Run(inputs, cache);
+            Assert.That(program.StepsRun, Is.EqualTo(stepsRun), "steps (launches) a forward call ran");
+        }
+        foreach (var output in new[] { "q", "k", "v", "gate", "up", "w8" })
+        {
+            var (gpu, reference) = Run(graph, store, inputs, output);
+            AssertClose(gpu, reference, 1e-5);
+        }
     }
 }

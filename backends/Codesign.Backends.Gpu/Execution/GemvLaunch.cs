@@ -19,23 +19,39 @@ internal static class GemvLaunch
     /// </summary>
     public static void Quantized(GpuDevice device, QuantizedRows rows, ArrayView<float> x, ArrayView<float> y, int m, WordGemvFusion fusion = default)
     {
-        var geometry = device.Geometry;
-        int shift = WordCodeGemv.GroupWordShift(rows.Bits, rows.GroupLength, rows.Groups);
-        if (shift < 0)
+        if (UsesWordKernel(rows))
         {
-            if (fusion.NormGain.Length > 0 || fusion.Residual.Length > 0)
-                throw new InvalidOperationException($"the generic GEMV of {rows.Bits}-bit codes in groups of {rows.GroupLength} fuses nothing");
-            device.Kernels.Gemv<QuantizedRows>()(GpuRunState.Groups(geometry.WarpRowGroups(rows.N), geometry.GroupSize), x, y, rows, m, rows.N, rows.K);
+            Siblings(device, [(rows, y)], x, m, fusion);
             return;
         }
-        var config = RowGroups(rows.N, WordCodeGemv.Threads(rows.K, rows.Bits, geometry.WarpSize, geometry.GroupSize));
+        if (fusion.NormGain.Length > 0 || fusion.Residual.Length > 0)
+            throw new InvalidOperationException($"the generic GEMV of {rows.Bits}-bit codes in groups of {rows.GroupLength} fuses nothing");
+        var geometry = device.Geometry;
+        device.Kernels.Gemv<QuantizedRows>()(GpuRunState.Groups(geometry.WarpRowGroups(rows.N), geometry.GroupSize), x, y, rows, m, rows.N, rows.K);
+    }
+
+    /// <summary>
+    /// One word-kernel launch for one to three weights reading the same x (same K and code format: q, k and v), each into
+    /// its own output; a residual in <paramref name="fusion"/> only with one weight.
+    /// </summary>
+    public static void Siblings(GpuDevice device, IReadOnlyList<(QuantizedRows Rows, ArrayView<float> Y)> targets, ArrayView<float> x, int m, WordGemvFusion fusion = default)
+    {
+        var rows = targets[0].Rows;
+        int shift = WordCodeGemv.GroupWordShift(rows.Bits, rows.GroupLength, rows.Groups);
+        if (shift < 0 || targets.Any(t => t.Rows.K != rows.K || t.Rows.Bits != rows.Bits || t.Rows.GroupLength != rows.GroupLength || t.Rows.Groups != rows.Groups))
+            throw new InvalidOperationException("weights of one word GEMV launch share K, the code width and the groups, and the word kernel takes them");
+        if (targets.Count > 1 && fusion.Residual.Length > 0)
+            throw new InvalidOperationException("a residual is added to one weight's output, not to several");
+        var matrices = WordGemvMatrices.Of(targets);
+        var geometry = device.Geometry;
+        var config = GpuRunState.Groups(matrices.Groups, WordCodeGemv.Threads(rows.K, rows.Bits, geometry.WarpSize, geometry.GroupSize));
         var kernels = device.Kernels;
         switch (rows.Bits)
         {
-            case 1: kernels.WordGemv<OneBitCodes>()(config, x, y, rows, m, shift, fusion); break;
-            case 2: kernels.WordGemv<TwoBitCodes>()(config, x, y, rows, m, shift, fusion); break;
-            case 4: kernels.WordGemv<FourBitCodes>()(config, x, y, rows, m, shift, fusion); break;
-            case 8: kernels.WordGemv<EightBitCodes>()(config, x, y, rows, m, shift, fusion); break;
+            case 1: kernels.WordGemv<OneBitCodes>()(config, x, matrices, m, shift, fusion); break;
+            case 2: kernels.WordGemv<TwoBitCodes>()(config, x, matrices, m, shift, fusion); break;
+            case 4: kernels.WordGemv<FourBitCodes>()(config, x, matrices, m, shift, fusion); break;
+            case 8: kernels.WordGemv<EightBitCodes>()(config, x, matrices, m, shift, fusion); break;
             default: throw new InvalidOperationException($"no word kernel for {rows.Bits}-bit codes");
         }
     }
@@ -49,10 +65,7 @@ internal static class GemvLaunch
             device.Kernels.Gemv<DenseF16Rows>()(GpuRunState.Groups(geometry.WarpRowGroups(rows.N), geometry.GroupSize), x, y, rows, m, rows.N, rows.K);
             return;
         }
-        var config = RowGroups(rows.N, RowGroupReduction.Threads(rows.K / DenseF16Gemv.HalvesPerChunk, geometry.WarpSize, geometry.GroupSize));
-        device.Kernels.DenseF16Gemv(config, x, y, rows, m);
+        int threads = RowGroupReduction.Threads(rows.K / DenseF16Gemv.HalvesPerChunk, geometry.WarpSize, geometry.GroupSize);
+        device.Kernels.DenseF16Gemv(GpuRunState.Groups((rows.N + RowGroupReduction.Rows - 1) / RowGroupReduction.Rows, threads), x, y, rows, m);
     }
-
-    private static KernelConfig RowGroups(int n, int threads) =>
-        GpuRunState.Groups((n + RowGroupReduction.Rows - 1) / RowGroupReduction.Rows, threads);
 }

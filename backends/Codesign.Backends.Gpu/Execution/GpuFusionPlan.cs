@@ -12,7 +12,9 @@ namespace Codesign.Backends.Gpu.Execution;
 /// <item>an rms_norm whose every consumer is a float qmatmul that <see cref="Kernels.WordCodeGemv"/> takes: in decode those
 /// GEMVs apply the norm to the norm's input (the norm runs only for prefill, whose GEMM reads it);</item>
 /// <item>add(qmatmul(x), r) where the product's one consumer is the add and r exists before the product: in decode the
-/// word GEMV adds r and writes the sum (the add runs only for prefill).</item>
+/// word GEMV adds r and writes the sum (the add runs only for prefill);</item>
+/// <item>up to three word GEMVs reading the same x with the same K and code format (q, k and v; gate and up), none with a
+/// folded residual: in decode the first launches all of them and the others are skipped.</item>
 /// </list>
 /// </summary>
 internal sealed class GpuFusionPlan
@@ -25,6 +27,11 @@ internal sealed class GpuFusionPlan
     public Dictionary<Value, Node> PrologueNorms { get; } = [];
     /// <summary>qmatmul node → the add node whose residual its GEMV adds.</summary>
     public Dictionary<Node, Node> ResidualAdds { get; } = [];
+
+    /// <summary>The first of each group of sibling GEMVs → the group (itself first), for groups of two or three.</summary>
+    public Dictionary<Node, IReadOnlyList<Node>> SiblingLaunches { get; } = [];
+    /// <summary>The GEMVs a sibling before them launches in decode.</summary>
+    public HashSet<Node> SiblingFollowers { get; } = [];
 
     public bool IsEpilogueAdd(Node add) => add.Inputs.Any(i => i.Producer is { } p && ResidualAdds.TryGetValue(p, out var a) && a == add);
 
@@ -56,6 +63,20 @@ internal sealed class GpuFusionPlan
                 var residual = add.Inputs.Single(i => i != output);
                 if (residual.Type.Equals(output.Type) && (residual.Producer is null || order[residual.Producer] < order[n]))
                     plan.ResidualAdds[n] = add;
+            }
+        }
+        foreach (var (value, readers) in consumers)
+        {
+            var gemvs = readers.Distinct().Where(r => IsWordGemv(r) && r.Inputs[0] == value && !plan.ResidualAdds.ContainsKey(r));
+            foreach (var family in gemvs.GroupBy(g => (g.Inputs[1].Type.DType, g.Inputs[1].Type[1].Size)))
+            {
+                var ordered = family.OrderBy(g => order[g]).ToList();
+                for (int i = 0; i + 1 < ordered.Count; i += 3)
+                {
+                    var group = ordered.Skip(i).Take(3).ToList();
+                    plan.SiblingLaunches[group[0]] = group;
+                    foreach (var follower in group.Skip(1)) plan.SiblingFollowers.Add(follower);
+                }
             }
         }
         return plan;

@@ -59,8 +59,8 @@ internal sealed class GpuKernels(Accelerator accelerator)
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, TW, int, int, int> Gemm<TW>() where TW : struct, IWeightRows =>
         Load($"Gemm<{typeof(TW).Name}>", () => accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, TW, int, int, int>(LinearKernels.Gemm));
 
-    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, QuantizedRows, int, int, WordGemvFusion> WordGemv<TWidth>() where TWidth : struct, ICodeWidth =>
-        Load($"WordGemv<{typeof(TWidth).Name}>", () => accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, QuantizedRows, int, int, WordGemvFusion>(WordCodeGemv.Gemv<TWidth>));
+    public Action<KernelConfig, ArrayView<float>, WordGemvMatrices, int, int, WordGemvFusion> WordGemv<TWidth>() where TWidth : struct, ICodeWidth =>
+        Load($"WordGemv<{typeof(TWidth).Name}>", () => accelerator.LoadStreamKernel<ArrayView<float>, WordGemvMatrices, int, int, WordGemvFusion>(WordCodeGemv.Gemv<TWidth>));
 
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, DenseF16Rows, int> DenseF16Gemv =>
         Load(nameof(DenseF16Gemv), () => accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, DenseF16Rows, int>(Kernels.DenseF16Gemv.Gemv));

@@ -172,6 +172,10 @@ internal static class GpuNodeLowering
         float normEps = norm is null ? 0f : (float)((RmsNormOp)norm.Op).Eps;
         var add = plan.ResidualAdds.GetValueOrDefault(node);
         var residual = add?.Inputs.Single(i => i != node.Outputs[0]);
+        // Where this GEMV leads siblings, decode computes theirs in its launch (they are skipped).
+        var siblings = plan.SiblingLaunches.TryGetValue(node, out var group)
+            ? group.Skip(1).Select(g => (Node: g, Rows: weights.Quantized(WeightOperand(g, 1)).Rows(false))).ToList()
+            : [];
         List<Value> reads = [input];
         if (norm is not null) reads.Add(norm.Inputs[0]);
         if (residual is not null) reads.Add(residual);
@@ -196,8 +200,15 @@ internal static class GpuNodeLowering
             }
             var output = add is null ? s.Output(node) : s.Output(add);
             if (add is not null) fusion.Residual = s.Env[residual!].Floats;
-            GemvLaunch.Quantized(s.Device, rows, x.Floats, output.Floats, m, fusion);
-        });
+            if (siblings.Count == 0)
+            {
+                GemvLaunch.Quantized(s.Device, rows, x.Floats, output.Floats, m, fusion);
+                return;
+            }
+            List<(QuantizedRows, ArrayView<float>)> targets = [(rows, output.Floats)];
+            foreach (var (sibling, siblingRows) in siblings) targets.Add((siblingRows, s.Output(sibling).Floats));
+            GemvLaunch.Siblings(s.Device, targets, x.Floats, m, fusion);
+        }, skip: plan.SiblingFollowers.Contains(node) ? s => s.Env.ContainsKey(node.Outputs[0]) : null);
     }
 
     private static GpuStep QuantizedLinear(Node node, int actBits, QuantizedGpuWeight w)

@@ -41,7 +41,8 @@ public sealed class GpuProgram : IDisposable
                 _steps.Add(GpuNodeLowering.Lower(node, _weights, plan));
             }
             Fused = [.. plan.Silus.Keys.Select(v => v.Name)];
-            FoldedIntoGemvs = [.. plan.PrologueNorms.Keys.Select(v => v.Name), .. plan.ResidualAdds.Values.Select(a => a.Outputs[0].Name)];
+            FoldedIntoGemvs = [.. plan.PrologueNorms.Keys.Select(v => v.Name), .. plan.ResidualAdds.Values.Select(a => a.Outputs[0].Name),
+                .. plan.SiblingFollowers.Select(n => n.Outputs[0].Name)];
             _deadAfter = LastReads(graph, _steps);
         }
         catch
@@ -62,7 +63,8 @@ public sealed class GpuProgram : IDisposable
     /// <summary>Outputs of silu nodes folded into the following mul (never written to memory).</summary>
     public IReadOnlyList<string> Fused { get; }
 
-    /// <summary>Outputs of rms_norms and residual adds that decode computes inside the GEMVs next to them.</summary>
+    /// <summary>Outputs that decode computes inside the GEMVs next to them: rms_norms, residual adds, and GEMVs launched
+    /// with a sibling before them.</summary>
     public IReadOnlyList<string> FoldedIntoGemvs { get; }
 
     /// <summary>Wall time of forward calls, from the first launch to the outputs on the host.</summary>

@@ -15,7 +15,8 @@ namespace Codesign.Backends.Gpu.Kernels;
 /// int-to-float conversion (a quarter of the FMA rate on NVIDIA GPUs); a word's dot product is scaled once.</item>
 /// </list>
 /// Both dequantization orders (scale per weight, or per group as MixPE) round the same sums differently; this kernel
-/// scales per word, within the f32 tolerance of either. <see cref="WordGemvFusion"/> folds the rms_norm before it and the
+/// scales per word, within the f32 tolerance of either. One launch computes up to three weights of one x
+/// (<see cref="WordGemvMatrices"/>); <see cref="WordGemvFusion"/> folds the rms_norm before it and the
 /// residual add after it into the same launch.
 /// </summary>
 internal static class WordCodeGemv
@@ -45,13 +46,34 @@ internal static class WordCodeGemv
     }
 
     /// <summary>
-    /// y[t, n] = Σ_k x[t, k] · w[n, k] for t &lt; <paramref name="m"/>. Grid: ceil(N / 4) groups of
+    /// y[t, n] = Σ_k x[t, k] · w[n, k] for t &lt; <paramref name="m"/>, for each of <paramref name="matrices"/> (one to
+    /// three sharing x, K and the code format: a launch for q, k and v). Grid: <see cref="WordGemvMatrices.Groups"/> groups of
     /// <see cref="Threads"/> threads. <paramref name="x"/> starts 16-byte aligned (every
     /// device tensor does); rows of x are read in quads when K is a multiple of 4.
     /// </summary>
-    public static void Gemv<TWidth>(ArrayView<float> x, ArrayView<float> y, QuantizedRows w, int m, int groupWordShift, WordGemvFusion fusion)
+    public static void Gemv<TWidth>(ArrayView<float> x, WordGemvMatrices matrices, int m, int groupWordShift, WordGemvFusion fusion)
         where TWidth : struct, ICodeWidth
     {
+        int rowGroup = Grid.IdxX;
+        QuantizedRows w;
+        ArrayView<float> y;
+        if (rowGroup < matrices.EndA)
+        {
+            w = matrices.A;
+            y = matrices.YA;
+        }
+        else if (rowGroup < matrices.EndB)
+        {
+            w = matrices.B;
+            y = matrices.YB;
+            rowGroup -= matrices.EndA;
+        }
+        else
+        {
+            w = matrices.C;
+            y = matrices.YC;
+            rowGroup -= matrices.EndB;
+        }
         int bits = default(TWidth).Bits, perWord = 32 / bits;
         uint mask = (1u << bits) - 1;
         var partial = SharedMemory.Allocate<float>(RowGroupReduction.SharedFloats);
@@ -59,7 +81,7 @@ internal static class WordCodeGemv
         var gains = fusion.NormGain.Cast<FloatQuad>();
         bool norm = fusion.NormGain.Length > 0;
         bool quadAligned = (w.K & 3) == 0;
-        int row0 = Grid.IdxX * RowGroupReduction.Rows, last = w.N - 1;
+        int row0 = rowGroup * RowGroupReduction.Rows, last = w.N - 1;
         // Rows past the last read the last row (and are not written), which keeps the word loop free of row tests.
         int row1 = row0 + 1 < last ? row0 + 1 : last, row2 = row0 + 2 < last ? row0 + 2 : last, row3 = row0 + 3 < last ? row0 + 3 : last;
         long c0 = (long)row0 * w.RowWords, c1 = (long)row1 * w.RowWords, c2 = (long)row2 * w.RowWords, c3 = (long)row3 * w.RowWords;
@@ -161,4 +183,35 @@ internal struct WordGemvFusion
     public ArrayView<float> NormGain;
     public float NormEps, NormInverseLength;
     public ArrayView<float> Residual;
+}
+
+/// <summary>
+/// The one to three matrices a <see cref="WordCodeGemv"/> launch computes, with their outputs: the first
+/// <see cref="EndA"/> groups of the grid take rows of A, the groups up to <see cref="EndB"/> rows of B, the rest rows of C.
+/// </summary>
+internal struct WordGemvMatrices
+{
+    public QuantizedRows A, B, C;
+    public ArrayView<float> YA, YB, YC;
+    public int EndA, EndB, Groups;
+
+    /// <param name="targets">One to three (weight, output) pairs with the same K and code format.</param>
+    public static WordGemvMatrices Of(IReadOnlyList<(QuantizedRows Rows, ArrayView<float> Y)> targets)
+    {
+        if (targets.Count is < 1 or > 3) throw new ArgumentException($"a word GEMV launch computes one to three matrices, not {targets.Count}");
+        static int GroupsOf(QuantizedRows w) => (w.N + RowGroupReduction.Rows - 1) / RowGroupReduction.Rows;
+        var m = new WordGemvMatrices { A = targets[0].Rows, YA = targets[0].Y, EndA = GroupsOf(targets[0].Rows) };
+        m.EndB = m.Groups = m.EndA;
+        if (targets.Count > 1)
+        {
+            (m.B, m.YB) = targets[1];
+            m.EndB = m.Groups = m.EndA + GroupsOf(m.B);
+        }
+        if (targets.Count > 2)
+        {
+            (m.C, m.YC) = targets[2];
+            m.Groups = m.EndB + GroupsOf(m.C);
+        }
+        return m;
+    }
 }
