@@ -77,8 +77,8 @@ internal sealed class GpuKernels(Accelerator accelerator)
     public Action<KernelConfig, LutTables, ArrayView<float>, QuantizedRows, int, int> LutGemv =>
         Load(nameof(LutGemv), () => accelerator.LoadStreamKernel<LutTables, ArrayView<float>, QuantizedRows, int, int>(LutKernels.Gemv));
 
-    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, long, int, int> AppendKv =>
-        Load(nameof(AppendKv), () => accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, long, int, int>(AttentionKernels.AppendRows));
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, long, int, int> AppendKv =>
+        Load(nameof(AppendKv), () => accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, long, int, int>(AttentionKernels.AppendRows));
 
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionShape> DecodeSlices =>
         Load(nameof(DecodeSlices), () => accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionShape>(AttentionKernels.DecodeSlices));

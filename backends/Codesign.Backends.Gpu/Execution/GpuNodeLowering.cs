@@ -330,8 +330,7 @@ internal static class GpuNodeLowering
             int tokens = q.Shape[0];
             var layer = s.Cache.Reserve(op.Layer, rowSize, tokens);
             int past = layer.Length;
-            s.Kernels.AppendKv(s.Groups(tokens * kvHeads), k.Floats, layer.Keys.View, (long)past * rowSize, headDim, qmax);
-            s.Kernels.AppendKv(s.Groups(tokens * kvHeads), v.Floats, layer.Values.View, (long)past * rowSize, headDim, qmax);
+            s.Kernels.AppendKv(s.Groups(2 * tokens * kvHeads), k.Floats, v.Floats, layer.Keys.View, layer.Values.View, (long)past * rowSize, headDim, qmax);
             layer.Length = past + tokens;
             var y = s.Output(node);
             if (tokens == 1)

@@ -24,12 +24,18 @@ internal static class AttentionKernels
     public const int KvTile = 16;
 
     /// <summary>
-    /// One group per (token, kv head) row: copies the new row into the cache at <paramref name="destOffset"/>, fake-quantized
-    /// to kv_bits when <paramref name="qmax"/> &gt; 0 (per-row absmax, half-to-even, as <c>ActivationQuantizer</c> does).
+    /// One group per (token, kv head) row of the keys, then one per row of the values (one launch for both): copies the
+    /// new row into its cache at <paramref name="destOffset"/>, fake-quantized to kv_bits when <paramref name="qmax"/> &gt; 0
+    /// (per-row absmax, half-to-even, as <c>ActivationQuantizer</c> does).
     /// </summary>
-    public static void AppendRows(ArrayView<float> rows, ArrayView<float> cache, long destOffset, int rowLength, int qmax)
+    public static void AppendRows(ArrayView<float> keyRows, ArrayView<float> valueRows, ArrayView<float> keyCache, ArrayView<float> valueCache,
+        long destOffset, int rowLength, int qmax)
     {
-        long start = (long)Grid.IdxX * rowLength;
+        int keyGroups = Grid.DimX / 2;
+        bool value = Grid.IdxX >= keyGroups;
+        var rows = value ? valueRows : keyRows;
+        var cache = value ? valueCache : keyCache;
+        long start = (long)(value ? Grid.IdxX - keyGroups : Grid.IdxX) * rowLength;
         float scale = 0f;
         if (qmax > 0)
         {
