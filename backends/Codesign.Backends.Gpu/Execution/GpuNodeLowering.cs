@@ -153,9 +153,13 @@ internal static class GpuNodeLowering
             else if (m <= GemvMaxTokens)
                 s.Kernels.Gemv<TW>()(s.Groups(s.Geometry.WarpRowGroups(n)), x.Floats, y.Floats, rows, m, n, k);
             else
-                s.Kernels.Gemm<TW>()(s.Groups(Tiles(n, LinearKernels.TileN) * Tiles(m, LinearKernels.TileM)), x.Floats, y.Floats, rows, m, n, k);
+                Gemm(s, rows, x, y, m, n, k);
         });
     }
+
+    /// <summary>The tiled GEMM (prefill) of <paramref name="m"/> tokens over a weight of <paramref name="n"/> × <paramref name="k"/>.</summary>
+    private static void Gemm<TW>(GpuRunState s, TW rows, GpuTensor x, GpuTensor y, int m, int n, int k) where TW : struct, IWeightRows =>
+        s.Kernels.Gemm<TW>()(s.Groups(Tiles(n, LinearKernels.TileN) * Tiles(m, LinearKernels.TileM)), x.Floats, y.Floats, rows, m, n, k);
 
     private static int Tiles(int extent, int tile) => (extent + tile - 1) / tile;
 
@@ -188,7 +192,7 @@ internal static class GpuNodeLowering
             if (m > GemvMaxTokens)
             {
                 var y = s.Output(node);
-                s.Kernels.Gemm<QuantizedRows>()(s.Groups(Tiles(n, LinearKernels.TileN) * Tiles(m, LinearKernels.TileM)), x.Floats, y.Floats, rows, m, n, k);
+                Gemm(s, rows, x, y, m, n, k);
                 return;
             }
             var fusion = new WordGemvFusion();

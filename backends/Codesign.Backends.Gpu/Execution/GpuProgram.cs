@@ -11,8 +11,9 @@ using ILGPU.Runtime;
 namespace Codesign.Backends.Gpu.Execution;
 
 /// <summary>
-/// A graph lowered for the gpu: weights uploaded once, one step per node (silu·mul fused; in decode, rms_norms and residual adds folded into the word GEMVs beside them: <see cref="GpuFusionPlan"/>), every kernel enqueued on
-/// the accelerator's stream without a host round trip; a forward call synchronises once, to download its outputs.
+/// A graph lowered for the gpu: weights uploaded once, one step per node (silu·mul fused; in decode, rms_norms, residual
+/// adds and sibling GEMVs folded into the word GEMV launches beside them: <see cref="GpuFusionPlan"/>), every kernel
+/// enqueued on the accelerator's stream without a host round trip; a forward call synchronises once, to download its outputs.
 /// Device buffers come from a pool and return to it after each value's last use.
 /// </summary>
 public sealed class GpuProgram : IDisposable

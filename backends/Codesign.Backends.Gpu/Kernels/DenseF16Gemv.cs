@@ -20,8 +20,8 @@ internal static class DenseF16Gemv
         var partial = SharedMemory.Allocate<float>(RowGroupReduction.SharedFloats);
         var chunks = w.W.Cast<HalfChunk>();
         var quads = x.Cast<FloatQuad>();
-        int row0 = Grid.IdxX * RowGroupReduction.Rows, last = w.N - 1;
-        int row1 = row0 + 1 < last ? row0 + 1 : last, row2 = row0 + 2 < last ? row0 + 2 : last, row3 = row0 + 3 < last ? row0 + 3 : last;
+        int row0 = Grid.IdxX * RowGroupReduction.Rows;
+        int row1 = RowGroupReduction.Row(row0, 1, w.N), row2 = RowGroupReduction.Row(row0, 2, w.N), row3 = RowGroupReduction.Row(row0, 3, w.N);
         int perRow = w.K / HalvesPerChunk, thread = Group.IdxX, threads = Group.DimX;
         long c0 = (long)row0 * perRow, c1 = (long)row1 * perRow, c2 = (long)row2 * perRow, c3 = (long)row3 * perRow;
         for (int t = 0; t < m; t++)

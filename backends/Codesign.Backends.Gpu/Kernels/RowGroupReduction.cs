@@ -20,6 +20,12 @@ internal static class RowGroupReduction
     public const int SharedFloats = Partials * MaxWarps;
 
     /// <summary>
+    /// Row <paramref name="row0"/> + <paramref name="i"/>, or the last of <paramref name="n"/> rows past it: rows past the
+    /// last are read (and not written), which keeps a kernel's K loop free of row tests.
+    /// </summary>
+    internal static int Row(int row0, int i, int n) => row0 + i < n - 1 ? row0 + i : n - 1;
+
+    /// <summary>
     /// Threads per group: enough that each has at least four of a row's <paramref name="units"/> (words, 16-byte chunks),
     /// at most <paramref name="groupSize"/> and <see cref="MaxWarps"/> warps, at least a warp (short rows would otherwise
     /// leave most threads without work).

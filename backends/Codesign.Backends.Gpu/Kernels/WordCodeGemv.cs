@@ -81,9 +81,8 @@ internal static class WordCodeGemv
         var gains = fusion.NormGain.Cast<FloatQuad>();
         bool norm = fusion.NormGain.Length > 0;
         bool quadAligned = (w.K & 3) == 0;
-        int row0 = rowGroup * RowGroupReduction.Rows, last = w.N - 1;
-        // Rows past the last read the last row (and are not written), which keeps the word loop free of row tests.
-        int row1 = row0 + 1 < last ? row0 + 1 : last, row2 = row0 + 2 < last ? row0 + 2 : last, row3 = row0 + 3 < last ? row0 + 3 : last;
+        int row0 = rowGroup * RowGroupReduction.Rows;
+        int row1 = RowGroupReduction.Row(row0, 1, w.N), row2 = RowGroupReduction.Row(row0, 2, w.N), row3 = RowGroupReduction.Row(row0, 3, w.N);
         long c0 = (long)row0 * w.RowWords, c1 = (long)row1 * w.RowWords, c2 = (long)row2 * w.RowWords, c3 = (long)row3 * w.RowWords;
         long g0 = (long)row0 * w.Groups, g1 = (long)row1 * w.Groups, g2 = (long)row2 * w.Groups, g3 = (long)row3 * w.Groups;
         int fullWords = w.K / perWord, thread = Group.IdxX, threads = Group.DimX;
