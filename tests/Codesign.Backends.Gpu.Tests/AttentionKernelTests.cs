@@ -1,4 +1,5 @@
 using Codesign.Backends.Gpu.Execution;
+using Codesign.IR.Diagnostics;
 using Codesign.IR.Graphs;
 using Codesign.IR.Ops;
 using Codesign.IR.Semantics;
@@ -19,6 +20,9 @@ public class AttentionKernelTests
     [TestCase(6, 3, 8, 0L, new[] { 300, 1, 1, 40, 1 })]
     [TestCase(4, 2, 16, 8L, new[] { 7, 1, 2, 1 })]
     [TestCase(4, 1, 16, 4L, new[] { 9, 1, 1 })]
+    // LLaMA-7B's heads: the tiling that fits CUDA's 48 KiB of launch shared memory, over more keys than one tile.
+    [TestCase(2, 2, 128, 0L, new[] { 45, 1, 6, 1 })]
+    [TestCase(3, 1, 80, 0L, new[] { 7, 1, 33, 1 })]
     public void Attention_steps_match_the_interpreter(int heads, int kvHeads, int headDim, long kvBits, int[] steps)
     {
         var r = Fresh();
@@ -45,6 +49,19 @@ public class AttentionKernelTests
             AssertClose(gpu, reference, 2e-5);
         }
         Assert.That(cache.Length(0), Is.EqualTo(steps.Sum()));
+    }
+
+    [Test]
+    public void Heads_too_wide_for_a_groups_shared_memory_are_refused_at_compile_naming_the_node()
+    {
+        int headDim = 4096;
+        var b = new GraphBuilder("attention");
+        var q = b.Input("q", TensorType.Of(DType.F32, "seq", 1, headDim));
+        var k = b.Input("k", TensorType.Of(DType.F32, "seq", 1, headDim));
+        var v = b.Input("v", TensorType.Of(DType.F32, "seq", 1, headDim));
+        var g = b.Return(b.Apply(new AttentionOp(0, 0.1), "y", q, k, v));
+        var e = Assert.Throws<CodesignException>(() => GpuProgram.Compile(g, new LayeredWeightStore(), Device).Dispose());
+        Assert.That(e!.Message, Does.Contain("%y = nn.attention").And.Contain("4096 dims").And.Contain("shared memory"));
     }
 
     [Test]

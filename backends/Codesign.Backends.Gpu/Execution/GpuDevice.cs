@@ -110,9 +110,18 @@ public sealed class GpuDevice : IDisposable
     }
 }
 
-/// <summary>Launch shapes: threads per group (a power of two, at least a warp) and the warp size.</summary>
-public sealed record GpuGeometry(int WarpSize, int GroupSize)
+/// <summary>
+/// Launch shapes: threads per group (a power of two, at least a warp), the warp size, and the shared memory a group may
+/// ask for at launch.
+/// </summary>
+public sealed record GpuGeometry(int WarpSize, int GroupSize, int SharedBytesPerGroup)
 {
+    /// <summary>
+    /// A CUDA kernel gets more dynamic shared memory than this only after cuFuncSetAttribute, which ILGPU does not call;
+    /// the CPU accelerator, which has no limit, is held to it too, so CI launches what a GPU would.
+    /// </summary>
+    public const int LaunchSharedBytes = 48 * 1024;
+
     public int WarpsPerGroup => GroupSize / WarpSize;
 
     public static GpuGeometry For(Accelerator accelerator)
@@ -123,7 +132,7 @@ public sealed record GpuGeometry(int WarpSize, int GroupSize)
         while (group * 2 <= limit) group *= 2;
         if (group < warp || (warp & (warp - 1)) != 0)
             throw new GpuUnavailableException($"gpu: {accelerator.Name} has warps of {warp} and groups of at most {accelerator.MaxNumThreadsPerGroup} threads; the kernels need power-of-two warps that fit a group");
-        return new GpuGeometry(warp, group);
+        return new GpuGeometry(warp, group, Math.Min(accelerator.MaxSharedMemoryPerGroup, LaunchSharedBytes));
     }
 
     /// <summary>Groups for a grid-stride kernel over <paramref name="items"/> elements.</summary>

@@ -86,8 +86,8 @@ internal sealed class GpuKernels(Accelerator accelerator)
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, AttentionShape> MergeSlices =>
         Load(nameof(MergeSlices), () => accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, AttentionShape>(AttentionKernels.MergeSlices));
 
-    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionShape> Prefill =>
-        Load(nameof(Prefill), () => accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionShape>(AttentionKernels.Prefill));
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionShape, PrefillTiling> Prefill =>
+        Load(nameof(Prefill), () => accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionShape, PrefillTiling>(AttentionKernels.Prefill));
 
     /// <summary>Device-to-device copy as a kernel: the baseline a bandwidth-bound kernel is measured against.</summary>
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>> Copy =>

@@ -19,7 +19,7 @@ internal static class GpuNodeLowering
     /// <summary>Up to this many tokens a linear layer runs as GEMV (weights streamed once per token); beyond, tiled GEMM.</summary>
     public const int GemvMaxTokens = 4;
 
-    public static GpuStep Lower(Node node, GpuWeights weights, GpuFusionPlan plan)
+    public static GpuStep Lower(Node node, GpuWeights weights, GpuFusionPlan plan, GpuGeometry geometry)
     {
         var op = node.Op;
         return op switch
@@ -46,7 +46,7 @@ internal static class GpuNodeLowering
             ReshapeOp => new GpuStep(node, node.Inputs, s => s.Env[node.Outputs[0]] = s.Env[node.Inputs[0]].Reshaped(s.Resolve(node.Outputs[0].Type))),
             TransposeOp t => Transpose(node, t),
             RopeOp rope => Rope(node, rope, weights),
-            AttentionOp attention => Attention(node, attention),
+            AttentionOp attention => Attention(node, attention, geometry),
             AddOp => Binary(node, (s, a, b, y) => s.Kernels.Add(s.Stride(y.Length), a, b, y), skipIfWritten: plan.IsEpilogueAdd(node)),
             MulOp when node.Inputs.Select(i => plan.Silus.GetValueOrDefault(i)).FirstOrDefault(v => v is not null) is { } gate => SiluMul(node, gate),
             MulOp => Binary(node, (s, a, b, y) => s.Kernels.Mul(s.Stride(y.Length), a, b, y)),
@@ -323,11 +323,13 @@ internal static class GpuNodeLowering
         });
     }
 
-    private static GpuStep Attention(Node node, AttentionOp op)
+    private static GpuStep Attention(Node node, AttentionOp op, GpuGeometry geometry)
     {
         int heads = Dim(node, 0, 1), headDim = Dim(node, 0, 2), kvHeads = Dim(node, 1, 1);
         int qmax = op.KvBits == 0 ? 0 : ActivationQuantizer.MaxCode((int)op.KvBits);
         int rowSize = kvHeads * headDim;
+        var tiling = PrefillTiling.For(headDim, geometry.WarpsPerGroup, geometry.SharedBytesPerGroup)
+            ?? throw Unsupported(node, $"heads of {headDim} dims: prefill attention needs more than the {geometry.SharedBytesPerGroup} bytes of shared memory a group may have");
         return new GpuStep(node, node.Inputs, s =>
         {
             var (q, k, v) = (s.Env[node.Inputs[0]], s.Env[node.Inputs[1]], s.Env[node.Inputs[2]]);
@@ -349,10 +351,9 @@ internal static class GpuNodeLowering
             else
             {
                 var shape = new AttentionShape(tokens, past, heads, kvHeads, headDim, (float)op.Scale, 1);
-                int group = s.Geometry.GroupSize;
-                var config = new KernelConfig(new Index1D((tokens + group - 1) / group * heads), new Index1D(group),
-                    SharedMemoryConfig.RequestDynamic<float>(AttentionKernels.PrefillSharedFloats(group, headDim)));
-                s.Kernels.Prefill(config, q.Floats, layer.Keys.View, layer.Values.View, y.Floats, shape);
+                var config = new KernelConfig(new Index1D((tokens + tiling.Warps - 1) / tiling.Warps * heads), new Index1D(tiling.Warps * s.Geometry.WarpSize),
+                    SharedMemoryConfig.RequestDynamic<float>(checked((int)tiling.SharedFloats)));
+                s.Kernels.Prefill(config, q.Floats, layer.Keys.View, layer.Values.View, y.Floats, shape, tiling);
             }
         });
     }

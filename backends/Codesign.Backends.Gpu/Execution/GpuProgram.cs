@@ -39,7 +39,7 @@ public sealed class GpuProgram : IDisposable
             foreach (var node in graph.Nodes)
             {
                 if (plan.Silus.ContainsKey(node.Outputs[0])) continue;
-                _steps.Add(GpuNodeLowering.Lower(node, _weights, plan));
+                _steps.Add(GpuNodeLowering.Lower(node, _weights, plan, device.Geometry));
             }
             Fused = [.. plan.Silus.Keys.Select(v => v.Name)];
             FoldedIntoGemvs = [.. plan.PrologueNorms.Keys.Select(v => v.Name), .. plan.ResidualAdds.Values.Select(a => a.Outputs[0].Name),

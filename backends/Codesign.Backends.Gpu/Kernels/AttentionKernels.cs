@@ -13,15 +13,13 @@ internal readonly record struct AttentionShape(int Tokens, int Past, int Heads, 
 /// Causal attention over the device KV cache ([capacity, kvHeads, headDim] per layer, keys and values apart): query s
 /// sits at position Past + s and sees positions 0..Past + s. Decode uses split-K (flash-decoding: each group scores one
 /// slice of the cache, a second kernel merges the slices' softmax statistics); prefill uses a flash-attention tiling
-/// (a group owns a tile of queries, one per thread, and streams key/value tiles through shared memory with an online
+/// (a group owns a tile of queries, one per warp, and streams key/value tiles through shared memory with an online
 /// softmax).
 /// </summary>
 internal static class AttentionKernels
 {
     /// <summary>Cache positions one decode group scores.</summary>
     public const int SplitLength = 256;
-    /// <summary>Key/value rows per prefill tile.</summary>
-    public const int KvTile = 16;
 
     /// <summary>
     /// One group per (token, kv head) row of the keys, then one per row of the values (one launch for both): copies the
@@ -127,71 +125,86 @@ internal static class AttentionKernels
     }
 
     /// <summary>
-    /// Grid: ceil(tokens / group size) · heads groups; dynamic shared memory of <see cref="PrefillSharedFloats"/> floats.
-    /// Thread i of a group owns query (tile · group size + i) of one head.
+    /// Grid: ceil(tokens / warps per group) · heads groups; dynamic shared memory of <see cref="PrefillTiling.SharedFloats"/>.
+    /// Warp w of a group owns query (tile · warps + w) of one head, its q and output row in shared memory; the group
+    /// streams key/value tiles of <see cref="PrefillTiling.Keys"/> rows through shared memory. Per tile a lane scores
+    /// keys (lane, lane + warp, …) against the warp's query, the warp combines the scores into its online softmax by
+    /// shuffles, and then a lane updates the output dims (lane, lane + warp, …): every shared read is a broadcast or
+    /// conflict-free (key rows are padded to headDim + 1 floats, so the lanes' rows fall in different banks).
     /// </summary>
-    public static void Prefill(ArrayView<float> q, ArrayView<float> keys, ArrayView<float> values, ArrayView<float> y, AttentionShape s)
+    public static void Prefill(ArrayView<float> q, ArrayView<float> keys, ArrayView<float> values, ArrayView<float> y, AttentionShape s, PrefillTiling tiling)
     {
         var shared = SharedMemory.GetDynamic<float>();
-        int d = s.HeadDim, tq = Group.DimX, thread = Group.IdxX;
-        var kTile = shared.SubView(0, KvTile * d);
-        var vTile = shared.SubView(KvTile * d, KvTile * d);
-        var o = shared.SubView(2L * KvTile * d, (long)tq * d);
-        var scores = shared.SubView(2L * KvTile * d + (long)tq * d, (long)tq * KvTile);
+        int d = s.HeadDim, tk = tiling.Keys, keyStride = d + 1;
+        int warps = Group.DimX / Warp.WarpSize, warp = Warp.WarpIdx, lane = Warp.LaneIdx, lanes = Warp.WarpSize;
+        var kTile = shared.SubView(0, (long)tk * keyStride);
+        var vTile = shared.SubView((long)tk * keyStride, (long)tk * d);
+        long own = (long)tk * (keyStride + d);
+        var qs = shared.SubView(own + (long)warp * d, d);
+        var os = shared.SubView(own + (long)(warps + warp) * d, d);
+        var ps = shared.SubView(own + 2L * warps * d + (long)warp * tk, tk);
         int tile = Grid.IdxX / s.Heads, head = Grid.IdxX % s.Heads, kvHead = s.KvHead(head);
-        int token = tile * tq + thread;
+        int token = tile * warps + warp;
         bool valid = token < s.Tokens;
-        int lastToken = (tile + 1) * tq < s.Tokens ? (tile + 1) * tq : s.Tokens;
+        int lastToken = (tile + 1) * warps < s.Tokens ? (tile + 1) * warps : s.Tokens;
         int end = s.Past + lastToken, visible = s.Past + token + 1;
         long qRow = ((long)token * s.Heads + head) * d;
-        for (int c = 0; c < d; c++) o[(long)thread * d + c] = 0f;
-        float max = float.NegativeInfinity, sum = 0f;
-        for (int j0 = 0; j0 < end; j0 += KvTile)
-        {
-            for (int i = thread; i < KvTile * d; i += tq)
+        if (valid)
+            for (int c = lane; c < d; c += lanes)
             {
-                int pos = j0 + i / d;
-                long at = ((long)pos * s.KvHeads + kvHead) * d + i % d;
-                kTile[i] = pos < end ? keys[at] : 0f;
+                qs[c] = q[qRow + c];
+                os[c] = 0f;
+            }
+        float max = float.NegativeInfinity, sum = 0f;
+        for (int j0 = 0; j0 < end; j0 += tk)
+        {
+            // The last tile's readers are done with it (and on the first, every warp's q is in place).
+            Group.Barrier();
+            for (int i = Group.IdxX; i < tk * d; i += Group.DimX)
+            {
+                int j = i / d, c = i - j * d, pos = j0 + j;
+                long at = ((long)pos * s.KvHeads + kvHead) * d + c;
+                kTile[j * keyStride + c] = pos < end ? keys[at] : 0f;
                 vTile[i] = pos < end ? values[at] : 0f;
             }
             Group.Barrier();
-            if (valid)
+            // Uniform over the warp (one query per warp), as its shuffles need; key j0 is visible, so tileMax is finite.
+            if (valid && j0 < visible)
             {
                 float tileMax = float.NegativeInfinity;
-                for (int jj = 0; jj < KvTile; jj++)
+                for (int j = lane; j < tk; j += lanes)
                 {
                     float score = float.NegativeInfinity;
-                    if (j0 + jj < visible)
+                    if (j0 + j < visible)
                     {
                         float dot = 0f;
-                        for (int c = 0; c < d; c++) dot += q[qRow + c] * kTile[jj * d + c];
+                        for (int c = 0; c < d; c++) dot += qs[c] * kTile[j * keyStride + c];
                         score = dot * s.Scale;
                     }
-                    scores[(long)thread * KvTile + jj] = score;
+                    ps[j] = score;
                     tileMax = XMath.Max(tileMax, score);
                 }
-                if (tileMax > float.NegativeInfinity)
+                float next = XMath.Max(max, Reductions.WarpMaxToAll(tileMax));
+                float correction = XMath.Exp(max - next), part = 0f;
+                for (int j = lane; j < tk; j += lanes)
                 {
-                    float next = XMath.Max(max, tileMax);
-                    float correction = XMath.Exp(max - next);
-                    sum *= correction;
-                    for (int c = 0; c < d; c++) o[(long)thread * d + c] *= correction;
-                    for (int jj = 0; jj < KvTile; jj++)
-                    {
-                        if (j0 + jj >= visible) break;
-                        float p = XMath.Exp(scores[(long)thread * KvTile + jj] - next);
-                        sum += p;
-                        for (int c = 0; c < d; c++) o[(long)thread * d + c] += p * vTile[jj * d + c];
-                    }
-                    max = next;
+                    float p = j0 + j < visible ? XMath.Exp(ps[j] - next) : 0f;
+                    ps[j] = p;
+                    part += p;
+                }
+                sum = sum * correction + Reductions.WarpSumToAll(part);
+                max = next;
+                Warp.Barrier();
+                int count = visible - j0 < tk ? visible - j0 : tk;
+                for (int c = lane; c < d; c += lanes)
+                {
+                    float acc = os[c] * correction;
+                    for (int j = 0; j < count; j++) acc += ps[j] * vTile[j * d + c];
+                    os[c] = acc;
                 }
             }
-            Group.Barrier();
         }
         if (valid)
-            for (int c = 0; c < d; c++) y[qRow + c] = o[(long)thread * d + c] / sum;
+            for (int c = lane; c < d; c += lanes) y[qRow + c] = os[c] / sum;
     }
-
-    public static int PrefillSharedFloats(int groupSize, int headDim) => 2 * KvTile * headDim + groupSize * headDim + groupSize * KvTile;
 }

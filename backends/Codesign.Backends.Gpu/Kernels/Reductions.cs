@@ -19,6 +19,20 @@ internal static class Reductions
         return value;
     }
 
+    /// <summary>The warp's sum, returned to every lane (a butterfly: every lane must call it).</summary>
+    public static float WarpSumToAll(float value)
+    {
+        for (int mask = Warp.WarpSize / 2; mask > 0; mask /= 2) value += Warp.ShuffleXor(value, mask);
+        return value;
+    }
+
+    /// <summary>The warp's maximum, returned to every lane (every lane must call it).</summary>
+    public static float WarpMaxToAll(float value)
+    {
+        for (int mask = Warp.WarpSize / 2; mask > 0; mask /= 2) value = XMath.Max(value, Warp.ShuffleXor(value, mask));
+        return value;
+    }
+
     /// <summary>The group's sum, returned to every thread (all threads must call it).</summary>
     public static float GroupSum(float value) => GroupReduce<float, SumF32>(value);
 
