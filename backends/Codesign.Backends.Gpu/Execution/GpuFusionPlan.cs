@@ -14,7 +14,9 @@ namespace Codesign.Backends.Gpu.Execution;
 /// <item>add(qmatmul(x), r) where the product's one consumer is the add and r exists before the product: in decode the
 /// word GEMV adds r and writes the sum (the add runs only for prefill);</item>
 /// <item>up to three word GEMVs reading the same x with the same K and code format (q, k and v; gate and up), none with a
-/// folded residual: in decode the first launches all of them and the others are skipped.</item>
+/// folded residual: in decode the first launches all of them and the others are skipped;</item>
+/// <item>the ropes of q and k whose one consumer is an attention (same positions and θ): attention turns q as it reads it
+/// and k as it appends it to the cache, for any number of tokens (the rope nodes never run).</item>
 /// </list>
 /// </summary>
 internal sealed class GpuFusionPlan
@@ -33,6 +35,12 @@ internal sealed class GpuFusionPlan
     /// <summary>The GEMVs a sibling before them launches in decode.</summary>
     public HashSet<Node> SiblingFollowers { get; } = [];
 
+    /// <summary>Attention node → the ropes of its q and k, folded into it.</summary>
+    public Dictionary<Node, (Node Query, Node Key)> AttentionRopes { get; } = [];
+
+    /// <summary>Nodes no step runs: silus (computed by their mul) and ropes (computed by their attention).</summary>
+    public bool IsFoldedAway(Node node) => Silus.ContainsKey(node.Outputs[0]) || AttentionRopes.Values.Any(r => r.Query == node || r.Key == node);
+
     public bool IsEpilogueAdd(Node add) => add.Inputs.Any(i => i.Producer is { } p && ResidualAdds.TryGetValue(p, out var a) && a == add);
 
     public static GpuFusionPlan For(Graph graph)
@@ -48,6 +56,7 @@ internal sealed class GpuFusionPlan
         }
         List<Node> UsersOf(Value v) => consumers.TryGetValue(v, out var l) ? l : [];
         bool Internal(Value v) => !graph.Outputs.Contains(v);
+        bool OnlyFeeds(Node producer, Node consumer) => Internal(producer.Outputs[0]) && UsersOf(producer.Outputs[0]) is [var only] && only == consumer;
 
         foreach (var n in graph.Nodes)
         {
@@ -64,6 +73,10 @@ internal sealed class GpuFusionPlan
                 if (residual.Type.Equals(output.Type) && (residual.Producer is null || order[residual.Producer] < order[n]))
                     plan.ResidualAdds[n] = add;
             }
+            if (n.Op is AttentionOp && n.Inputs[0].Producer is { Op: RopeOp qRope } qNode && n.Inputs[1].Producer is { Op: RopeOp kRope } kNode
+                && qNode != kNode && qNode.Inputs[1] == kNode.Inputs[1] && qRope.Theta == kRope.Theta
+                && OnlyFeeds(qNode, n) && OnlyFeeds(kNode, n))
+                plan.AttentionRopes[n] = (qNode, kNode);
         }
         foreach (var (value, readers) in consumers)
         {

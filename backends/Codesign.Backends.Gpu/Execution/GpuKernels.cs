@@ -47,8 +47,8 @@ internal sealed class GpuKernels(Accelerator accelerator)
     public Action<KernelConfig, ArrayView<int>, ArrayView<float>, ArrayView<float>, int> Embedding =>
         Load(nameof(Embedding), () => accelerator.LoadStreamKernel<ArrayView<int>, ArrayView<float>, ArrayView<float>, int>(ShapeKernels.Embedding));
 
-    public Action<KernelConfig, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int> Rope =>
-        Load(nameof(Rope), () => accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int>(ShapeKernels.Rope));
+    public Action<KernelConfig, ArrayView<float>, RotaryEmbedding, ArrayView<float>, int, int> Rope =>
+        Load(nameof(Rope), () => accelerator.LoadStreamKernel<ArrayView<float>, RotaryEmbedding, ArrayView<float>, int, int>(ShapeKernels.Rope));
 
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, TransposeShape> Transpose =>
         Load(nameof(Transpose), () => accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, TransposeShape>(ShapeKernels.Transpose));
@@ -77,17 +77,17 @@ internal sealed class GpuKernels(Accelerator accelerator)
     public Action<KernelConfig, LutTables, ArrayView<float>, QuantizedRows, int, int> LutGemv =>
         Load(nameof(LutGemv), () => accelerator.LoadStreamKernel<LutTables, ArrayView<float>, QuantizedRows, int, int>(LutKernels.Gemv));
 
-    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, long, int, int> AppendKv =>
-        Load(nameof(AppendKv), () => accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, long, int, int>(AttentionKernels.AppendRows));
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, long, int, int, RotaryEmbedding, int> AppendKv =>
+        Load(nameof(AppendKv), () => accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, long, int, int, RotaryEmbedding, int>(AttentionKernels.AppendRows));
 
-    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionShape> DecodeSlices =>
-        Load(nameof(DecodeSlices), () => accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionShape>(AttentionKernels.DecodeSlices));
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionShape, RotaryEmbedding> DecodeSlices =>
+        Load(nameof(DecodeSlices), () => accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionShape, RotaryEmbedding>(AttentionKernels.DecodeSlices));
 
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, AttentionShape> MergeSlices =>
         Load(nameof(MergeSlices), () => accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, AttentionShape>(AttentionKernels.MergeSlices));
 
-    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionShape, PrefillTiling> Prefill =>
-        Load(nameof(Prefill), () => accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionShape, PrefillTiling>(AttentionKernels.Prefill));
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionShape, PrefillTiling, RotaryEmbedding> Prefill =>
+        Load(nameof(Prefill), () => accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionShape, PrefillTiling, RotaryEmbedding>(AttentionKernels.Prefill));
 
     /// <summary>Device-to-device copy as a kernel: the baseline a bandwidth-bound kernel is measured against.</summary>
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>> Copy =>

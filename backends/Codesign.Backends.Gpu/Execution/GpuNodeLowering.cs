@@ -46,7 +46,7 @@ internal static class GpuNodeLowering
             ReshapeOp => new GpuStep(node, node.Inputs, s => s.Env[node.Outputs[0]] = s.Env[node.Inputs[0]].Reshaped(s.Resolve(node.Outputs[0].Type))),
             TransposeOp t => Transpose(node, t),
             RopeOp rope => Rope(node, rope, weights),
-            AttentionOp attention => Attention(node, attention, geometry),
+            AttentionOp attention => Attention(node, attention, geometry, plan.AttentionRopes.TryGetValue(node, out var ropes) ? ropes : null, weights),
             AddOp => Binary(node, (s, a, b, y) => s.Kernels.Add(s.Stride(y.Length), a, b, y), skipIfWritten: plan.IsEpilogueAdd(node)),
             MulOp when node.Inputs.Select(i => plan.Silus.GetValueOrDefault(i)).FirstOrDefault(v => v is not null) is { } gate => SiluMul(node, gate),
             MulOp => Binary(node, (s, a, b, y) => s.Kernels.Mul(s.Stride(y.Length), a, b, y)),
@@ -87,7 +87,7 @@ internal static class GpuNodeLowering
             QMatMulOp q => $"{(WordKernelTakes(node) ? "word-code gemv" : "gemv")} (≤ {GemvMaxTokens} tokens) / tiled gemm dequantizing {w} in registers{(q.Accumulate == QMatMulOp.GroupAccumulate ? ", scaled per group (MixPE)" : "")}",
             LutMatMulOp => $"lut tables + lut gemv over {w}",
             SpMatMulOp => $"{linear} over {(w?.Sparsity?.Kind == SparseKind.NOfM ? "N:M values + offsets" : "ELL rows")} of {w}",
-            AttentionOp a => $"kv append{(a.KvBits != 0 ? $" (int{a.KvBits})" : "")} + split-k decode / flash prefill",
+            AttentionOp a => $"kv append{(a.KvBits != 0 ? $" (int{a.KvBits})" : "")} + split-k decode / flash prefill, turning q and k where their ropes feed only it",
             MulOp when node.Inputs.Any(i => i.Producer?.Op is SiluOp) => "mul, or silu·mul fused",
             ReshapeOp => "view",
             _ => "one kernel",
@@ -292,14 +292,20 @@ internal static class GpuNodeLowering
     private static GpuStep Rope(Node node, RopeOp rope, GpuWeights weights)
     {
         int heads = Dim(node, 0, 1), headDim = Dim(node, 0, 2);
-        var invFreq = weights.Constant(IR.Semantics.RopeKernel.InverseFrequencies(rope.Theta, headDim));
+        var invFreq = InverseFrequencies(rope, headDim, weights);
         return new GpuStep(node, node.Inputs, s =>
         {
             var x = s.Env[node.Inputs[0]];
             var y = s.Output(node);
-            s.Kernels.Rope(s.Stride(x.ElementCount / 2), x.Floats, s.Env[node.Inputs[1]].Ints, invFreq, y.Floats, heads, headDim);
+            s.Kernels.Rope(s.Stride(x.ElementCount), x.Floats, Rotary(s, node.Inputs[1], invFreq), y.Floats, heads, headDim);
         });
     }
+
+    private static ArrayView<float> InverseFrequencies(RopeOp rope, int headDim, GpuWeights weights) =>
+        weights.Constant(IR.Semantics.RopeKernel.InverseFrequencies(rope.Theta, headDim));
+
+    private static RotaryEmbedding Rotary(GpuRunState s, Value positions, ArrayView<float> invFreq) =>
+        new() { Positions = s.Env[positions].Ints, InverseFrequencies = invFreq };
 
     /// <param name="skipIfWritten">A GEMV may have written the output already (<see cref="GpuFusionPlan.ResidualAdds"/>).</param>
     private static GpuStep Binary(Node node, Action<GpuRunState, ArrayView<float>, ArrayView<float>, ArrayView<float>> launch, bool skipIfWritten = false) =>
@@ -323,20 +329,29 @@ internal static class GpuNodeLowering
         });
     }
 
-    private static GpuStep Attention(Node node, AttentionOp op, GpuGeometry geometry)
+    /// <param name="ropes">The q and k ropes the plan folds into this attention, or null.</param>
+    private static GpuStep Attention(Node node, AttentionOp op, GpuGeometry geometry, (Node Query, Node Key)? ropes, GpuWeights weights)
     {
         int heads = Dim(node, 0, 1), headDim = Dim(node, 0, 2), kvHeads = Dim(node, 1, 1);
         int qmax = op.KvBits == 0 ? 0 : ActivationQuantizer.MaxCode((int)op.KvBits);
         int rowSize = kvHeads * headDim;
         var tiling = PrefillTiling.For(headDim, geometry.WarpsPerGroup, geometry.SharedBytesPerGroup)
             ?? throw Unsupported(node, $"heads of {headDim} dims: prefill attention needs more than the {geometry.SharedBytesPerGroup} bytes of shared memory a group may have");
-        return new GpuStep(node, node.Inputs, s =>
+        // Folded ropes: read their inputs, and turn q and k in the attention kernels.
+        var (qIn, kIn) = ropes is { } r ? (r.Query.Inputs[0], r.Key.Inputs[0]) : (node.Inputs[0], node.Inputs[1]);
+        var positions = ropes?.Query.Inputs[1];
+        var invFreq = ropes is { } f ? InverseFrequencies((RopeOp)f.Query.Op, headDim, weights) : default;
+        List<Value> reads = [qIn, kIn, node.Inputs[2]];
+        if (positions is not null) reads.Add(positions);
+        return new GpuStep(node, reads, s =>
         {
-            var (q, k, v) = (s.Env[node.Inputs[0]], s.Env[node.Inputs[1]], s.Env[node.Inputs[2]]);
+            var (q, k, v) = (s.Env[qIn], s.Env[kIn], s.Env[node.Inputs[2]]);
+            var rotary = positions is null ? default : Rotary(s, positions, invFreq);
             int tokens = q.Shape[0];
             var layer = s.Cache.Reserve(op.Layer, rowSize, tokens);
             int past = layer.Length;
-            s.Kernels.AppendKv(s.Groups(2 * tokens * kvHeads), k.Floats, v.Floats, layer.Keys.View, layer.Values.View, (long)past * rowSize, headDim, qmax);
+            s.Kernels.AppendKv(s.Groups(2 * tokens * kvHeads), k.Floats, v.Floats, layer.Keys.View, layer.Values.View, (long)past * rowSize, headDim, qmax,
+                rotary, kvHeads);
             layer.Length = past + tokens;
             var y = s.Output(node);
             if (tokens == 1)
@@ -344,7 +359,9 @@ internal static class GpuNodeLowering
                 int splits = (past + tokens + AttentionKernels.SplitLength - 1) / AttentionKernels.SplitLength;
                 var shape = new AttentionShape(tokens, past, heads, kvHeads, headDim, (float)op.Scale, splits);
                 var partial = s.Scratch((long)tokens * heads * splits * (headDim + 2));
-                s.Kernels.DecodeSlices(s.Groups(tokens * heads * splits), q.Floats, layer.Keys.View, layer.Values.View, partial.Buffer.View, shape);
+                var config = new KernelConfig(new Index1D(tokens * heads * splits), new Index1D(s.Geometry.GroupSize),
+                    SharedMemoryConfig.RequestDynamic<float>(AttentionKernels.DecodeSharedFloats(headDim)));
+                s.Kernels.DecodeSlices(config, q.Floats, layer.Keys.View, layer.Values.View, partial.Buffer.View, shape, rotary);
                 s.Kernels.MergeSlices(s.Groups(tokens * heads), partial.Buffer.View, y.Floats, shape);
                 partial.Release();
             }
@@ -353,7 +370,7 @@ internal static class GpuNodeLowering
                 var shape = new AttentionShape(tokens, past, heads, kvHeads, headDim, (float)op.Scale, 1);
                 var config = new KernelConfig(new Index1D((tokens + tiling.Warps - 1) / tiling.Warps * heads), new Index1D(tiling.Warps * s.Geometry.WarpSize),
                     SharedMemoryConfig.RequestDynamic<float>(checked((int)tiling.SharedFloats)));
-                s.Kernels.Prefill(config, q.Floats, layer.Keys.View, layer.Values.View, y.Floats, shape, tiling);
+                s.Kernels.Prefill(config, q.Floats, layer.Keys.View, layer.Values.View, y.Floats, shape, tiling, rotary);
             }
         });
     }

@@ -38,10 +38,10 @@ public sealed class GpuProgram : IDisposable
             var plan = GpuFusionPlan.For(graph);
             foreach (var node in graph.Nodes)
             {
-                if (plan.Silus.ContainsKey(node.Outputs[0])) continue;
+                if (plan.IsFoldedAway(node)) continue;
                 _steps.Add(GpuNodeLowering.Lower(node, _weights, plan, device.Geometry));
             }
-            Fused = [.. plan.Silus.Keys.Select(v => v.Name)];
+            Fused = [.. plan.Silus.Keys.Select(v => v.Name), .. plan.AttentionRopes.Values.SelectMany(r => new[] { r.Query.Outputs[0].Name, r.Key.Outputs[0].Name })];
             FoldedIntoGemvs = [.. plan.PrologueNorms.Keys.Select(v => v.Name), .. plan.ResidualAdds.Values.Select(a => a.Outputs[0].Name),
                 .. plan.SiblingFollowers.Select(n => n.Outputs[0].Name)];
             _deadAfter = LastReads(graph, _steps);
@@ -61,7 +61,7 @@ public sealed class GpuProgram : IDisposable
     /// <summary>Bytes of weights on the device.</summary>
     public long WeightBytes => _weights.Bytes;
 
-    /// <summary>Outputs of silu nodes folded into the following mul (never written to memory).</summary>
+    /// <summary>Outputs never written to memory: silus folded into the following mul, q and k ropes into attention.</summary>
     public IReadOnlyList<string> Fused { get; }
 
     /// <summary>Outputs that decode computes inside the GEMVs next to them: rms_norms, residual adds, and GEMVs launched

@@ -23,27 +23,31 @@ internal static class AttentionKernels
 
     /// <summary>
     /// One group per (token, kv head) row of the keys, then one per row of the values (one launch for both): copies the
-    /// new row into its cache at <paramref name="destOffset"/>, fake-quantized to kv_bits when <paramref name="qmax"/> &gt; 0
-    /// (per-row absmax, half-to-even, as <c>ActivationQuantizer</c> does).
+    /// new row into its cache at <paramref name="destOffset"/>, keys turned by <paramref name="keyRope"/> where it applies,
+    /// fake-quantized to kv_bits when <paramref name="qmax"/> &gt; 0 (per-row absmax, half-to-even, as
+    /// <c>ActivationQuantizer</c> does).
     /// </summary>
     public static void AppendRows(ArrayView<float> keyRows, ArrayView<float> valueRows, ArrayView<float> keyCache, ArrayView<float> valueCache,
-        long destOffset, int rowLength, int qmax)
+        long destOffset, int rowLength, int qmax, RotaryEmbedding keyRope, int kvHeads)
     {
         int keyGroups = Grid.DimX / 2;
         bool value = Grid.IdxX >= keyGroups;
         var rows = value ? valueRows : keyRows;
         var cache = value ? valueCache : keyCache;
-        long start = (long)(value ? Grid.IdxX - keyGroups : Grid.IdxX) * rowLength;
+        int row = value ? Grid.IdxX - keyGroups : Grid.IdxX;
+        long start = (long)row * rowLength;
+        bool rotate = !value && keyRope.Applies;
         float scale = 0f;
         if (qmax > 0)
         {
             float amax = 0f;
-            for (int c = Group.IdxX; c < rowLength; c += Group.DimX) amax = XMath.Max(amax, XMath.Abs(rows[start + c]));
+            for (int c = Group.IdxX; c < rowLength; c += Group.DimX)
+                amax = XMath.Max(amax, XMath.Abs(rotate ? keyRope.At(rows, start, c, rowLength, row / kvHeads) : rows[start + c]));
             scale = Reductions.GroupMax(amax) / qmax;
         }
         for (int c = Group.IdxX; c < rowLength; c += Group.DimX)
         {
-            float v = rows[start + c];
+            float v = rotate ? keyRope.At(rows, start, c, rowLength, row / kvHeads) : rows[start + c];
             if (qmax > 0)
             {
                 int q = scale == 0f ? 0 : (int)XMath.RoundToEven(v / scale);
@@ -53,15 +57,24 @@ internal static class AttentionKernels
         }
     }
 
-    /// <summary>Grid: tokens · heads · splits groups. Writes per slice [max, Σexp, Σexp·v (headDim)] to <paramref name="partial"/>.</summary>
-    public static void DecodeSlices(ArrayView<float> q, ArrayView<float> keys, ArrayView<float> values, ArrayView<float> partial, AttentionShape s)
+    /// <summary>
+    /// Grid: tokens · heads · splits groups; dynamic shared memory of <see cref="DecodeSharedFloats"/>. Writes per slice
+    /// [max, Σexp, Σexp·v (headDim)] to <paramref name="partial"/>. The query row, turned by <paramref name="queryRope"/>
+    /// where it applies, is read once into shared memory.
+    /// </summary>
+    public static void DecodeSlices(ArrayView<float> q, ArrayView<float> keys, ArrayView<float> values, ArrayView<float> partial, AttentionShape s,
+        RotaryEmbedding queryRope)
     {
-        var scores = SharedMemory.Allocate<float>(SplitLength);
+        var shared = SharedMemory.GetDynamic<float>();
+        var scores = shared.SubView(0, SplitLength);
         int split = Grid.IdxX % s.Splits, queryHead = Grid.IdxX / s.Splits;
         int token = queryHead / s.Heads, head = queryHead % s.Heads, kvHead = s.KvHead(head), d = s.HeadDim;
+        var qs = shared.SubView(SplitLength, d);
         int visible = s.Past + token + 1, pos0 = split * SplitLength;
         int count = visible - pos0 < SplitLength ? visible - pos0 : SplitLength;
         long qRow = (long)queryHead * d;
+        for (int c = Group.IdxX; c < d; c += Group.DimX) qs[c] = queryRope.Applies ? queryRope.At(q, qRow, c, d, token) : q[qRow + c];
+        Group.Barrier();
         float max = float.NegativeInfinity;
         for (int j = Group.IdxX; j < SplitLength; j += Group.DimX)
         {
@@ -70,7 +83,7 @@ internal static class AttentionKernels
             {
                 long kRow = ((long)(pos0 + j) * s.KvHeads + kvHead) * d;
                 float dot = 0f;
-                for (int c = 0; c < d; c++) dot += q[qRow + c] * keys[kRow + c];
+                for (int c = 0; c < d; c++) dot += qs[c] * keys[kRow + c];
                 score = dot * s.Scale;
             }
             scores[j] = score;
@@ -98,6 +111,8 @@ internal static class AttentionKernels
             partial[o + 1] = sum;
         }
     }
+
+    public static int DecodeSharedFloats(int headDim) => SplitLength + headDim;
 
     /// <summary>Grid: tokens · heads groups: merges the slices' statistics into y [tokens, heads, headDim].</summary>
     public static void MergeSlices(ArrayView<float> partial, ArrayView<float> y, AttentionShape s)
@@ -130,9 +145,11 @@ internal static class AttentionKernels
     /// streams key/value tiles of <see cref="PrefillTiling.Keys"/> rows through shared memory. Per tile a lane scores
     /// keys (lane, lane + warp, …) against the warp's query, the warp combines the scores into its online softmax by
     /// shuffles, and then a lane updates the output dims (lane, lane + warp, …): every shared read is a broadcast or
-    /// conflict-free (key rows are padded to headDim + 1 floats, so the lanes' rows fall in different banks).
+    /// conflict-free (key rows are padded to headDim + 1 floats, so the lanes' rows fall in different banks). The query,
+    /// turned by <paramref name="queryRope"/> where it applies, is read once.
     /// </summary>
-    public static void Prefill(ArrayView<float> q, ArrayView<float> keys, ArrayView<float> values, ArrayView<float> y, AttentionShape s, PrefillTiling tiling)
+    public static void Prefill(ArrayView<float> q, ArrayView<float> keys, ArrayView<float> values, ArrayView<float> y, AttentionShape s, PrefillTiling tiling,
+        RotaryEmbedding queryRope)
     {
         var shared = SharedMemory.GetDynamic<float>();
         int d = s.HeadDim, tk = tiling.Keys, keyStride = d + 1;
@@ -152,7 +169,7 @@ internal static class AttentionKernels
         if (valid)
             for (int c = lane; c < d; c += lanes)
             {
-                qs[c] = q[qRow + c];
+                qs[c] = queryRope.Applies ? queryRope.At(q, qRow, c, d, token) : q[qRow + c];
                 os[c] = 0f;
             }
         float max = float.NegativeInfinity, sum = 0f;

@@ -19,22 +19,13 @@ internal static class ShapeKernels
         }
     }
 
-    /// <summary>Rotate-half rope; <paramref name="invFreq"/> is θ^(−2i/d) as the interpreter computes it, one per pair.</summary>
-    public static void Rope(ArrayView<float> x, ArrayView<int> positions, ArrayView<float> invFreq, ArrayView<float> y, int heads, int headDim)
+    /// <summary>y = rope(x) for x [tokens, heads, headDim], one thread per element.</summary>
+    public static void Rope(ArrayView<float> x, RotaryEmbedding rope, ArrayView<float> y, int heads, int headDim)
     {
-        int half = headDim / 2;
-        long pairs = x.Length / 2;
-        for (long p = Grid.GlobalIndex.X; p < pairs; p += (long)Grid.DimX * Group.DimX)
+        for (long e = Grid.GlobalIndex.X; e < x.Length; e += (long)Grid.DimX * Group.DimX)
         {
-            long row = p / half;
-            int i = (int)(p % half);
-            long token = row / heads;
-            float angle = positions[token] * invFreq[i];
-            float cos = XMath.Cos(angle), sin = XMath.Sin(angle);
-            long o = row * headDim;
-            float a = x[o + i], b = x[o + half + i];
-            y[o + i] = a * cos - b * sin;
-            y[o + half + i] = b * cos + a * sin;
+            long row = e / headDim;
+            y[e] = rope.At(x, row * headDim, (int)(e - row * headDim), headDim, row / heads);
         }
     }
 
