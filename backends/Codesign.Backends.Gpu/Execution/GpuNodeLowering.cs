@@ -358,10 +358,16 @@ internal static class GpuNodeLowering
             {
                 int splits = (past + tokens + AttentionKernels.SplitLength - 1) / AttentionKernels.SplitLength;
                 var shape = new AttentionShape(tokens, past, heads, kvHeads, headDim, (float)op.Scale, splits);
-                var partial = s.Scratch((long)tokens * heads * splits * (headDim + 2));
                 var config = new KernelConfig(new Index1D(tokens * heads * splits), new Index1D(s.Geometry.GroupSize),
                     SharedMemoryConfig.RequestDynamic<float>(AttentionKernels.DecodeSharedFloats(headDim)));
-                s.Kernels.DecodeSlices(config, q.Floats, layer.Keys.View, layer.Values.View, partial.Buffer.View, shape, rotary);
+                if (splits == 1)
+                {
+                    // One slice: the kernel writes y itself and reads no partial buffer (y stands in for it).
+                    s.Kernels.DecodeSlices(config, q.Floats, layer.Keys.View, layer.Values.View, y.Floats, y.Floats, shape, rotary);
+                    return;
+                }
+                var partial = s.Scratch((long)tokens * heads * splits * (headDim + 2));
+                s.Kernels.DecodeSlices(config, q.Floats, layer.Keys.View, layer.Values.View, partial.Buffer.View, y.Floats, shape, rotary);
                 s.Kernels.MergeSlices(s.Groups(tokens * heads), partial.Buffer.View, y.Floats, shape);
                 partial.Release();
             }

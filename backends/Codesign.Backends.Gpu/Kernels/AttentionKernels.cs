@@ -59,11 +59,13 @@ internal static class AttentionKernels
 
     /// <summary>
     /// Grid: tokens · heads · splits groups; dynamic shared memory of <see cref="DecodeSharedFloats"/>. Writes per slice
-    /// [max, Σexp, Σexp·v (headDim)] to <paramref name="partial"/>. The query row, turned by <paramref name="queryRope"/>
-    /// where it applies, is read once into shared memory.
+    /// [max, Σexp, Σexp·v (headDim)] to <paramref name="partial"/> for <see cref="MergeSlices"/>; with one slice (a cache
+    /// up to <see cref="SplitLength"/> long) the result itself to <paramref name="y"/>, which is what the merge would
+    /// write (its weight exp(max − max) is exactly 1), and no merge is launched. The query row, turned by
+    /// <paramref name="queryRope"/> where it applies, is read once into shared memory.
     /// </summary>
-    public static void DecodeSlices(ArrayView<float> q, ArrayView<float> keys, ArrayView<float> values, ArrayView<float> partial, AttentionShape s,
-        RotaryEmbedding queryRope)
+    public static void DecodeSlices(ArrayView<float> q, ArrayView<float> keys, ArrayView<float> values, ArrayView<float> partial, ArrayView<float> y,
+        AttentionShape s, RotaryEmbedding queryRope)
     {
         var shared = SharedMemory.GetDynamic<float>();
         var scores = shared.SubView(0, SplitLength);
@@ -103,9 +105,10 @@ internal static class AttentionKernels
         {
             float acc = 0f;
             for (int j = 0; j < count; j++) acc += scores[j] * values[((long)(pos0 + j) * s.KvHeads + kvHead) * d + c];
-            partial[o + 2 + c] = acc;
+            if (s.Splits == 1) y[qRow + c] = acc / sum;
+            else partial[o + 2 + c] = acc;
         }
-        if (Group.IsFirstThread)
+        if (Group.IsFirstThread && s.Splits > 1)
         {
             partial[o] = max;
             partial[o + 1] = sum;
