@@ -111,4 +111,63 @@ public class GemvFusionTests
             AssertClose(gpu, reference, 1e-5);
         }
     }
+
+    /// <summary>x → rms_norm → gate, up (n rows) → mul(silu(gate), up) → y, the LLaMA MLP before its down projection.</summary>
+    private static (Graph Graph, LayeredWeightStore Store) GatedMlp(Random r, QuantScheme scheme, int n, bool upFirst)
+    {
+        var b = new GraphBuilder("mlp");
+        var x = b.Input("x", TensorType.Of(DType.F32, "seq", D));
+        var normed = b.Apply(new RmsNormOp(1e-5), "normed", x, b.Weight("gain", TensorType.Of(DType.F32, D)));
+        Value Project(string name) => b.Apply(new QMatMulOp(), name, normed, b.Weight("w_" + name, TensorType.Of(DType.Quantized(scheme), n, D)));
+        var (up, gate) = upFirst ? (Project("up"), Project("gate")) : (default(Value), Project("gate"));
+        up ??= Project("up");
+        var silu = b.Apply(new SiluOp(), "gate_silu", gate);
+        var graph = b.Return(b.Apply(new MulOp(), "y", upFirst ? up : silu, upFirst ? silu : up));
+        var store = new LayeredWeightStore();
+        store.Set(WeightTensor.FromFloats("gain", DType.F32, [D], RandomFloats(r, D)));
+        foreach (var name in new[] { "gate", "up" })
+            store.Set(PackedWeightCodec.Encode("w_" + name, DType.Quantized(scheme), RandomMatrix(r, scheme, n, D)));
+        return (graph, store);
+    }
+
+    // Steps: gate (with up and the mul) in decode; gate, up and silu·mul, after the norm, in prefill.
+    [TestCase(1, 61, false, 1), TestCase(4, 61, true, 1), TestCase(2, 46, false, 1), TestCase(7, 61, false, 4), TestCase(5, 45, true, 4)]
+    public void A_gate_and_up_pair_computes_silu_gate_times_up_in_one_decode_launch(int tokens, int n, bool upFirst, int stepsRun)
+    {
+        var r = Fresh();
+        var (graph, store) = GatedMlp(r, W4, n, upFirst);
+        var inputs = new Dictionary<string, HostTensor> { ["x"] = HostTensor.F32([tokens, D], RandomFloats(r, (long)tokens * D, 3)) };
+        using (var program = GpuProgram.Compile(graph, store, Device))
+        {
+            Assert.That(program.FoldedIntoGemvs, Is.EquivalentTo(new[] { "normed", upFirst ? "gate" : "up", "y" }));
+            using var cache = program.NewCache();
+            program.Run(inputs, cache);
+            Assert.That(program.StepsRun, Is.EqualTo(stepsRun), "steps (launches) a forward call ran");
+        }
+        var (gpu, reference) = Run(graph, store, inputs);
+        AssertClose(gpu, reference, 1e-5);
+    }
+
+    [Test]
+    public void A_gate_read_elsewhere_keeps_its_own_output_and_the_mul_its_kernel()
+    {
+        var r = Fresh();
+        var b = new GraphBuilder("mlp");
+        var x = b.Input("x", TensorType.Of(DType.F32, "seq", D));
+        var gate = b.Apply(new QMatMulOp(), "gate", x, b.Weight("w_gate", TensorType.Of(DType.Quantized(W4), N, D)));
+        var up = b.Apply(new QMatMulOp(), "up", x, b.Weight("w_up", TensorType.Of(DType.Quantized(W4), N, D)));
+        var y = b.Apply(new MulOp(), "y", b.Apply(new SiluOp(), "gate_silu", gate), up);
+        var graph = b.Return(y, gate);
+        var store = new LayeredWeightStore();
+        foreach (var name in new[] { "gate", "up" })
+            store.Set(PackedWeightCodec.Encode("w_" + name, DType.Quantized(W4), RandomMatrix(r, W4, N, D)));
+        var inputs = new Dictionary<string, HostTensor> { ["x"] = HostTensor.F32([1, D], RandomFloats(r, D, 3)) };
+        using (var program = GpuProgram.Compile(graph, store, Device))
+            Assert.That(program.FoldedIntoGemvs, Is.EqualTo(new[] { "up" }));
+        foreach (var output in new[] { "y", "gate" })
+        {
+            var (gpu, reference) = Run(graph, store, inputs, output);
+            AssertClose(gpu, reference, 1e-5);
+        }
+    }
 }

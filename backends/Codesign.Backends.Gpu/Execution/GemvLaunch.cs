@@ -36,13 +36,24 @@ internal static class GemvLaunch
     /// </summary>
     public static void Siblings(GpuDevice device, IReadOnlyList<(QuantizedRows Rows, ArrayView<float> Y)> targets, ArrayView<float> x, int m, WordGemvFusion fusion = default)
     {
-        var rows = targets[0].Rows;
-        int shift = WordCodeGemv.GroupWordShift(rows.Bits, rows.GroupLength, rows.Groups);
-        if (shift < 0 || targets.Any(t => t.Rows.K != rows.K || t.Rows.Bits != rows.Bits || t.Rows.GroupLength != rows.GroupLength || t.Rows.Groups != rows.Groups))
-            throw new InvalidOperationException("weights of one word GEMV launch share K, the code width and the groups, and the word kernel takes them");
         if (targets.Count > 1 && fusion.Residual.Length > 0)
             throw new InvalidOperationException("a residual is added to one weight's output, not to several");
-        var matrices = WordGemvMatrices.Of(targets);
+        Word(device, [.. targets.Select(t => t.Rows)], WordGemvMatrices.Of(targets), x, m, fusion);
+    }
+
+    /// <summary>y[t, :] = silu(gate · x[t, :]) ⊙ (up · x[t, :]) in one word-kernel launch (<see cref="WordGemvMatrices.Gated"/>).</summary>
+    public static void Gated(GpuDevice device, QuantizedRows gate, QuantizedRows up, ArrayView<float> x, ArrayView<float> y, int m, WordGemvFusion fusion = default)
+    {
+        if (fusion.Residual.Length > 0) throw new InvalidOperationException("a gated launch adds no residual");
+        Word(device, [gate, up], WordGemvMatrices.Gated(gate, up, y), x, m, fusion);
+    }
+
+    private static void Word(GpuDevice device, IReadOnlyList<QuantizedRows> weights, WordGemvMatrices matrices, ArrayView<float> x, int m, WordGemvFusion fusion)
+    {
+        var rows = weights[0];
+        int shift = WordCodeGemv.GroupWordShift(rows.Bits, rows.GroupLength, rows.Groups);
+        if (shift < 0 || weights.Any(w => w.K != rows.K || w.Bits != rows.Bits || w.GroupLength != rows.GroupLength || w.Groups != rows.Groups))
+            throw new InvalidOperationException("weights of one word GEMV launch share K, the code width and the groups, and the word kernel takes them");
         var geometry = device.Geometry;
         var config = GpuRunState.Groups(matrices.Groups, WordCodeGemv.Threads(rows.K, rows.Bits, geometry.WarpSize, geometry.GroupSize));
         var kernels = device.Kernels;

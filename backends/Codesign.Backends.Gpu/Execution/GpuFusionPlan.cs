@@ -15,6 +15,8 @@ namespace Codesign.Backends.Gpu.Execution;
 /// word GEMV adds r and writes the sum (the add runs only for prefill);</item>
 /// <item>up to three word GEMVs reading the same x with the same K and code format (q, k and v; gate and up), none with a
 /// folded residual: in decode the first launches all of them and the others are skipped;</item>
+/// <item>mul(silu(gate(x)), up(x)) where gate and up are such a pair of siblings, each read only there: in decode their
+/// launch computes the mul's output (two rows of each per group) and writes neither product;</item>
 /// <item>the ropes of q and k whose one consumer is an attention (same positions and θ): attention turns q as it reads it
 /// and k as it appends it to the cache, for any number of tokens (the rope nodes never run).</item>
 /// </list>
@@ -34,6 +36,9 @@ internal sealed class GpuFusionPlan
     public Dictionary<Node, IReadOnlyList<Node>> SiblingLaunches { get; } = [];
     /// <summary>The GEMVs a sibling before them launches in decode.</summary>
     public HashSet<Node> SiblingFollowers { get; } = [];
+
+    /// <summary>The first GEMV of a gate/up sibling pair → the pair and the mul their gated launch computes in decode.</summary>
+    public Dictionary<Node, (Node Gate, Node Up, Node Mul)> GatedLaunches { get; } = [];
 
     /// <summary>Attention node → the ropes of its q and k, folded into it.</summary>
     public Dictionary<Node, (Node Query, Node Key)> AttentionRopes { get; } = [];
@@ -92,8 +97,21 @@ internal sealed class GpuFusionPlan
                 }
             }
         }
+        foreach (var (leader, group) in plan.SiblingLaunches)
+        {
+            if (group.Count != 2) continue;
+            foreach (var (gate, up) in new[] { (group[0], group[1]), (group[1], group[0]) })
+                if (UsersOf(gate.Outputs[0]) is [{ Op: SiluOp } silu] && plan.Silus.ContainsKey(silu.Outputs[0])
+                    && UsersOf(silu.Outputs[0]) is [var mul] && UsersOf(up.Outputs[0]) is [var upReader] && upReader == mul
+                    && Internal(gate.Outputs[0]) && Internal(up.Outputs[0])
+                    && gate.Inputs[1].Type[0].Size == up.Inputs[1].Type[0].Size)
+                    plan.GatedLaunches[leader] = (gate, up, mul);
+        }
         return plan;
     }
+
+    /// <summary>Whether a gated launch in decode computes <paramref name="mul"/>.</summary>
+    public bool IsGatedMul(Node mul) => GatedLaunches.Values.Any(g => g.Mul == mul);
 
     private static bool IsWordGemv(Node n) => n.Op is QMatMulOp { ActBits: 0 } && GpuNodeLowering.WordKernelTakes(n);
 }

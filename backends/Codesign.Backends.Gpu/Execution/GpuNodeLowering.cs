@@ -48,7 +48,7 @@ internal static class GpuNodeLowering
             RopeOp rope => Rope(node, rope, weights),
             AttentionOp attention => Attention(node, attention, geometry, plan.AttentionRopes.TryGetValue(node, out var ropes) ? ropes : null, weights),
             AddOp => Binary(node, (s, a, b, y) => s.Kernels.Add(s.Stride(y.Length), a, b, y), skipIfWritten: plan.IsEpilogueAdd(node)),
-            MulOp when node.Inputs.Select(i => plan.Silus.GetValueOrDefault(i)).FirstOrDefault(v => v is not null) is { } gate => SiluMul(node, gate),
+            MulOp when node.Inputs.Select(i => plan.Silus.GetValueOrDefault(i)).FirstOrDefault(v => v is not null) is { } gate => SiluMul(node, gate, plan.IsGatedMul(node)),
             MulOp => Binary(node, (s, a, b, y) => s.Kernels.Mul(s.Stride(y.Length), a, b, y)),
             SiluOp => new GpuStep(node, node.Inputs, s =>
             {
@@ -176,10 +176,15 @@ internal static class GpuNodeLowering
         float normEps = norm is null ? 0f : (float)((RmsNormOp)norm.Op).Eps;
         var add = plan.ResidualAdds.GetValueOrDefault(node);
         var residual = add?.Inputs.Single(i => i != node.Outputs[0]);
-        // Where this GEMV leads siblings, decode computes theirs in its launch (they are skipped).
+        // Where this GEMV leads siblings, decode computes theirs in its launch (they are skipped); where they are a gate and
+        // an up projection, it computes the mul of silu(gate) and up instead.
         var siblings = plan.SiblingLaunches.TryGetValue(node, out var group)
             ? group.Skip(1).Select(g => (Node: g, Rows: weights.Quantized(WeightOperand(g, 1)).Rows(false))).ToList()
             : [];
+        var gated = plan.GatedLaunches.TryGetValue(node, out var pair)
+            ? (Gate: weights.Quantized(WeightOperand(pair.Gate, 1)).Rows(false), Up: weights.Quantized(WeightOperand(pair.Up, 1)).Rows(false), pair.Mul)
+            : default((QuantizedRows Gate, QuantizedRows Up, Node Mul)?);
+        var gatedMulOfFollower = plan.GatedLaunches.Values.FirstOrDefault(g => g.Up == node || g.Gate == node).Mul;
         List<Value> reads = [input];
         if (norm is not null) reads.Add(norm.Inputs[0]);
         if (residual is not null) reads.Add(residual);
@@ -202,6 +207,11 @@ internal static class GpuNodeLowering
                 fusion.NormEps = normEps;
                 fusion.NormInverseLength = 1f / k;
             }
+            if (gated is { } g)
+            {
+                GemvLaunch.Gated(s.Device, g.Gate, g.Up, x.Floats, s.Output(g.Mul).Floats, m, fusion);
+                return;
+            }
             var output = add is null ? s.Output(node) : s.Output(add);
             if (add is not null) fusion.Residual = s.Env[residual!].Floats;
             if (siblings.Count == 0)
@@ -212,7 +222,9 @@ internal static class GpuNodeLowering
             List<(QuantizedRows, ArrayView<float>)> targets = [(rows, output.Floats)];
             foreach (var (sibling, siblingRows) in siblings) targets.Add((siblingRows, s.Output(sibling).Floats));
             GemvLaunch.Siblings(s.Device, targets, x.Floats, m, fusion);
-        }, skip: plan.SiblingFollowers.Contains(node) ? s => s.Env.ContainsKey(node.Outputs[0]) : null);
+        }, skip: plan.SiblingFollowers.Contains(node)
+            ? s => s.Env.ContainsKey(node.Outputs[0]) || (gatedMulOfFollower is not null && s.Env.ContainsKey(gatedMulOfFollower.Outputs[0]))
+            : null);
     }
 
     private static GpuStep QuantizedLinear(Node node, int actBits, QuantizedGpuWeight w)
@@ -319,14 +331,15 @@ internal static class GpuNodeLowering
         }, skip: skipIfWritten ? s => s.Env.ContainsKey(node.Outputs[0]) : null);
 
     /// <summary>mul(silu(gate), up) as one kernel; the silu node was skipped, so read its input.</summary>
-    private static GpuStep SiluMul(Node mul, Value gate)
+    /// <param name="skipIfWritten">A gated GEMV launch may have written the output already (<see cref="GpuFusionPlan.GatedLaunches"/>).</param>
+    private static GpuStep SiluMul(Node mul, Value gate, bool skipIfWritten)
     {
         var up = mul.Inputs[0].Producer?.Op is SiluOp ? mul.Inputs[1] : mul.Inputs[0];
         return new GpuStep(mul, [gate, up], s =>
         {
             var y = s.Output(mul);
             s.Kernels.SiluMul(s.Stride(y.ElementCount), s.Env[gate].Floats, s.Env[up].Floats, y.Floats);
-        });
+        }, skip: skipIfWritten ? s => s.Env.ContainsKey(mul.Outputs[0]) : null);
     }
 
     /// <param name="ropes">The q and k ropes the plan folds into this attention, or null.</param>

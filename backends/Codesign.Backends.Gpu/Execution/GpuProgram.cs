@@ -43,7 +43,7 @@ public sealed class GpuProgram : IDisposable
             }
             Fused = [.. plan.Silus.Keys.Select(v => v.Name), .. plan.AttentionRopes.Values.SelectMany(r => new[] { r.Query.Outputs[0].Name, r.Key.Outputs[0].Name })];
             FoldedIntoGemvs = [.. plan.PrologueNorms.Keys.Select(v => v.Name), .. plan.ResidualAdds.Values.Select(a => a.Outputs[0].Name),
-                .. plan.SiblingFollowers.Select(n => n.Outputs[0].Name)];
+                .. plan.SiblingFollowers.Select(n => n.Outputs[0].Name), .. plan.GatedLaunches.Values.Select(g => g.Mul.Outputs[0].Name)];
             _deadAfter = LastReads(graph, _steps);
         }
         catch
@@ -64,8 +64,8 @@ public sealed class GpuProgram : IDisposable
     /// <summary>Outputs never written to memory: silus folded into the following mul, q and k ropes into attention.</summary>
     public IReadOnlyList<string> Fused { get; }
 
-    /// <summary>Outputs that decode computes inside the GEMVs next to them: rms_norms, residual adds, and GEMVs launched
-    /// with a sibling before them.</summary>
+    /// <summary>Outputs that decode computes inside the GEMVs next to them: rms_norms, residual adds, GEMVs launched
+    /// with a sibling before them, and the silu·mul of a gate and up pair.</summary>
     public IReadOnlyList<string> FoldedIntoGemvs { get; }
 
     /// <summary>Wall time of forward calls, from the first launch to the outputs on the host.</summary>

@@ -27,5 +27,6 @@ internal static class ElementwiseKernels
         for (long i = Grid.GlobalIndex.X; i < y.Length; i += (long)Grid.DimX * Group.DimX) y[i] = SiluOf(gate[i]) * up[i];
     }
 
-    private static float SiluOf(float x) => x * (1f / (1f + XMath.Exp(-x)));
+    /// <summary>x · σ(x), as every silu on the gpu computes it.</summary>
+    internal static float SiluOf(float x) => x * (1f / (1f + XMath.Exp(-x)));
 }

@@ -58,6 +58,30 @@ internal static class RowGroupReduction
         Group.Barrier();
     }
 
+    /// <summary>
+    /// A gated group's store: <paramref name="a0"/>, <paramref name="a1"/> are gate rows row0 and row0 + 1,
+    /// <paramref name="a2"/>, <paramref name="a3"/> the up rows of the same indices; y[t, row] = silu(gate) · up for the
+    /// two rows below <paramref name="n"/>, both scaled by a fused norm's inverse rms first. Every thread calls it.
+    /// </summary>
+    internal static void StoreGated(ArrayView<float> partial, float a0, float a1, float a2, float a3, float squares,
+        ArrayView<float> y, int t, int row0, int n, WordGemvFusion fusion)
+    {
+        Gather(partial, a0, a1, a2, a3, squares);
+        int thread = Group.IdxX;
+        if (thread < Rows / 2 && row0 + thread < n)
+        {
+            float gate = RowSum(partial, thread), up = RowSum(partial, thread + Rows / 2);
+            if (fusion.NormGain.Length > 0)
+            {
+                float inverseRms = XMath.Rsqrt(RowSum(partial, Rows) * fusion.NormInverseLength + fusion.NormEps);
+                gate *= inverseRms;
+                up *= inverseRms;
+            }
+            y[(long)t * n + row0 + thread] = ElementwiseKernels.SiluOf(gate) * up;
+        }
+        Group.Barrier();
+    }
+
     /// <summary>As <see cref="Store(ArrayView{float}, float, float, float, float, float, ArrayView{float}, int, int, int, WordGemvFusion)"/>, nothing fused.</summary>
     internal static void Store(ArrayView<float> partial, float a0, float a1, float a2, float a3, ArrayView<float> y, int t, int row0, int n)
     {

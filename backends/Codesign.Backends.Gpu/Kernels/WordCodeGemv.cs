@@ -57,6 +57,7 @@ internal static class WordCodeGemv
         int rowGroup = Grid.IdxX;
         QuantizedRows w;
         ArrayView<float> y;
+        bool gated = matrices.GatedPairs != 0;
         if (rowGroup < matrices.EndA)
         {
             w = matrices.A;
@@ -74,6 +75,8 @@ internal static class WordCodeGemv
             y = matrices.YC;
             rowGroup -= matrices.EndB;
         }
+        // Rows 2 and 3 come from wb: in a gated launch B's rows of the same indices as rows 0 and 1, else w's next two.
+        var wb = gated ? matrices.B : w;
         int bits = default(TWidth).Bits, perWord = 32 / bits;
         uint mask = (1u << bits) - 1;
         var partial = SharedMemory.Allocate<float>(RowGroupReduction.SharedFloats);
@@ -81,8 +84,9 @@ internal static class WordCodeGemv
         var gains = fusion.NormGain.Cast<FloatQuad>();
         bool norm = fusion.NormGain.Length > 0;
         bool quadAligned = (w.K & 3) == 0;
-        int row0 = rowGroup * RowGroupReduction.Rows;
-        int row1 = RowGroupReduction.Row(row0, 1, w.N), row2 = RowGroupReduction.Row(row0, 2, w.N), row3 = RowGroupReduction.Row(row0, 3, w.N);
+        int row0 = rowGroup * (gated ? RowGroupReduction.Rows / 2 : RowGroupReduction.Rows);
+        int row1 = RowGroupReduction.Row(row0, 1, w.N);
+        int row2 = gated ? row0 : RowGroupReduction.Row(row0, 2, w.N), row3 = gated ? row1 : RowGroupReduction.Row(row0, 3, w.N);
         long c0 = (long)row0 * w.RowWords, c1 = (long)row1 * w.RowWords, c2 = (long)row2 * w.RowWords, c3 = (long)row3 * w.RowWords;
         long g0 = (long)row0 * w.Groups, g1 = (long)row1 * w.Groups, g2 = (long)row2 * w.Groups, g3 = (long)row3 * w.Groups;
         int fullWords = w.K / perWord, thread = Group.IdxX, threads = Group.DimX;
@@ -95,8 +99,8 @@ internal static class WordCodeGemv
             for (int j = thread; j < fullWords; j += threads)
             {
                 int g = j >> groupWordShift;
-                uint w0 = w.Codes[c0 + j], w1 = w.Codes[c1 + j], w2 = w.Codes[c2 + j], w3 = w.Codes[c3 + j];
-                float z0 = ZeroMagic(w, g0 + g), z1 = ZeroMagic(w, g1 + g), z2 = ZeroMagic(w, g2 + g), z3 = ZeroMagic(w, g3 + g);
+                uint w0 = w.Codes[c0 + j], w1 = w.Codes[c1 + j], w2 = wb.Codes[c2 + j], w3 = wb.Codes[c3 + j];
+                float z0 = ZeroMagic(w, g0 + g), z1 = ZeroMagic(w, g1 + g), z2 = ZeroMagic(wb, g2 + g), z3 = ZeroMagic(wb, g3 + g);
                 float d0 = 0f, d1 = 0f, d2 = 0f, d3 = 0f;
                 long xw = xt + (long)j * perWord;
                 for (int q = 0; q < perWord; q += 4)
@@ -120,14 +124,14 @@ internal static class WordCodeGemv
                 }
                 a0 += w.Scales[g0 + g] * d0;
                 a1 += w.Scales[g1 + g] * d1;
-                a2 += w.Scales[g2 + g] * d2;
-                a3 += w.Scales[g3 + g] * d3;
+                a2 += wb.Scales[g2 + g] * d2;
+                a3 += wb.Scales[g3 + g] * d3;
             }
             if (thread == tailThread)
             {
                 int j = fullWords, g = j >> groupWordShift;
-                uint w0 = w.Codes[c0 + j], w1 = w.Codes[c1 + j], w2 = w.Codes[c2 + j], w3 = w.Codes[c3 + j];
-                float z0 = ZeroMagic(w, g0 + g), z1 = ZeroMagic(w, g1 + g), z2 = ZeroMagic(w, g2 + g), z3 = ZeroMagic(w, g3 + g);
+                uint w0 = w.Codes[c0 + j], w1 = w.Codes[c1 + j], w2 = wb.Codes[c2 + j], w3 = wb.Codes[c3 + j];
+                float z0 = ZeroMagic(w, g0 + g), z1 = ZeroMagic(w, g1 + g), z2 = ZeroMagic(wb, g2 + g), z3 = ZeroMagic(wb, g3 + g);
                 float d0 = 0f, d1 = 0f, d2 = 0f, d3 = 0f;
                 for (int i = 0; i < w.K - j * perWord; i++)
                 {
@@ -145,10 +149,11 @@ internal static class WordCodeGemv
                 }
                 a0 += w.Scales[g0 + g] * d0;
                 a1 += w.Scales[g1 + g] * d1;
-                a2 += w.Scales[g2 + g] * d2;
-                a3 += w.Scales[g3 + g] * d3;
+                a2 += wb.Scales[g2 + g] * d2;
+                a3 += wb.Scales[g3 + g] * d3;
             }
-            RowGroupReduction.Store(partial, a0, a1, a2, a3, squares, y, t, row0, w.N, fusion);
+            if (gated) RowGroupReduction.StoreGated(partial, a0, a1, a2, a3, squares, y, t, row0, w.N, fusion);
+            else RowGroupReduction.Store(partial, a0, a1, a2, a3, squares, y, t, row0, w.N, fusion);
         }
     }
 
@@ -193,6 +198,22 @@ internal struct WordGemvMatrices
     public QuantizedRows A, B, C;
     public ArrayView<float> YA, YB, YC;
     public int EndA, EndB, Groups;
+    /// <summary>
+    /// Non-zero: A is a gate and B an up projection of the same N, and YA gets silu(A·x) ⊙ (B·x): each group takes two
+    /// rows of each (see <see cref="Gated"/>).
+    /// </summary>
+    public int GatedPairs;
+
+    /// <summary>
+    /// The LLaMA MLP's silu(gate·x) ⊙ (up·x) in one launch, without writing either product: group i computes rows 2i and
+    /// 2i + 1 of both and multiplies them in its epilogue.
+    /// </summary>
+    public static WordGemvMatrices Gated(QuantizedRows gate, QuantizedRows up, ArrayView<float> y)
+    {
+        if (gate.N != up.N) throw new ArgumentException($"a gated launch pairs rows of weights of one height, not {gate.N} and {up.N}");
+        int groups = (gate.N + 1) / 2;
+        return new WordGemvMatrices { A = gate, B = up, C = up, YA = y, EndA = groups, EndB = groups, Groups = groups, GatedPairs = 1 };
+    }
 
     /// <param name="targets">One to three (weight, output) pairs with the same K and code format.</param>
     public static WordGemvMatrices Of(IReadOnlyList<(QuantizedRows Rows, ArrayView<float> Y)> targets)
