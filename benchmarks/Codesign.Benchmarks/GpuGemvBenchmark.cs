@@ -83,7 +83,8 @@ internal static class GpuGemvBenchmark
         if (scheme is null)
         {
             var rows = ((DenseF16GpuWeight)weights.DenseMatrix(w)).Rows;
-            launch = () => GemvLaunch.DenseF16(device, rows, xs.View, ys.View, 1);
+            var enqueue = GemvLaunch.DenseF16(device, rows);
+            launch = () => enqueue(xs.View, ys.View, 1);
             if (DenseF16Gemv.Takes(k))
             {
                 var kernel = device.Kernels.Gemv<DenseF16Rows>();
@@ -93,8 +94,9 @@ internal static class GpuGemvBenchmark
         else
         {
             var rows = weights.Quantized(w).Rows(false);
-            launch = () => GemvLaunch.Quantized(device, rows, xs.View, ys.View, 1);
-            if (GemvLaunch.UsesWordKernel(rows))
+            var enqueue = GemvLaunch.Quantized(device, rows);
+            launch = () => enqueue(xs.View, ys.View, 1);
+            if (WordGemvLaunch.Takes(rows))
             {
                 var kernel = device.Kernels.Gemv<QuantizedRows>();
                 generic = () => kernel(config, xs.View, ys.View, rows, 1, n, k);

@@ -19,7 +19,7 @@ internal static class GpuNodeLowering
     /// <summary>Up to this many tokens a linear layer runs as GEMV (weights streamed once per token); beyond, tiled GEMM.</summary>
     public const int GemvMaxTokens = 4;
 
-    public static GpuStep Lower(Node node, GpuWeights weights, GpuFusionPlan plan, GpuGeometry geometry)
+    public static GpuStep Lower(Node node, GpuWeights weights, GpuFusionPlan plan, GpuDevice device)
     {
         var op = node.Op;
         return op switch
@@ -28,11 +28,11 @@ internal static class GpuNodeLowering
             RmsNormOp norm => RmsNorm(node, norm, weights, plan.PrologueNorms.ContainsKey(node.Outputs[0])),
             MatMulOp => weights.DenseMatrix(WeightOperand(node, 1)) switch
             {
-                DenseF16GpuWeight h => Linear(node, h.Rows, (s, x, y, m) => GemvLaunch.DenseF16(s.Device, h.Rows, x, y, m)),
+                DenseF16GpuWeight h => Linear(node, h.Rows, GemvLaunch.DenseF16(device, h.Rows)),
                 DenseF32GpuWeight f => Linear(node, f.Rows),
                 var w => throw Unsupported(node, $"no dense kernel for {w.GetType().Name}"),
             },
-            QMatMulOp { ActBits: 0 } q => QuantizedFloatLinear(node, weights.Quantized(WeightOperand(node, 1)).Rows(q.Accumulate == QMatMulOp.GroupAccumulate), weights, plan),
+            QMatMulOp { ActBits: 0 } q => QuantizedFloatLinear(node, weights.Quantized(WeightOperand(node, 1)).Rows(q.Accumulate == QMatMulOp.GroupAccumulate), weights, plan, device),
             QMatMulOp q => QuantizedLinear(node, (int)q.ActBits, weights.Quantized(WeightOperand(node, 1))),
             // Pruned codes are the zero point: the integer path computes them as dense, exactly.
             SpMatMulOp { ActBits: > 0 } sp => QuantizedLinear(node, (int)sp.ActBits, weights.Quantized(WeightOperand(node, 1))),
@@ -46,7 +46,7 @@ internal static class GpuNodeLowering
             ReshapeOp => new GpuStep(node, node.Inputs, s => s.Env[node.Outputs[0]] = s.Env[node.Inputs[0]].Reshaped(s.Resolve(node.Outputs[0].Type))),
             TransposeOp t => Transpose(node, t),
             RopeOp rope => Rope(node, rope, weights),
-            AttentionOp attention => Attention(node, attention, geometry, plan.AttentionRopes.TryGetValue(node, out var ropes) ? ropes : null, weights),
+            AttentionOp attention => Attention(node, attention, device.Geometry, plan.AttentionRopes.TryGetValue(node, out var ropes) ? ropes : null, weights),
             AddOp => Binary(node, (s, a, b, y) => s.Kernels.Add(s.Stride(y.Length), a, b, y), skipIfWritten: plan.IsEpilogueAdd(node)),
             MulOp when node.Inputs.Select(i => plan.Silus.GetValueOrDefault(i)).FirstOrDefault(v => v is not null) is { } gate => SiluMul(node, gate, plan.IsGatedMul(node)),
             MulOp => Binary(node, (s, a, b, y) => s.Kernels.Mul(s.Stride(y.Length), a, b, y)),
@@ -139,7 +139,7 @@ internal static class GpuNodeLowering
     /// Any weight format through the generic GEMV (decode) or tiled GEMM (prefill); <paramref name="gemv"/>, where given,
     /// launches the decode GEMV instead (<see cref="GemvLaunch"/>'s choice for the format).
     /// </summary>
-    private static GpuStep Linear<TW>(Node node, TW rows, Action<GpuRunState, ArrayView<float>, ArrayView<float>, int>? gemv = null)
+    private static GpuStep Linear<TW>(Node node, TW rows, GemvLaunch.Enqueue? gemv = null)
         where TW : struct, IWeightRows
     {
         int n = Dim(node, 1, 0), k = Dim(node, 1, 1);
@@ -149,7 +149,7 @@ internal static class GpuNodeLowering
             var y = s.Output(node);
             int m = checked((int)(x.ElementCount / k));
             if (m <= GemvMaxTokens && gemv is not null)
-                gemv(s, x.Floats, y.Floats, m);
+                gemv(x.Floats, y.Floats, m);
             else if (m <= GemvMaxTokens)
                 s.Kernels.Gemv<TW>()(s.Groups(s.Geometry.WarpRowGroups(n)), x.Floats, y.Floats, rows, m, n, k);
             else
@@ -164,10 +164,10 @@ internal static class GpuNodeLowering
     private static int Tiles(int extent, int tile) => (extent + tile - 1) / tile;
 
     /// <summary>
-    /// A qmatmul on f32 activations: decode through <see cref="QuantizedGemvLaunch"/>, with the plan's rms_norm before and
-    /// residual add after folded into the word kernel's launch; prefill through the tiled GEMM.
+    /// A qmatmul on f32 activations: decode through <see cref="WordGemvLaunch"/> (or the generic GEMV), with the plan's
+    /// rms_norm before and residual add after folded into the word kernel's launch; prefill through the tiled GEMM.
     /// </summary>
-    private static GpuStep QuantizedFloatLinear(Node node, QuantizedRows rows, GpuWeights weights, GpuFusionPlan plan)
+    private static GpuStep QuantizedFloatLinear(Node node, QuantizedRows rows, GpuWeights weights, GpuFusionPlan plan, GpuDevice device)
     {
         int n = rows.N, k = rows.K;
         var input = node.Inputs[0];
@@ -176,14 +176,16 @@ internal static class GpuNodeLowering
         float normEps = norm is null ? 0f : (float)((RmsNormOp)norm.Op).Eps;
         var add = plan.ResidualAdds.GetValueOrDefault(node);
         var residual = add?.Inputs.Single(i => i != node.Outputs[0]);
-        // Where this GEMV leads siblings, decode computes theirs in its launch (they are skipped); where they are a gate and
-        // an up projection, it computes the mul of silu(gate) and up instead.
-        var siblings = plan.SiblingLaunches.TryGetValue(node, out var group)
-            ? group.Skip(1).Select(g => (Node: g, Rows: weights.Quantized(WeightOperand(g, 1)).Rows(false))).ToList()
-            : [];
-        var gated = plan.GatedLaunches.TryGetValue(node, out var pair)
-            ? (Gate: weights.Quantized(WeightOperand(pair.Gate, 1)).Rows(false), Up: weights.Quantized(WeightOperand(pair.Up, 1)).Rows(false), pair.Mul)
-            : default((QuantizedRows Gate, QuantizedRows Up, Node Mul)?);
+        QuantizedRows RowsOf(Node g) => weights.Quantized(WeightOperand(g, 1)).Rows(false);
+        // The decode launch, prepared here. Where this GEMV leads siblings, it computes theirs too (they are skipped); where
+        // they are a gate and an up projection, it computes the mul of silu(gate) and up instead. The plan folds nothing
+        // into a GEMV the word kernel does not take.
+        var siblings = plan.SiblingLaunches.TryGetValue(node, out var group) ? group.Skip(1).ToList() : [];
+        var gatedMul = plan.GatedLaunches.TryGetValue(node, out var pair) ? pair.Mul : null;
+        var word = gatedMul is not null ? WordGemvLaunch.Gated(device, RowsOf(pair.Gate), RowsOf(pair.Up))
+            : WordGemvLaunch.Takes(rows) ? WordGemvLaunch.Siblings(device, [rows, .. siblings.Select(RowsOf)])
+            : null;
+        var generic = word is null ? GemvLaunch.Quantized(device, rows) : null;
         var gatedMulOfFollower = plan.GatedLaunches.Values.FirstOrDefault(g => g.Up == node || g.Gate == node).Mul;
         List<Value> reads = [input];
         if (norm is not null) reads.Add(norm.Inputs[0]);
@@ -196,8 +198,12 @@ internal static class GpuNodeLowering
             int m = checked((int)(x.ElementCount / k));
             if (m > GemvMaxTokens)
             {
-                var y = s.Output(node);
-                Gemm(s, rows, x, y, m, n, k);
+                Gemm(s, rows, x, s.Output(node), m, n, k);
+                return;
+            }
+            if (word is null)
+            {
+                generic!(x.Floats, s.Output(node).Floats, m);
                 return;
             }
             var fusion = new WordGemvFusion();
@@ -207,21 +213,15 @@ internal static class GpuNodeLowering
                 fusion.NormEps = normEps;
                 fusion.NormInverseLength = 1f / k;
             }
-            if (gated is { } g)
+            if (gatedMul is not null)
             {
-                GemvLaunch.Gated(s.Device, g.Gate, g.Up, x.Floats, s.Output(g.Mul).Floats, m, fusion);
+                word.Enqueue(x.Floats, m, fusion, s.Output(gatedMul).Floats);
                 return;
             }
             var output = add is null ? s.Output(node) : s.Output(add);
             if (add is not null) fusion.Residual = s.Env[residual!].Floats;
-            if (siblings.Count == 0)
-            {
-                GemvLaunch.Quantized(s.Device, rows, x.Floats, output.Floats, m, fusion);
-                return;
-            }
-            List<(QuantizedRows, ArrayView<float>)> targets = [(rows, output.Floats)];
-            foreach (var (sibling, siblingRows) in siblings) targets.Add((siblingRows, s.Output(sibling).Floats));
-            GemvLaunch.Siblings(s.Device, targets, x.Floats, m, fusion);
+            word.Enqueue(x.Floats, m, fusion, output.Floats,
+                siblings.Count > 0 ? s.Output(siblings[0]).Floats : default, siblings.Count > 1 ? s.Output(siblings[1]).Floats : default);
         }, skip: plan.SiblingFollowers.Contains(node)
             ? s => s.Env.ContainsKey(node.Outputs[0]) || (gatedMulOfFollower is not null && s.Env.ContainsKey(gatedMulOfFollower.Outputs[0]))
             : null);

@@ -39,7 +39,7 @@ public sealed class GpuProgram : IDisposable
             foreach (var node in graph.Nodes)
             {
                 if (plan.IsFoldedAway(node)) continue;
-                _steps.Add(GpuNodeLowering.Lower(node, _weights, plan, device.Geometry));
+                _steps.Add(GpuNodeLowering.Lower(node, _weights, plan, device));
             }
             Fused = [.. plan.Silus.Keys.Select(v => v.Name), .. plan.AttentionRopes.Values.SelectMany(r => new[] { r.Query.Outputs[0].Name, r.Key.Outputs[0].Name })];
             FoldedIntoGemvs = [.. plan.PrologueNorms.Keys.Select(v => v.Name), .. plan.ResidualAdds.Values.Select(a => a.Outputs[0].Name),

@@ -208,28 +208,28 @@ internal struct WordGemvMatrices
     /// The LLaMA MLP's silu(gate·x) ⊙ (up·x) in one launch, without writing either product: group i computes rows 2i and
     /// 2i + 1 of both and multiplies them in its epilogue.
     /// </summary>
-    public static WordGemvMatrices Gated(QuantizedRows gate, QuantizedRows up, ArrayView<float> y)
+    public static WordGemvMatrices Gated(QuantizedRows gate, QuantizedRows up)
     {
         if (gate.N != up.N) throw new ArgumentException($"a gated launch pairs rows of weights of one height, not {gate.N} and {up.N}");
         int groups = (gate.N + 1) / 2;
-        return new WordGemvMatrices { A = gate, B = up, C = up, YA = y, EndA = groups, EndB = groups, Groups = groups, GatedPairs = 1 };
+        return new WordGemvMatrices { A = gate, B = up, C = up, EndA = groups, EndB = groups, Groups = groups, GatedPairs = 1 };
     }
 
-    /// <param name="targets">One to three (weight, output) pairs with the same K and code format.</param>
-    public static WordGemvMatrices Of(IReadOnlyList<(QuantizedRows Rows, ArrayView<float> Y)> targets)
+    /// <param name="weights">One to three weights with the same K and code format (outputs are set per launch).</param>
+    public static WordGemvMatrices Of(IReadOnlyList<QuantizedRows> weights)
     {
-        if (targets.Count is < 1 or > 3) throw new ArgumentException($"a word GEMV launch computes one to three matrices, not {targets.Count}");
+        if (weights.Count is < 1 or > 3) throw new ArgumentException($"a word GEMV launch computes one to three matrices, not {weights.Count}");
         static int GroupsOf(QuantizedRows w) => (w.N + RowGroupReduction.Rows - 1) / RowGroupReduction.Rows;
-        var m = new WordGemvMatrices { A = targets[0].Rows, YA = targets[0].Y, EndA = GroupsOf(targets[0].Rows) };
+        var m = new WordGemvMatrices { A = weights[0], EndA = GroupsOf(weights[0]) };
         m.EndB = m.Groups = m.EndA;
-        if (targets.Count > 1)
+        if (weights.Count > 1)
         {
-            (m.B, m.YB) = targets[1];
+            m.B = weights[1];
             m.EndB = m.Groups = m.EndA + GroupsOf(m.B);
         }
-        if (targets.Count > 2)
+        if (weights.Count > 2)
         {
-            (m.C, m.YC) = targets[2];
+            m.C = weights[2];
             m.Groups = m.EndB + GroupsOf(m.C);
         }
         return m;
