@@ -23,9 +23,10 @@ internal static class GpuHarness
     public static GpuDevice Device => Shared.Value;
 
     /// <summary>Runs <paramref name="graph"/> once on the gpu and on the interpreter with the same inputs and fresh caches.</summary>
-    public static (float[] Gpu, float[] Reference) Run(Graph graph, IWeightStore store, Dictionary<string, HostTensor> inputs, string output = "y")
+    /// <param name="device">Another device than the shared one (another launch shape).</param>
+    public static (float[] Gpu, float[] Reference) Run(Graph graph, IWeightStore store, Dictionary<string, HostTensor> inputs, string output = "y", GpuDevice? device = null)
     {
-        using var program = GpuProgram.Compile(graph, store, Device);
+        using var program = GpuProgram.Compile(graph, store, device ?? Device);
         using var cache = program.NewCache();
         var gpu = program.Run(inputs, cache)[output].Floats.ToArray();
         var reference = new ReferenceInterpreter(graph, store).Run(inputs, new KvCache())[output].Floats.ToArray();

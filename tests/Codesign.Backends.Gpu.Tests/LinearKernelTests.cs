@@ -1,4 +1,7 @@
+using Codesign.Backends.Gpu.Execution;
 using Codesign.IR.Ops;
+using Codesign.IR.Semantics;
+using Codesign.Testing;
 using Codesign.IR.Quantization;
 using Codesign.IR.Types;
 using Codesign.IR.Weights;
@@ -57,6 +60,26 @@ public class LinearKernelTests
         int n = 33, k = 160;
         var scheme = QuantScheme.Create(4, 32, false, DType.F16);
         var (gpu, reference) = RunLinear(new QMatMulOp(QMatMulOp.GroupAccumulate), RandomMatrix(r, scheme, n, k), RandomFloats(r, (long)tokens * k), tokens);
+        AssertClose(gpu, reference, 1e-5);
+    }
+
+    /// <summary>
+    /// The GEMM in CUDA's group shape (8 warps of 32: 16 × 16 threads, blocks of 64 tokens × 64 rows) over several blocks
+    /// each way with ragged edges, for a dense and a quantized weight (the shared device's groups are 16 threads).
+    /// </summary>
+    [Test]
+    public void The_gemm_in_cuda_sized_groups_matches_the_interpreter_over_several_blocks()
+    {
+        var r = Fresh();
+        int tokens = 70, n = 131, k = 100;
+        using var device = GpuDevice.OpenCpu(32, 8, Environment.ProcessorCount);
+        var x = RandomFloats(r, (long)tokens * k);
+        var (graph, store) = LinearNodeGraph.Build(new MatMulOp(), WeightTensor.FromFloats("w", DType.F32, [n, k], RandomFloats(r, (long)n * k)), DType.F32, n, k);
+        var (gpu, reference) = Run(graph, store, new() { ["x"] = HostTensor.F32([tokens, k], x) }, device: device);
+        AssertClose(gpu, reference, 1e-5);
+        var scheme = QuantScheme.Create(4, 32, false, DType.F16);
+        (graph, store) = LinearNodeGraph.Build(new QMatMulOp(), RandomMatrix(r, scheme, n, k));
+        (gpu, reference) = Run(graph, store, new() { ["x"] = HostTensor.F32([tokens, k], x) }, device: device);
         AssertClose(gpu, reference, 1e-5);
     }
 }

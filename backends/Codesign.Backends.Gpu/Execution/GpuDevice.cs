@@ -127,7 +127,8 @@ public sealed record GpuGeometry(int WarpSize, int GroupSize, int SharedBytesPer
     public static GpuGeometry For(Accelerator accelerator)
     {
         int warp = accelerator.WarpSize;
-        int limit = Math.Min(256, accelerator.MaxNumThreadsPerGroup);
+        // At most 256: the GEMM's shared tiles are sized for that many threads.
+        int limit = Math.Min(Kernels.LinearKernels.MaxGemmThreads, accelerator.MaxNumThreadsPerGroup);
         int group = 1;
         while (group * 2 <= limit) group *= 2;
         if (group < warp || (warp & (warp - 1)) != 0)

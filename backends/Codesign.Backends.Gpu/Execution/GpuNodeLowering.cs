@@ -159,9 +159,7 @@ internal static class GpuNodeLowering
 
     /// <summary>The tiled GEMM (prefill) of <paramref name="m"/> tokens over a weight of <paramref name="n"/> × <paramref name="k"/>.</summary>
     private static void Gemm<TW>(GpuRunState s, TW rows, GpuTensor x, GpuTensor y, int m, int n, int k) where TW : struct, IWeightRows =>
-        s.Kernels.Gemm<TW>()(s.Groups(Tiles(n, LinearKernels.TileN) * Tiles(m, LinearKernels.TileM)), x.Floats, y.Floats, rows, m, n, k);
-
-    private static int Tiles(int extent, int tile) => (extent + tile - 1) / tile;
+        s.Kernels.Gemm<TW>()(s.Groups(LinearKernels.GemmGroups(m, n, s.Geometry.GroupSize)), x.Floats, y.Floats, rows, m, n, k);
 
     /// <summary>
     /// A qmatmul on f32 activations: decode through <see cref="WordGemvLaunch"/> (or the generic GEMV), with the plan's

@@ -84,18 +84,18 @@ internal struct QuantizedRows : IWeightRows
         return acc;
     }
 
-    public readonly void FillTile(ArrayView<float> tile, int n0, int k0, int thread, int threads)
+    public readonly void FillTile(ArrayView<float> tile, int n0, int rows, int k0, int thread, int threads)
     {
-        for (int i = thread; i < LinearKernels.TileN * LinearKernels.TileK; i += threads)
+        for (int i = thread; i < rows * LinearKernels.TileK; i += threads)
         {
-            int r = n0 + i / LinearKernels.TileK, c = k0 + i % LinearKernels.TileK;
+            int tr = i / LinearKernels.TileK, tc = i - tr * LinearKernels.TileK, r = n0 + tr, c = k0 + tc;
             float w = 0f;
             if (r < N && c < K)
             {
                 int group = c / GroupLength;
                 w = Scale(r, group) * (Code(r, c) - Zero(r, group));
             }
-            tile[i] = w;
+            tile[tr * LinearKernels.TileStride + tc] = w;
         }
     }
 }

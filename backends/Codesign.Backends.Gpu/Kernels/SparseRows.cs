@@ -23,21 +23,21 @@ internal struct NOfMRows : IWeightRows
         return s;
     }
 
-    public readonly void FillTile(ArrayView<float> tile, int n0, int k0, int thread, int threads)
+    public readonly void FillTile(ArrayView<float> tile, int n0, int rows, int k0, int thread, int threads)
     {
-        const int tk = LinearKernels.TileK;
-        for (int i = thread; i < LinearKernels.TileN * tk; i += threads) tile[i] = 0f;
+        const int tk = LinearKernels.TileK, stride = LinearKernels.TileStride;
+        for (int i = thread; i < rows * stride; i += threads) tile[i] = 0f;
         Group.Barrier();
         int first = k0 / M * N, last = (k0 + tk + M - 1) / M * N;
         if (last > PerRow) last = PerRow;
         int span = last - first;
-        for (int i = thread; i < LinearKernels.TileN * span; i += threads)
+        for (int i = thread; i < rows * span; i += threads)
         {
             int r = i / span, p = first + i % span;
             if (n0 + r >= Rows) continue;
             long at = (long)(n0 + r) * PerRow + p;
             int c = p / N * M + Offsets[at] - k0;
-            if (c >= 0 && c < tk) tile[r * tk + c] = Values[at];
+            if (c >= 0 && c < tk) tile[r * stride + c] = Values[at];
         }
     }
 }
@@ -60,13 +60,13 @@ internal struct EllRows : IWeightRows
         return s;
     }
 
-    public readonly void FillTile(ArrayView<float> tile, int n0, int k0, int thread, int threads)
+    public readonly void FillTile(ArrayView<float> tile, int n0, int rows, int k0, int thread, int threads)
     {
-        const int tk = LinearKernels.TileK;
-        for (int i = thread; i < LinearKernels.TileN * tk; i += threads) tile[i] = 0f;
+        const int tk = LinearKernels.TileK, stride = LinearKernels.TileStride;
+        for (int i = thread; i < rows * stride; i += threads) tile[i] = 0f;
         Group.Barrier();
         // One thread per tile row: binary search for the first entry at or after k0, then scatter up to k0 + TK.
-        for (int r = thread; r < LinearKernels.TileN; r += threads)
+        for (int r = thread; r < rows; r += threads)
         {
             if (n0 + r >= Rows) continue;
             long row = (long)(n0 + r) * PerRow;
@@ -81,7 +81,7 @@ internal struct EllRows : IWeightRows
             {
                 int c = Columns[row + p] - k0;
                 if (c >= tk) break;
-                tile[r * tk + c] += Values[row + p];
+                tile[r * stride + c] += Values[row + p];
             }
         }
     }

@@ -13,10 +13,11 @@ internal interface IWeightRows
     float RowDot(int n, ArrayView<float> x, int lane, int lanes);
 
     /// <summary>
-    /// Writes w[n0 + r, k0 + c] for r &lt; TN, c &lt; TK into <paramref name="tile"/> (row-major [TN, TK]), zero outside
-    /// the matrix. Every thread of the group calls it; it may use barriers.
+    /// Writes w[n0 + r, k0 + c] for r &lt; <paramref name="rows"/>, c &lt; <see cref="LinearKernels.TileK"/> into
+    /// <paramref name="tile"/>[r · <see cref="LinearKernels.TileStride"/> + c], zero outside the matrix. Every thread of
+    /// the group calls it; it may use barriers.
     /// </summary>
-    void FillTile(ArrayView<float> tile, int n0, int k0, int thread, int threads);
+    void FillTile(ArrayView<float> tile, int n0, int rows, int k0, int thread, int threads);
 }
 
 /// <summary>f32 weights, row-major.</summary>
@@ -33,12 +34,12 @@ internal struct DenseF32Rows(ArrayView<float> w, int n, int k) : IWeightRows
         return s;
     }
 
-    public readonly void FillTile(ArrayView<float> tile, int n0, int k0, int thread, int threads)
+    public readonly void FillTile(ArrayView<float> tile, int n0, int rows, int k0, int thread, int threads)
     {
-        for (int i = thread; i < LinearKernels.TileN * LinearKernels.TileK; i += threads)
+        for (int i = thread; i < rows * LinearKernels.TileK; i += threads)
         {
-            int r = n0 + i / LinearKernels.TileK, c = k0 + i % LinearKernels.TileK;
-            tile[i] = r < N && c < K ? W[(long)r * K + c] : 0f;
+            int tr = i / LinearKernels.TileK, tc = i - tr * LinearKernels.TileK, r = n0 + tr, c = k0 + tc;
+            tile[tr * LinearKernels.TileStride + tc] = r < N && c < K ? W[(long)r * K + c] : 0f;
         }
     }
 }
@@ -57,12 +58,12 @@ internal struct DenseF16Rows(ArrayView<Half> w, int n, int k) : IWeightRows
         return s;
     }
 
-    public readonly void FillTile(ArrayView<float> tile, int n0, int k0, int thread, int threads)
+    public readonly void FillTile(ArrayView<float> tile, int n0, int rows, int k0, int thread, int threads)
     {
-        for (int i = thread; i < LinearKernels.TileN * LinearKernels.TileK; i += threads)
+        for (int i = thread; i < rows * LinearKernels.TileK; i += threads)
         {
-            int r = n0 + i / LinearKernels.TileK, c = k0 + i % LinearKernels.TileK;
-            tile[i] = r < N && c < K ? (float)W[(long)r * K + c] : 0f;
+            int tr = i / LinearKernels.TileK, tc = i - tr * LinearKernels.TileK, r = n0 + tr, c = k0 + tc;
+            tile[tr * LinearKernels.TileStride + tc] = r < N && c < K ? (float)W[(long)r * K + c] : 0f;
         }
     }
 }
