@@ -77,20 +77,24 @@ internal static class AttentionKernels
         long qRow = (long)queryHead * d;
         for (int c = Group.IdxX; c < d; c += Group.DimX) qs[c] = queryRope.Applies ? queryRope.At(q, qRow, c, d, token) : q[qRow + c];
         Group.Barrier();
-        float max = float.NegativeInfinity;
-        for (int j = Group.IdxX; j < SplitLength; j += Group.DimX)
+        // A warp scores a key at a time, its lanes reading the key row's consecutive floats (coalesced) and summing by
+        // shuffles; the loop and its test are uniform over the warp, as the shuffles need.
+        int warps = Group.DimX / Warp.WarpSize, lane = Warp.LaneIdx;
+        for (int j = Warp.WarpIdx; j < SplitLength; j += warps)
         {
             float score = float.NegativeInfinity;
             if (j < count)
             {
                 long kRow = ((long)(pos0 + j) * s.KvHeads + kvHead) * d;
                 float dot = 0f;
-                for (int c = 0; c < d; c++) dot += qs[c] * keys[kRow + c];
-                score = dot * s.Scale;
+                for (int c = lane; c < d; c += Warp.WarpSize) dot += qs[c] * keys[kRow + c];
+                score = Reductions.WarpSum(dot) * s.Scale;
             }
-            scores[j] = score;
-            max = XMath.Max(max, score);
+            if (Warp.IsFirstLane) scores[j] = score;
         }
+        Group.Barrier();
+        float max = float.NegativeInfinity;
+        for (int j = Group.IdxX; j < SplitLength; j += Group.DimX) max = XMath.Max(max, scores[j]);
         max = Reductions.GroupMax(max);
         float sum = 0f;
         for (int j = Group.IdxX; j < SplitLength; j += Group.DimX)
