@@ -80,8 +80,8 @@ internal sealed class GpuKernels(Accelerator accelerator)
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, long, int, int, RotaryEmbedding, int> AppendKv =>
         Load(nameof(AppendKv), () => accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, long, int, int, RotaryEmbedding, int>(AttentionKernels.AppendRows));
 
-    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionShape, RotaryEmbedding> DecodeSlices =>
-        Load(nameof(DecodeSlices), () => accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionShape, RotaryEmbedding>(AttentionKernels.DecodeSlices));
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionShape, RotaryEmbedding, int> DecodeSlices =>
+        Load(nameof(DecodeSlices), () => accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionShape, RotaryEmbedding, int>(AttentionKernels.DecodeSlices));
 
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, AttentionShape> MergeSlices =>
         Load(nameof(MergeSlices), () => accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, AttentionShape>(AttentionKernels.MergeSlices));

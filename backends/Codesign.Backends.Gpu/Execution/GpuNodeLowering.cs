@@ -87,7 +87,7 @@ internal static class GpuNodeLowering
             QMatMulOp q => $"{(WordKernelTakes(node) ? "word-code gemv" : "gemv")} (≤ {GemvMaxTokens} tokens) / tiled gemm dequantizing {w} in registers{(q.Accumulate == QMatMulOp.GroupAccumulate ? ", scaled per group (MixPE)" : "")}",
             LutMatMulOp => $"lut tables + lut gemv over {w}",
             SpMatMulOp => $"{linear} over {(w?.Sparsity?.Kind == SparseKind.NOfM ? "N:M values + offsets" : "ELL rows")} of {w}",
-            AttentionOp a => $"kv append{(a.KvBits != 0 ? $" (int{a.KvBits})" : "")} + split-k decode / flash prefill, turning q and k where their ropes feed only it",
+            AttentionOp a => $"split-k decode appending its own k and v / kv append + flash prefill{(a.KvBits != 0 ? $" (cache int{a.KvBits})" : "")}, turning q and k where their ropes feed only it",
             MulOp when node.Inputs.Any(i => i.Producer?.Op is SiluOp) => "mul, or silu·mul fused",
             ReshapeOp => "view",
             _ => "one kernel",
@@ -361,29 +361,30 @@ internal static class GpuNodeLowering
             int tokens = q.Shape[0];
             var layer = s.Cache.Reserve(op.Layer, rowSize, tokens);
             int past = layer.Length;
-            s.Kernels.AppendKv(s.Groups(2 * tokens * kvHeads), k.Floats, v.Floats, layer.Keys.View, layer.Values.View, (long)past * rowSize, headDim, qmax,
-                rotary, kvHeads);
             layer.Length = past + tokens;
             var y = s.Output(node);
             if (tokens == 1)
             {
+                // The decode kernel appends the token's key and value itself.
                 int splits = (past + tokens + AttentionKernels.SplitLength - 1) / AttentionKernels.SplitLength;
                 var shape = new AttentionShape(tokens, past, heads, kvHeads, headDim, (float)op.Scale, splits);
-                var config = new KernelConfig(new Index1D(tokens * heads * splits), new Index1D(s.Geometry.GroupSize),
+                var config = new KernelConfig(new Index1D(heads * splits), new Index1D(s.Geometry.GroupSize),
                     SharedMemoryConfig.RequestDynamic<float>(AttentionKernels.DecodeSharedFloats(headDim)));
                 if (splits == 1)
                 {
                     // One slice: the kernel writes y itself and reads no partial buffer (y stands in for it).
-                    s.Kernels.DecodeSlices(config, q.Floats, layer.Keys.View, layer.Values.View, y.Floats, y.Floats, shape, rotary);
+                    s.Kernels.DecodeSlices(config, q.Floats, k.Floats, v.Floats, layer.Keys.View, layer.Values.View, y.Floats, y.Floats, shape, rotary, qmax);
                     return;
                 }
-                var partial = s.Scratch((long)tokens * heads * splits * (headDim + 2));
-                s.Kernels.DecodeSlices(config, q.Floats, layer.Keys.View, layer.Values.View, partial.Buffer.View, y.Floats, shape, rotary);
-                s.Kernels.MergeSlices(s.Groups(tokens * heads), partial.Buffer.View, y.Floats, shape);
+                var partial = s.Scratch((long)heads * splits * (headDim + 2));
+                s.Kernels.DecodeSlices(config, q.Floats, k.Floats, v.Floats, layer.Keys.View, layer.Values.View, partial.Buffer.View, y.Floats, shape, rotary, qmax);
+                s.Kernels.MergeSlices(s.Groups(heads), partial.Buffer.View, y.Floats, shape);
                 partial.Release();
             }
             else
             {
+                s.Kernels.AppendKv(s.Groups(2 * tokens * kvHeads), k.Floats, v.Floats, layer.Keys.View, layer.Values.View, (long)past * rowSize, headDim, qmax,
+                    rotary, kvHeads);
                 var shape = new AttentionShape(tokens, past, heads, kvHeads, headDim, (float)op.Scale, 1);
                 var config = new KernelConfig(new Index1D((tokens + tiling.Warps - 1) / tiling.Warps * heads), new Index1D(tiling.Warps * s.Geometry.WarpSize),
                     SharedMemoryConfig.RequestDynamic<float>(checked((int)tiling.SharedFloats)));

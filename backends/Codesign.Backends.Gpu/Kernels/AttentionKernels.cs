@@ -48,34 +48,76 @@ internal static class AttentionKernels
         for (int c = Group.IdxX; c < rowLength; c += Group.DimX)
         {
             float v = rotate ? keyRope.At(rows, start, c, rowLength, row / kvHeads) : rows[start + c];
-            if (qmax > 0)
-            {
-                int q = scale == 0f ? 0 : (int)XMath.RoundToEven(v / scale);
-                v = (q < -qmax ? -qmax : q > qmax ? qmax : q) * scale;
-            }
-            cache[destOffset + start + c] = v;
+            cache[destOffset + start + c] = qmax > 0 ? FakeQuantized(v, scale, qmax) : v;
         }
     }
 
+    /// <summary>The cache's kv_bits rounding: half-to-even codes of <paramref name="scale"/>, clamped to ±qmax.</summary>
+    private static float FakeQuantized(float v, float scale, int qmax)
+    {
+        int q = scale == 0f ? 0 : (int)XMath.RoundToEven(v / scale);
+        return (q < -qmax ? -qmax : q > qmax ? qmax : q) * scale;
+    }
+
     /// <summary>
-    /// Grid: tokens · heads · splits groups; dynamic shared memory of <see cref="DecodeSharedFloats"/>. Writes per slice
-    /// [max, Σexp, Σexp·v (headDim)] to <paramref name="partial"/> for <see cref="MergeSlices"/>; with one slice (a cache
-    /// up to <see cref="SplitLength"/> long) the result itself to <paramref name="y"/>, which is what the merge would
-    /// write (its weight exp(max − max) is exactly 1), and no merge is launched. The query row, turned by
-    /// <paramref name="queryRope"/> where it applies, is read once into shared memory.
+    /// One token's attention. Grid: heads · splits groups; dynamic shared memory of <see cref="DecodeSharedFloats"/>.
+    /// Writes per slice [max, Σexp, Σexp·v (headDim)] to <paramref name="partial"/> for <see cref="MergeSlices"/>; with
+    /// one slice (a cache up to <see cref="SplitLength"/> long) the result itself to <paramref name="y"/>, which is what
+    /// the merge would write (its weight exp(max − max) is exactly 1), and no merge is launched. The query, turned by
+    /// <paramref name="rope"/> where it applies, is read once into shared memory.
+    /// <para>
+    /// The token's own key and value (<paramref name="newKeys"/>, <paramref name="newValues"/>: [1, kvHeads, headDim]) are
+    /// not in the cache yet: the last slice's groups make them in shared memory as <see cref="AppendRows"/> would (the
+    /// key turned by <paramref name="rope"/>, both fake-quantized when <paramref name="qmax"/> &gt; 0) and attend to them
+    /// there, and the first head of each kv head writes them to the cache at position Past. So decode needs no append
+    /// launch; the other groups read only positions before Past.
+    /// </para>
     /// </summary>
-    public static void DecodeSlices(ArrayView<float> q, ArrayView<float> keys, ArrayView<float> values, ArrayView<float> partial, ArrayView<float> y,
-        AttentionShape s, RotaryEmbedding queryRope)
+    public static void DecodeSlices(ArrayView<float> q, ArrayView<float> newKeys, ArrayView<float> newValues, ArrayView<float> keys,
+        ArrayView<float> values, ArrayView<float> partial, ArrayView<float> y, AttentionShape s, RotaryEmbedding rope, int qmax)
     {
         var shared = SharedMemory.GetDynamic<float>();
         var scores = shared.SubView(0, SplitLength);
-        int split = Grid.IdxX % s.Splits, queryHead = Grid.IdxX / s.Splits;
-        int token = queryHead / s.Heads, head = queryHead % s.Heads, kvHead = s.KvHead(head), d = s.HeadDim;
+        int split = Grid.IdxX % s.Splits, head = Grid.IdxX / s.Splits, kvHead = s.KvHead(head), d = s.HeadDim;
         var qs = shared.SubView(SplitLength, d);
-        int visible = s.Past + token + 1, pos0 = split * SplitLength;
-        int count = visible - pos0 < SplitLength ? visible - pos0 : SplitLength;
-        long qRow = (long)queryHead * d;
-        for (int c = Group.IdxX; c < d; c += Group.DimX) qs[c] = queryRope.Applies ? queryRope.At(q, qRow, c, d, token) : q[qRow + c];
+        var freshKey = shared.SubView(SplitLength + d, d);
+        var freshValue = shared.SubView(SplitLength + 2L * d, d);
+        int pos0 = split * SplitLength, count = s.Past + 1 - pos0 < SplitLength ? s.Past + 1 - pos0 : SplitLength;
+        // The last slice holds position Past, the token's own.
+        bool fresh = split == s.Splits - 1;
+        int cached = fresh ? count - 1 : count;
+        long qRow = (long)head * d, kvRow = (long)kvHead * d;
+        for (int c = Group.IdxX; c < d; c += Group.DimX) qs[c] = rope.Applies ? rope.At(q, qRow, c, d, 0) : q[qRow + c];
+        if (fresh)
+        {
+            float keyMax = 0f, valueMax = 0f;
+            for (int c = Group.IdxX; c < d; c += Group.DimX)
+            {
+                float k = rope.Applies ? rope.At(newKeys, kvRow, c, d, 0) : newKeys[kvRow + c], v = newValues[kvRow + c];
+                freshKey[c] = k;
+                freshValue[c] = v;
+                keyMax = XMath.Max(keyMax, XMath.Abs(k));
+                valueMax = XMath.Max(valueMax, XMath.Abs(v));
+            }
+            if (qmax > 0)
+            {
+                float keyScale = Reductions.GroupMax(keyMax) / qmax, valueScale = Reductions.GroupMax(valueMax) / qmax;
+                for (int c = Group.IdxX; c < d; c += Group.DimX)
+                {
+                    freshKey[c] = FakeQuantized(freshKey[c], keyScale, qmax);
+                    freshValue[c] = FakeQuantized(freshValue[c], valueScale, qmax);
+                }
+            }
+            if (head % (s.Heads / s.KvHeads) == 0)
+            {
+                long at = (long)s.Past * s.KvHeads * d + kvRow;
+                for (int c = Group.IdxX; c < d; c += Group.DimX)
+                {
+                    keys[at + c] = freshKey[c];
+                    values[at + c] = freshValue[c];
+                }
+            }
+        }
         Group.Barrier();
         // A warp scores a key at a time, its lanes reading the key row's consecutive floats (coalesced) and summing by
         // shuffles; the loop and its test are uniform over the warp, as the shuffles need.
@@ -86,8 +128,9 @@ internal static class AttentionKernels
             if (j < count)
             {
                 long kRow = ((long)(pos0 + j) * s.KvHeads + kvHead) * d;
+                bool own = j == cached;
                 float dot = 0f;
-                for (int c = lane; c < d; c += Warp.WarpSize) dot += qs[c] * keys[kRow + c];
+                for (int c = lane; c < d; c += Warp.WarpSize) dot += qs[c] * (own ? freshKey[c] : keys[kRow + c]);
                 score = Reductions.WarpSum(dot) * s.Scale;
             }
             if (Warp.IsFirstLane) scores[j] = score;
@@ -104,11 +147,12 @@ internal static class AttentionKernels
             sum += p;
         }
         sum = Reductions.GroupSum(sum);
-        long o = ((long)queryHead * s.Splits + split) * (d + 2);
+        long o = ((long)head * s.Splits + split) * (d + 2);
         for (int c = Group.IdxX; c < d; c += Group.DimX)
         {
             float acc = 0f;
-            for (int j = 0; j < count; j++) acc += scores[j] * values[((long)(pos0 + j) * s.KvHeads + kvHead) * d + c];
+            for (int j = 0; j < cached; j++) acc += scores[j] * values[((long)(pos0 + j) * s.KvHeads + kvHead) * d + c];
+            if (fresh) acc += scores[cached] * freshValue[c];
             if (s.Splits == 1) y[qRow + c] = acc / sum;
             else partial[o + 2 + c] = acc;
         }
@@ -119,7 +163,8 @@ internal static class AttentionKernels
         }
     }
 
-    public static int DecodeSharedFloats(int headDim) => SplitLength + headDim;
+    /// <summary>Scores, the query, and the token's own key and value.</summary>
+    public static int DecodeSharedFloats(int headDim) => SplitLength + 3 * headDim;
 
     /// <summary>Grid: tokens · heads groups: merges the slices' statistics into y [tokens, heads, headDim].</summary>
     public static void MergeSlices(ArrayView<float> partial, ArrayView<float> y, AttentionShape s)
