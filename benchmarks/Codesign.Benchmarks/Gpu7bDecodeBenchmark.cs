@@ -23,7 +23,7 @@ internal static class Gpu7bDecodeBenchmark
         double copy = GpuGemvBenchmark.CopyBandwidth(device, device.IsCuda ? 1 << 28 : 1 << 22);
         Console.WriteLine($"device: {device.Description}; copy bandwidth {copy:F1} GB/s; LLaMA-7B shapes (hidden {hidden}, MLP {ffn}), {layers} layers");
         Console.WriteLine();
-        Console.WriteLine("| weights | weight bytes read / token | upload (s) | decode ms/token (median) | tokens/s | memory-bound ms/token | of the limit | steps / token | host enqueue ms/token (mean) |");
+        Console.WriteLine("| weights | weight bytes read / token | upload (s) | decode ms/token (median) | tokens/s | memory-bound ms/token | of the limit | launching steps / token | host enqueue ms/token (mean) |");
         Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var (label, scheme) in new[] { ("W4 g128 asym", QuantScheme.Create(4, 128, false, DType.F16)), ("W2 g64 asym", QuantScheme.Create(2, 64, false, DType.F16)) })
         {

@@ -43,7 +43,7 @@ internal static class GpuNodeLowering
                 EllGpuWeight s => Linear(node, s.Rows),
                 var w => throw Unsupported(node, $"no sparse kernel for {w.GetType().Name}"),
             },
-            ReshapeOp => new GpuStep(node, node.Inputs, s => s.Env[node.Outputs[0]] = s.Env[node.Inputs[0]].Reshaped(s.Resolve(node.Outputs[0].Type))),
+            ReshapeOp => new GpuStep(node, node.Inputs, s => s.Env[node.Outputs[0]] = s.Env[node.Inputs[0]].Reshaped(s.Resolve(node.Outputs[0].Type)), view: true),
             TransposeOp t => Transpose(node, t),
             RopeOp rope => Rope(node, rope, weights),
             AttentionOp attention => Attention(node, attention, device.Geometry, plan.AttentionRopes.TryGetValue(node, out var ropes) ? ropes : null, weights),

@@ -77,7 +77,11 @@ public sealed class GpuProgram : IDisposable
     /// </summary>
     public TimeSpan EnqueueTime => _enqueue.Elapsed;
 
-    /// <summary>Steps the last forward call ran (one per node, fused pairs once, folded ones skipped): about its kernel launches.</summary>
+    /// <summary>
+    /// Steps of the last forward call that enqueued kernels (one per node, fused pairs once, folded ones and reshapes not
+    /// counted): its kernel launches, but for attention with a cache over one slice (two) and activation-quantized or
+    /// LUT linears (two each).
+    /// </summary>
     public int StepsRun { get; private set; }
 
     /// <param name="ownsDevice">Dispose <paramref name="device"/> with the program.</param>

@@ -46,21 +46,22 @@ internal sealed class GpuRunState(GpuDevice device, GpuBufferPool pool, GpuKvCac
 
 /// <summary>
 /// One node (or a fused pair) lowered for the gpu: the values it reads, and how it enqueues its kernels; <paramref name="skip"/>
-/// says when a neighbour's kernel has done its work already (<see cref="GpuFusionPlan"/>).
+/// says when a neighbour's kernel has done its work already (<see cref="GpuFusionPlan"/>); a <paramref name="view"/>
+/// (a reshape) enqueues nothing.
 /// </summary>
-internal sealed class GpuStep(Node node, IReadOnlyList<Value> reads, Action<GpuRunState> run, Func<GpuRunState, bool>? skip = null)
+internal sealed class GpuStep(Node node, IReadOnlyList<Value> reads, Action<GpuRunState> run, Func<GpuRunState, bool>? skip = null, bool view = false)
 {
     public Node Node { get; } = node;
     public IReadOnlyList<Value> Reads { get; } = reads;
 
-    /// <returns>Whether the step ran (false: skipped).</returns>
+    /// <returns>Whether the step enqueued kernels (false: skipped, or a view).</returns>
     public bool Run(GpuRunState state)
     {
         try
         {
             if (skip?.Invoke(state) == true) return false;
             run(state);
-            return true;
+            return !view;
         }
         catch (Exception e) when (e is not CodesignException)
         {

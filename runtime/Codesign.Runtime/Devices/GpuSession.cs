@@ -21,7 +21,7 @@ public sealed class GpuSession : GraphSession, IKernelTimed, IDisposable
     public TimeSpan KernelTime => _program.KernelTime;
     /// <summary>Host time spent enqueueing kernels (see <see cref="GpuProgram.EnqueueTime"/>).</summary>
     public TimeSpan EnqueueTime => _program.EnqueueTime;
-    /// <summary>Steps (about kernel launches) of the last forward call.</summary>
+    /// <summary>Steps of the last forward call that enqueued kernels (see <see cref="GpuProgram.StepsRun"/>).</summary>
     public int StepsRun => _program.StepsRun;
     public string DeviceDescription => _program.Device.Description;
     /// <summary>Bytes of weights on the device.</summary>
