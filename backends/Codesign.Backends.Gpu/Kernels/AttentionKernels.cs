@@ -12,7 +12,8 @@ internal readonly record struct AttentionShape(int Tokens, int Past, int Heads, 
 /// <summary>
 /// Causal attention over the device KV cache ([capacity, kvHeads, headDim] per layer, keys and values apart): query s
 /// sits at position Past + s and sees positions 0..Past + s. Decode uses split-K (flash-decoding: each group scores one
-/// slice of the cache, a second kernel merges the slices' softmax statistics); prefill uses a flash-attention tiling
+/// slice of the cache, a second kernel merges the slices' softmax statistics where there are several); prefill appends
+/// its keys and values, then uses a flash-attention tiling
 /// (a group owns a tile of queries, one per warp, and streams key/value tiles through shared memory with an online
 /// softmax).
 /// </summary>
@@ -22,8 +23,8 @@ internal static class AttentionKernels
     public const int SplitLength = 256;
 
     /// <summary>
-    /// One group per (token, kv head) row of the keys, then one per row of the values (one launch for both): copies the
-    /// new row into its cache at <paramref name="destOffset"/>, keys turned by <paramref name="keyRope"/> where it applies,
+    /// Prefill's append (decode's <see cref="DecodeSlices"/> appends its own row). One group per (token, kv head) row of
+    /// the keys, then one per row of the values (one launch for both): copies the new row into its cache at <paramref name="destOffset"/>, keys turned by <paramref name="keyRope"/> where it applies,
     /// fake-quantized to kv_bits when <paramref name="qmax"/> &gt; 0 (per-row absmax, half-to-even, as
     /// <c>ActivationQuantizer</c> does).
     /// </summary>
