@@ -79,8 +79,8 @@ public sealed class GpuProgram : IDisposable
 
     /// <summary>
     /// Steps of the last forward call that enqueued kernels (one per node, fused pairs once, folded ones and reshapes not
-    /// counted): its kernel launches, but for attention with a cache over one slice (two) and activation-quantized or
-    /// LUT linears (two each).
+    /// counted): its kernel launches, except that attention launches two for prefill and for a cache longer than one
+    /// slice, and activation-quantized and LUT linears two each.
     /// </summary>
     public int StepsRun { get; private set; }
 

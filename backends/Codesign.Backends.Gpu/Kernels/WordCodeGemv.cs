@@ -15,9 +15,9 @@ namespace Codesign.Backends.Gpu.Kernels;
 /// int-to-float conversion (a quarter of the FMA rate on NVIDIA GPUs); a word's dot product is scaled once.</item>
 /// </list>
 /// Both dequantization orders (scale per weight, or per group as MixPE) round the same sums differently; this kernel
-/// scales per word, within the f32 tolerance of either. One launch computes up to three weights of one x
-/// (<see cref="WordGemvMatrices"/>); <see cref="WordGemvFusion"/> folds the rms_norm before it and the
-/// residual add after it into the same launch.
+/// scales per word, within the f32 tolerance of either. One launch computes up to three weights of one x, or the
+/// silu(gate)·up of a gate and up pair (<see cref="WordGemvMatrices"/>); <see cref="WordGemvFusion"/> folds the rms_norm
+/// before it and the residual add after it into the same launch.
 /// </summary>
 internal static class WordCodeGemv
 {
