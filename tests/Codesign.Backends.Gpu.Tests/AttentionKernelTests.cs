@@ -23,7 +23,22 @@ public class AttentionKernelTests
     // LLaMA-7B's heads: the tiling that fits CUDA's 48 KiB of launch shared memory, over more keys than one tile.
     [TestCase(2, 2, 128, 0L, new[] { 45, 1, 6, 1 })]
     [TestCase(3, 1, 80, 0L, new[] { 7, 1, 33, 1 })]
-    public void Attention_steps_match_the_interpreter(int heads, int kvHeads, int headDim, long kvBits, int[] steps)
+    public void Attention_steps_match_the_interpreter(int heads, int kvHeads, int headDim, long kvBits, int[] steps) =>
+        RunSteps(Device, heads, kvHeads, headDim, kvBits, steps);
+
+    /// <summary>
+    /// In CUDA's group shape (8 warps of 32), where decode splits its value pass into parts and prefill tiles 8 queries
+    /// a group (the shared device's groups are 16 threads).
+    /// </summary>
+    [TestCase(4, 2, 64, 0L, new[] { 20, 1, 1 })]
+    [TestCase(2, 1, 128, 8L, new[] { 13, 1, 5, 1 })]
+    public void Attention_in_cuda_sized_groups_matches_the_interpreter(int heads, int kvHeads, int headDim, long kvBits, int[] steps)
+    {
+        using var device = GpuDevice.OpenCpu(32, 8, Environment.ProcessorCount);
+        RunSteps(device, heads, kvHeads, headDim, kvBits, steps);
+    }
+
+    private static void RunSteps(GpuDevice device, int heads, int kvHeads, int headDim, long kvBits, int[] steps)
     {
         var r = Fresh();
         var b = new GraphBuilder("attention");
@@ -32,7 +47,7 @@ public class AttentionKernelTests
         var v = b.Input("v", TensorType.Of(DType.F32, "seq", kvHeads, headDim));
         var g = b.Return(b.Apply(new AttentionOp(0, 1 / Math.Sqrt(headDim), kvBits), "y", q, k, v));
         var store = new LayeredWeightStore();
-        using var program = GpuProgram.Compile(g, store, Device);
+        using var program = GpuProgram.Compile(g, store, device);
         using var cache = program.NewCache();
         var interpreter = new ReferenceInterpreter(g, store);
         var referenceCache = new KvCache();
@@ -51,17 +66,17 @@ public class AttentionKernelTests
         Assert.That(cache.Length(0), Is.EqualTo(steps.Sum()));
     }
 
-    [Test]
-    public void Heads_too_wide_for_a_groups_shared_memory_are_refused_at_compile_naming_the_node()
+    [TestCase(4096, "prefill")]
+    [TestCase(3000, "decode")]
+    public void Heads_too_wide_for_a_groups_shared_memory_are_refused_at_compile_naming_the_node(int headDim, string kernel)
     {
-        int headDim = 4096;
         var b = new GraphBuilder("attention");
         var q = b.Input("q", TensorType.Of(DType.F32, "seq", 1, headDim));
         var k = b.Input("k", TensorType.Of(DType.F32, "seq", 1, headDim));
         var v = b.Input("v", TensorType.Of(DType.F32, "seq", 1, headDim));
         var g = b.Return(b.Apply(new AttentionOp(0, 0.1), "y", q, k, v));
         var e = Assert.Throws<CodesignException>(() => GpuProgram.Compile(g, new LayeredWeightStore(), Device).Dispose());
-        Assert.That(e!.Message, Does.Contain("%y = nn.attention").And.Contain("4096 dims").And.Contain("shared memory"));
+        Assert.That(e!.Message, Does.Contain("%y = nn.attention").And.Contain($"{headDim} dims").And.Contain($"{kernel} attention").And.Contain("shared memory"));
     }
 
     [Test]

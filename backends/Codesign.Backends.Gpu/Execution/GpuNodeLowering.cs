@@ -348,6 +348,8 @@ internal static class GpuNodeLowering
         int rowSize = kvHeads * headDim;
         var tiling = PrefillTiling.For(headDim, geometry.WarpsPerGroup, geometry.SharedBytesPerGroup)
             ?? throw Unsupported(node, $"heads of {headDim} dims: prefill attention needs more than the {geometry.SharedBytesPerGroup} bytes of shared memory a group may have");
+        if (AttentionKernels.DecodeSharedBytes(headDim, geometry.GroupSize) > geometry.SharedBytesPerGroup)
+            throw Unsupported(node, $"heads of {headDim} dims: decode attention needs {AttentionKernels.DecodeSharedBytes(headDim, geometry.GroupSize)} bytes of shared memory, more than the {geometry.SharedBytesPerGroup} a group may have");
         // Folded ropes: read their inputs, and turn q and k in the attention kernels.
         var (qIn, kIn) = ropes is { } r ? (r.Query.Inputs[0], r.Key.Inputs[0]) : (node.Inputs[0], node.Inputs[1]);
         var positions = ropes?.Query.Inputs[1];
@@ -369,7 +371,7 @@ internal static class GpuNodeLowering
                 int splits = (past + tokens + AttentionKernels.SplitLength - 1) / AttentionKernels.SplitLength;
                 var shape = new AttentionShape(tokens, past, heads, kvHeads, headDim, (float)op.Scale, splits);
                 var config = new KernelConfig(new Index1D(heads * splits), new Index1D(s.Geometry.GroupSize),
-                    SharedMemoryConfig.RequestDynamic<float>(AttentionKernels.DecodeSharedFloats(headDim)));
+                    SharedMemoryConfig.RequestDynamic<float>(AttentionKernels.DecodeSharedFloats(headDim, s.Geometry.GroupSize)));
                 if (splits == 1)
                 {
                     // One slice: the kernel writes y itself and reads no partial buffer (y stands in for it).

@@ -149,10 +149,29 @@ internal static class AttentionKernels
         }
         sum = Reductions.GroupSum(sum);
         long o = ((long)head * s.Splits + split) * (d + 2);
-        for (int c = Group.IdxX; c < d; c += Group.DimX)
+        // Σ p·v: with at least as many threads as dims, the threads split the keys into parts (thread t takes dim t mod d
+        // of part t / d, so each part reads whole value rows, coalesced), and the parts add in order through shared
+        // memory; with fewer, each thread takes dims t, t + threads, … over all keys.
+        int parts = Group.DimX >= d ? Group.DimX / d : 1, thread = Group.IdxX;
+        if (parts > 1)
+        {
+            var partSums = shared.SubView(SplitLength + 3L * d, (long)parts * d);
+            int part = thread / d, c = thread - part * d;
+            if (part < parts)
+            {
+                float acc = 0f;
+                for (int j = part; j < cached; j += parts) acc += scores[j] * values[((long)(pos0 + j) * s.KvHeads + kvHead) * d + c];
+                partSums[(long)part * d + c] = acc;
+            }
+            Group.Barrier();
+        }
+        for (int c = thread; c < d; c += Group.DimX)
         {
             float acc = 0f;
-            for (int j = 0; j < cached; j++) acc += scores[j] * values[((long)(pos0 + j) * s.KvHeads + kvHead) * d + c];
+            if (parts > 1)
+                for (int p = 0; p < parts; p++) acc += shared[SplitLength + 3L * d + (long)p * d + c];
+            else
+                for (int j = 0; j < cached; j++) acc += scores[j] * values[((long)(pos0 + j) * s.KvHeads + kvHead) * d + c];
             if (fresh) acc += scores[cached] * freshValue[c];
             if (s.Splits == 1) y[qRow + c] = acc / sum;
             else partial[o + 2 + c] = acc;
@@ -164,8 +183,15 @@ internal static class AttentionKernels
         }
     }
 
-    /// <summary>Scores, the query, and the token's own key and value.</summary>
-    public static int DecodeSharedFloats(int headDim) => SplitLength + 3 * headDim;
+    /// <summary>Scores, the query, the token's own key and value, and the value pass's part sums (at most one per thread).</summary>
+    public static int DecodeSharedFloats(int headDim, int groupSize) => SplitLength + 3 * headDim + groupSize;
+
+    /// <summary>
+    /// All the shared memory a decode group uses: the dynamic part, and at most a static scratch of
+    /// <see cref="Reductions.MaxGroupSize"/> floats for each of its four group reductions.
+    /// </summary>
+    public static long DecodeSharedBytes(int headDim, int groupSize) =>
+        (long)DecodeSharedFloats(headDim, groupSize) * sizeof(float) + 4L * Reductions.MaxGroupSize * sizeof(float);
 
     /// <summary>Grid: tokens · heads groups: merges the slices' statistics into y [tokens, heads, headDim].</summary>
     public static void MergeSlices(ArrayView<float> partial, ArrayView<float> y, AttentionShape s)
