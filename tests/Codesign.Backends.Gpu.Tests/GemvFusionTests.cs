@@ -119,8 +119,18 @@ public class GemvFusionTests
         var x = b.Input("x", TensorType.Of(DType.F32, "seq", D));
         var normed = b.Apply(new RmsNormOp(1e-5), "normed", x, b.Weight("gain", TensorType.Of(DType.F32, D)));
         Value Project(string name) => b.Apply(new QMatMulOp(), name, normed, b.Weight("w_" + name, TensorType.Of(DType.Quantized(scheme), n, D)));
-        var (up, gate) = upFirst ? (Project("up"), Project("gate")) : (default(Value), Project("gate"));
-        up ??= Project("up");
+        // Node order decides which of the pair leads the launch.
+        Value gate, up;
+        if (upFirst)
+        {
+            up = Project("up");
+            gate = Project("gate");
+        }
+        else
+        {
+            gate = Project("gate");
+            up = Project("up");
+        }
         var silu = b.Apply(new SiluOp(), "gate_silu", gate);
         var graph = b.Return(b.Apply(new MulOp(), "y", upFirst ? up : silu, upFirst ? silu : up));
         var store = new LayeredWeightStore();
