@@ -77,7 +77,6 @@ internal static class GpuGemvBenchmark
         using var xs = device.Accelerator.Allocate1D<float>(k);
         using var ys = device.Accelerator.Allocate1D<float>(n);
         xs.MemSetToZero();
-        var config = new KernelConfig(new Index1D(device.Geometry.WarpRowGroups(n)), new Index1D(device.Geometry.GroupSize));
         Action launch;
         Action? generic = null;
         if (scheme is null)
@@ -87,8 +86,8 @@ internal static class GpuGemvBenchmark
             launch = () => enqueue(xs.View, ys.View, 1);
             if (DenseF16Gemv.Takes(k))
             {
-                var kernel = device.Kernels.Gemv<DenseF16Rows>();
-                generic = () => kernel(config, xs.View, ys.View, rows, 1, n, k);
+                var plain = GemvLaunch.Generic(device, rows, n, k);
+                generic = () => plain(xs.View, ys.View, 1);
             }
         }
         else
@@ -98,8 +97,8 @@ internal static class GpuGemvBenchmark
             launch = () => enqueue(xs.View, ys.View, 1);
             if (WordGemvLaunch.Takes(rows))
             {
-                var kernel = device.Kernels.Gemv<QuantizedRows>();
-                generic = () => kernel(config, xs.View, ys.View, rows, 1, n, k);
+                var plain = GemvLaunch.Generic(device, rows, n, k);
+                generic = () => plain(xs.View, ys.View, 1);
             }
         }
         return (TimeLaunches(device, launch), weights.Bytes + (long)(k + n) * sizeof(float), generic is null ? null : TimeLaunches(device, generic));

@@ -26,25 +26,25 @@ internal static class GemvLaunch
             var word = WordGemvLaunch.Siblings(device, [rows]);
             return (x, y, m) => word.Enqueue(x, m, default, y);
         }
-        var geometry = device.Geometry;
-        var config = GpuRunState.Groups(geometry.WarpRowGroups(rows.N), geometry.GroupSize);
-        Action<KernelConfig, ArrayView<float>, ArrayView<float>, QuantizedRows, int, int, int>? kernel = null;
-        return (x, y, m) => (kernel ??= device.Kernels.Gemv<QuantizedRows>())(config, x, y, rows, m, rows.N, rows.K);
+        return Generic(device, rows, rows.N, rows.K);
     }
 
     /// <summary>The launch for f16 weights.</summary>
     public static Enqueue DenseF16(GpuDevice device, DenseF16Rows rows)
     {
+        if (!DenseF16Gemv.Takes(rows.K)) return Generic(device, rows, rows.N, rows.K);
         var geometry = device.Geometry;
-        if (!DenseF16Gemv.Takes(rows.K))
-        {
-            var config = GpuRunState.Groups(geometry.WarpRowGroups(rows.N), geometry.GroupSize);
-            Action<KernelConfig, ArrayView<float>, ArrayView<float>, DenseF16Rows, int, int, int>? generic = null;
-            return (x, y, m) => (generic ??= device.Kernels.Gemv<DenseF16Rows>())(config, x, y, rows, m, rows.N, rows.K);
-        }
         int threads = RowGroupReduction.Threads(rows.K / DenseF16Gemv.HalvesPerChunk, geometry.WarpSize, geometry.GroupSize);
         var chunked = GpuRunState.Groups((rows.N + RowGroupReduction.Rows - 1) / RowGroupReduction.Rows, threads);
         Action<KernelConfig, ArrayView<float>, ArrayView<float>, DenseF16Rows, int>? kernel = null;
         return (x, y, m) => (kernel ??= device.Kernels.DenseF16Gemv)(chunked, x, y, rows, m);
+    }
+
+    /// <summary>The generic one-warp-per-row GEMV over any weight format of <paramref name="n"/> × <paramref name="k"/>.</summary>
+    public static Enqueue Generic<TW>(GpuDevice device, TW rows, int n, int k) where TW : struct, IWeightRows
+    {
+        var config = GpuRunState.Groups(device.Geometry.WarpRowGroups(n), device.Geometry.GroupSize);
+        Action<KernelConfig, ArrayView<float>, ArrayView<float>, TW, int, int, int>? kernel = null;
+        return (x, y, m) => (kernel ??= device.Kernels.Gemv<TW>())(config, x, y, rows, m, n, k);
     }
 }

@@ -28,8 +28,8 @@ internal static class GpuNodeLowering
             RmsNormOp norm => RmsNorm(node, norm, weights, plan.PrologueNorms.ContainsKey(node.Outputs[0])),
             MatMulOp => weights.DenseMatrix(WeightOperand(node, 1)) switch
             {
-                DenseF16GpuWeight h => Linear(node, h.Rows, GemvLaunch.DenseF16(device, h.Rows)),
-                DenseF32GpuWeight f => Linear(node, f.Rows),
+                DenseF16GpuWeight h => Linear(node, h.Rows, device, GemvLaunch.DenseF16(device, h.Rows)),
+                DenseF32GpuWeight f => Linear(node, f.Rows, device),
                 var w => throw Unsupported(node, $"no dense kernel for {w.GetType().Name}"),
             },
             QMatMulOp { ActBits: 0 } q => QuantizedFloatLinear(node, weights.Quantized(WeightOperand(node, 1)).Rows(q.Accumulate == QMatMulOp.GroupAccumulate), weights, plan, device),
@@ -39,8 +39,8 @@ internal static class GpuNodeLowering
             LutMatMulOp => LutLinear(node, weights.Quantized(WeightOperand(node, 1))),
             SpMatMulOp => weights.Sparse(WeightOperand(node, 1)) switch
             {
-                NOfMGpuWeight s => Linear(node, s.Rows),
-                EllGpuWeight s => Linear(node, s.Rows),
+                NOfMGpuWeight s => Linear(node, s.Rows, device),
+                EllGpuWeight s => Linear(node, s.Rows, device),
                 var w => throw Unsupported(node, $"no sparse kernel for {w.GetType().Name}"),
             },
             ReshapeOp => new GpuStep(node, node.Inputs, s => s.Env[node.Outputs[0]] = s.Env[node.Inputs[0]].Reshaped(s.Resolve(node.Outputs[0].Type)), view: true),
@@ -139,19 +139,18 @@ internal static class GpuNodeLowering
     /// Any weight format through the generic GEMV (decode) or tiled GEMM (prefill); <paramref name="gemv"/>, where given,
     /// launches the decode GEMV instead (<see cref="GemvLaunch"/>'s choice for the format).
     /// </summary>
-    private static GpuStep Linear<TW>(Node node, TW rows, GemvLaunch.Enqueue? gemv = null)
+    private static GpuStep Linear<TW>(Node node, TW rows, GpuDevice device, GemvLaunch.Enqueue? gemv = null)
         where TW : struct, IWeightRows
     {
         int n = Dim(node, 1, 0), k = Dim(node, 1, 1);
+        gemv ??= GemvLaunch.Generic(device, rows, n, k);
         return new GpuStep(node, [node.Inputs[0]], s =>
         {
             var x = s.Env[node.Inputs[0]];
             var y = s.Output(node);
             int m = checked((int)(x.ElementCount / k));
-            if (m <= GemvMaxTokens && gemv is not null)
+            if (m <= GemvMaxTokens)
                 gemv(x.Floats, y.Floats, m);
-            else if (m <= GemvMaxTokens)
-                s.Kernels.Gemv<TW>()(s.Groups(s.Geometry.WarpRowGroups(n)), x.Floats, y.Floats, rows, m, n, k);
             else
                 Gemm(s, rows, x, y, m, n, k);
         });

@@ -51,7 +51,7 @@ internal static class RowGroupReduction
         {
             float s = RowSum(partial, thread);
             long at = (long)t * n + row0 + thread;
-            if (fusion.NormGain.Length > 0) s *= XMath.Rsqrt(RowSum(partial, Rows) * fusion.NormInverseLength + fusion.NormEps);
+            if (fusion.NormGain.Length > 0) s *= InverseRms(partial, fusion);
             if (fusion.Residual.Length > 0) s += fusion.Residual[at];
             y[at] = s;
         }
@@ -73,7 +73,7 @@ internal static class RowGroupReduction
             float gate = RowSum(partial, thread), up = RowSum(partial, thread + Rows / 2);
             if (fusion.NormGain.Length > 0)
             {
-                float inverseRms = XMath.Rsqrt(RowSum(partial, Rows) * fusion.NormInverseLength + fusion.NormEps);
+                float inverseRms = InverseRms(partial, fusion);
                 gate *= inverseRms;
                 up *= inverseRms;
             }
@@ -82,7 +82,11 @@ internal static class RowGroupReduction
         Group.Barrier();
     }
 
-    /// <summary>As <see cref="Store(ArrayView{float}, float, float, float, float, float, ArrayView{float}, int, int, int, WordGemvFusion)"/>, nothing fused.</summary>
+    /// <summary>
+    /// As <see cref="Store(ArrayView{float}, float, float, float, float, float, ArrayView{float}, int, int, int, WordGemvFusion)"/>,
+    /// nothing fused. Its own body, not the fused one with default views: those would leave generic loads in the PTX
+    /// (ILGPU cannot tell a default view's address space).
+    /// </summary>
     internal static void Store(ArrayView<float> partial, float a0, float a1, float a2, float a3, ArrayView<float> y, int t, int row0, int n)
     {
         Gather(partial, a0, a1, a2, a3, 0f);
@@ -90,6 +94,10 @@ internal static class RowGroupReduction
         if (thread < Rows && row0 + thread < n) y[(long)t * n + row0 + thread] = RowSum(partial, thread);
         Group.Barrier();
     }
+
+    /// <summary>A fused rms_norm's 1 / rms, from the group's Σ x² (the slot after the rows').</summary>
+    private static float InverseRms(ArrayView<float> partial, WordGemvFusion fusion) =>
+        XMath.Rsqrt(RowSum(partial, Rows) * fusion.NormInverseLength + fusion.NormEps);
 
     /// <summary>Each warp's sums into its shared slots, then a barrier.</summary>
     private static void Gather(ArrayView<float> partial, float a0, float a1, float a2, float a3, float squares)
