@@ -1,7 +1,9 @@
 // The Verilated accelerator as a shared library with a small C API, which the runtime's fpga-sim device calls
 // (Codesign.Backends.Fpga.Simulation.VerilatedAccelerator): create it with an external memory, write and read
 // that memory, load a program into the instruction memory, run it to END counting cycles (in total and per
-// instruction), and learn the fault that stopped it. The memory behind the port is AxiMemoryModel.
+// instruction), and learn the fault that stopped it. The memory behind the system port is AxiMemoryModel; each
+// matrix core's channel is an AxiReadPort. accelerator_config.h (rendered with the RTL) gives the cores' count and
+// beat.
 #include <cstdint>
 #include <cstring>
 #include <new>
@@ -9,6 +11,8 @@
 #include "Vaccelerator.h"
 #include "verilated.h"
 #include "axi_memory_model.h"
+#include "accelerator_config.h"
+#include "port_bits.h"
 
 namespace {
 
@@ -18,10 +22,12 @@ struct Simulator {
     VerilatedContext context;
     Vaccelerator* top;
     AxiMemoryModel memory;
+    std::vector<AxiReadPort> channels;
     std::vector<uint64_t> instruction_cycles;
 
-    Simulator(uint64_t bytes, uint32_t latency, double bytes_per_cycle)
+    Simulator(uint64_t bytes, uint32_t latency, double bytes_per_cycle, uint64_t core_bytes, uint32_t core_latency, double core_bytes_per_cycle)
         : top(new Vaccelerator(&context, "accelerator")), memory(bytes, latency, bytes_per_cycle) {
+        for (int c = 0; c < CoreCount; c++) channels.emplace_back(core_bytes, core_latency, core_bytes_per_cycle, CoreBeat);
         top->clk = 0;
         top->rst = 1;
         for (int i = 0; i < 4; i++) cycle();
@@ -43,8 +49,33 @@ struct Simulator {
         top->wr_ready = memory.wr_ready();
         bool wr_resp = memory.wr_resp();
         top->wr_resp = wr_resp;
+        bool rvalid[CoreCount];
+        for (int c = 0; c < CoreCount; c++) {
+            auto& ch = channels[c];
+            put_bits(top->core_arready, c, 1, ch.arready());
+            rvalid[c] = ch.rvalid();
+            put_bits(top->core_rvalid, c, 1, rvalid[c]);
+            put_bits(top->core_rlast, c, 1, rvalid[c] && ch.rlast());
+            if (rvalid[c]) {
+                const uint8_t* data = ch.rdata();
+                for (int i = 0; i < CoreBeat; i += 4) {
+                    uint32_t word;
+                    std::memcpy(&word, data + i, 4);
+                    put_bits(top->core_rdata, (c * CoreBeat + i) * 8, 32, word);
+                }
+            }
+        }
         top->clk = 0;
         top->eval();
+        bool ar[CoreCount], r_taken[CoreCount];
+        uint64_t ar_addr[CoreCount];
+        uint32_t ar_len[CoreCount];
+        for (int c = 0; c < CoreCount; c++) {
+            ar[c] = get_bits(top->core_arvalid, c, 1) && channels[c].arready();
+            ar_addr[c] = get_bits(top->core_araddr, c * 64, 64);
+            ar_len[c] = uint32_t(get_bits(top->core_arlen, c * 8, 8));
+            r_taken[c] = rvalid[c] && get_bits(top->core_rready, c, 1);
+        }
         bool rd_beat = rd_valid && top->rd_ready;
         bool rd_req = top->rd_req_valid && top->rd_req_ready;
         uint64_t rd_addr = top->rd_req_addr;
@@ -59,6 +90,12 @@ struct Simulator {
         top->clk = 1;
         top->eval();
         memory.edge(rd_req, rd_addr, rd_bytes, rd_beat, wr_req, wr_addr, wr_bytes, wr_beat, wr_words, wr_strb, wr_resp);
+        for (int c = 0; c < CoreCount; c++) channels[c].edge(ar[c], ar_addr[c], ar_len[c], r_taken[c]);
+    }
+
+    bool channel_error() const {
+        for (const auto& ch : channels) if (ch.error) return true;
+        return false;
     }
 };
 
@@ -66,10 +103,13 @@ struct Simulator {
 
 extern "C" {
 
-void* codesign_accel_create(uint64_t external_bytes, uint32_t latency, double bytes_per_cycle) {
+// The system memory and its port, and each core's channel (core_bytes each) and its port.
+void* codesign_accel_create(uint64_t external_bytes, uint32_t latency, double bytes_per_cycle, uint64_t core_bytes, uint32_t core_latency,
+                            double core_bytes_per_cycle) {
     if (bytes_per_cycle <= 0 || bytes_per_cycle > AxiMemoryModel::Beat) return nullptr;
+    if (core_bytes_per_cycle <= 0 || core_bytes_per_cycle > CoreBeat) return nullptr;
     try {
-        return new Simulator(external_bytes, latency, bytes_per_cycle);
+        return new Simulator(external_bytes, latency, bytes_per_cycle, core_bytes, core_latency, core_bytes_per_cycle);
     } catch (const std::bad_alloc&) {
         return nullptr;
     }
@@ -89,6 +129,28 @@ int codesign_accel_read(void* handle, uint64_t addr, uint8_t* data, uint64_t n) 
     if (!sim->memory.in_range(addr, n)) return -1;
     if (n) std::memcpy(data, &sim->memory.bytes[addr], n);
     return 0;
+}
+
+int codesign_accel_cores(void) { return CoreCount; }
+
+int codesign_accel_write_core(void* handle, uint32_t core, uint64_t addr, const uint8_t* data, uint64_t n) {
+    auto* sim = static_cast<Simulator*>(handle);
+    if (core >= uint32_t(CoreCount) || !sim->channels[core].in_range(addr, n)) return -1;
+    if (n) std::memcpy(&sim->channels[core].bytes[addr], data, n);
+    return 0;
+}
+
+int codesign_accel_read_core(void* handle, uint32_t core, uint64_t addr, uint8_t* data, uint64_t n) {
+    auto* sim = static_cast<Simulator*>(handle);
+    if (core >= uint32_t(CoreCount) || !sim->channels[core].in_range(addr, n)) return -1;
+    if (n) std::memcpy(data, &sim->channels[core].bytes[addr], n);
+    return 0;
+}
+
+// Bytes each core's channel has delivered since the simulator was created.
+void codesign_accel_core_bytes(void* handle, uint64_t* out, uint32_t count) {
+    auto* sim = static_cast<Simulator*>(handle);
+    for (uint32_t c = 0; c < count && c < uint32_t(CoreCount); c++) out[c] = sim->channels[c].delivered;
 }
 
 // Writes `count` instructions of 5 little-endian words each into the instruction memory from address 0.
@@ -116,7 +178,7 @@ int codesign_accel_run(void* handle, uint64_t max_cycles, uint64_t* cycles, uint
     uint64_t n = 1;
     int status = 0;
     while (top->busy) {
-        if (sim->memory.error) { status = 1; break; }
+        if (sim->memory.error || sim->channel_error()) { status = 1; break; }
         if (n >= max_cycles) { status = 2; break; }
         if (top->pc < sim->instruction_cycles.size()) sim->instruction_cycles[top->pc]++;
         sim->cycle();
@@ -124,7 +186,7 @@ int codesign_accel_run(void* handle, uint64_t max_cycles, uint64_t* cycles, uint
     }
     *cycles = n;
     *pc = top->pc;
-    *fault = sim->memory.error ? ExternalFault : top->fault;
+    *fault = sim->memory.error || sim->channel_error() ? ExternalFault : top->fault;
     if (status == 0 && *fault != 0) status = 1;
     if (status != 0) {
         // A unit may wait forever on a refused request, or still be busy: reset both sides, keeping the memory.
@@ -132,6 +194,7 @@ int codesign_accel_run(void* handle, uint64_t max_cycles, uint64_t* cycles, uint
         sim->cycle();
         top->rst = 0;
         sim->memory.reset();
+        for (auto& ch : sim->channels) ch.reset();
     }
     return status;
 }

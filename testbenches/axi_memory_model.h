@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 #include <cstring>
+#include <deque>
 #include <vector>
 
 struct AxiMemoryModel {
@@ -98,5 +99,61 @@ struct AxiMemoryModel {
         // A token bucket: credit left over after a beat is kept, so a rate below a beat per cycle averages out exactly.
         b.credit += bytes_per_cycle;
         if (b.credit > Beat + bytes_per_cycle) b.credit = Beat + bytes_per_cycle;
+    }
+};
+
+// A matrix core's memory channel behind its AXI4 read port: INCR bursts of `beat`-byte beats, any number
+// outstanding (up to 64 accepted), answered in order. A burst accepted at the end of cycle t may deliver its first
+// beat in cycle t + 1 + latency; beats leave at most one a cycle, and at `bytes_per_cycle` on average: a token
+// bucket that gains that many bytes every cycle up to one beat more than a beat. A burst outside the channel or not
+// beat-aligned is refused (as an AXI slave error). Bytes delivered are counted. The performance model's
+// CoreStreamTiming follows these rules.
+struct AxiReadPort {
+    std::vector<uint8_t> bytes;
+    uint32_t latency;
+    double bytes_per_cycle;
+    uint32_t beat;
+    bool error = false;
+    uint64_t now = 0;
+    uint64_t delivered = 0;
+
+    struct Burst {
+        uint64_t addr;
+        uint32_t beats, done;
+        uint64_t ready;
+    };
+    std::deque<Burst> bursts;
+    double credit;
+
+    AxiReadPort(uint64_t size, uint32_t latency, double bytes_per_cycle, uint32_t beat)
+        : bytes(size), latency(latency), bytes_per_cycle(bytes_per_cycle), beat(beat), credit(beat + bytes_per_cycle) {}
+
+    void reset() {
+        bursts.clear();
+        error = false;
+        credit = beat + bytes_per_cycle;
+    }
+
+    bool in_range(uint64_t addr, uint64_t n) const { return addr <= bytes.size() && n <= bytes.size() - addr; }
+    bool arready() const { return bursts.size() < 64; }
+    bool rvalid() const { return !bursts.empty() && bursts.front().ready <= now && credit >= beat; }
+    bool rlast() const { return !bursts.empty() && bursts.front().done + 1 == bursts.front().beats; }
+    const uint8_t* rdata() const { return &bytes[bursts.front().addr + uint64_t(bursts.front().done) * beat]; }
+
+    // The clock edge: the beat taken, the bucket's gain, then the request accepted.
+    void edge(bool ar, uint64_t addr, uint32_t len, bool r_taken) {
+        if (r_taken) {
+            credit -= beat;
+            delivered += beat;
+            if (++bursts.front().done == bursts.front().beats) bursts.pop_front();
+        }
+        credit += bytes_per_cycle;
+        if (credit > beat + bytes_per_cycle) credit = beat + bytes_per_cycle;
+        if (ar) {
+            uint64_t n = uint64_t(len + 1) * beat;
+            if (addr % beat != 0 || !in_range(addr, n)) error = true;
+            else bursts.push_back({addr, len + 1, 0, now + 1 + latency});
+        }
+        now++;
     }
 };

@@ -15,11 +15,15 @@ public class FpgaDeviceTests
         var u280 = FpgaDevices.Load("u280");
         Assert.That((u280.Resources.Dsp, u280.Resources.Lut, u280.Resources.Ff, u280.Resources.Bram36, u280.Resources.Uram, u280.Resources.Slr),
             Is.EqualTo((9024L, 1303680L, 2607360L, 2016L, 960L, 3)));
-        Assert.That((u280.WeightMemory.Name, u280.WeightMemory.GbytesPerSecond, u280.WeightMemory.Channels), Is.EqualTo(("hbm", 460.0, 32)));
+        // bandwidth is derived from the channels: 32 pseudo channels of 256 bits at 449.22 MHz, 14.375 GB/s each
+        Assert.That((u280.WeightMemory.Name, u280.WeightMemory.Channels, u280.WeightMemory.ChannelGbytesPerSecond), Is.EqualTo(("hbm", 32, 14.375)));
+        Assert.That(u280.WeightMemory.GbytesPerSecond, Is.EqualTo(460.0).Within(1e-9));
         Assert.That(u280.BytesPerCycle, Is.EqualTo(460e9 / 225e6).Within(1e-9), "HBM bytes per 225 MHz cycle");
+        Assert.That((u280.SystemMemory.Name, u280.SystemMemory.GbytesPerSecond), Is.EqualTo(("ddr", 38.4)), "inputs, constants and KV caches go to the DDR4");
         var zcu104 = FpgaDevices.Load("zcu104");
         Assert.That((zcu104.Resources.Dsp, zcu104.Resources.Lut, zcu104.Resources.Bram36, zcu104.Resources.Uram), Is.EqualTo((1728L, 230400L, 312L, 96L)));
         Assert.That(zcu104.WeightMemory.Kind, Is.EqualTo("ddr4"));
+        Assert.That(zcu104.SystemMemory, Is.SameAs(zcu104.WeightMemory), "one memory: the system port and the cores share it");
     }
 
     [Test]
@@ -43,7 +47,9 @@ public class FpgaDeviceTests
     [TestCase("clock_mhz", 0, "x.json: clock_mhz is 0; expected above 0 and at most 1000")]
     [TestCase("family", "altera", "x.json: family is 'altera'; expected one of xcup, xcu, xc7")]
     [TestCase("memories.0.channels", 0, "x.json: memories[0] (hbm).channels is 0; expected 1 to 1024")]
-    [TestCase("memories.0.gbytes_per_second", 1e9, "x.json: memories[0] (hbm).gbytes_per_second is 1000000000; expected above 0 and below 10^5")]
+    [TestCase("memories.0.channel_bits", 12, "x.json: memories[0] (hbm).channel_bits is 12; expected a whole number of bytes, 8 to 4096 bits")]
+    [TestCase("memories.0.channel_mhz", 0, "x.json: memories[0] (hbm).channel_mhz is 0; expected above 0 and at most 10^4")]
+    [TestCase("memories.0.bytes", 1000, "x.json: memories[0] (hbm).bytes is 1000; expected a multiple of its 32 channels")]
     [TestCase("name", "../etc", "x.json: name is '../etc'")]
     public void An_out_of_range_field_is_refused_with_the_file_and_field_named(string field, object value, string message)
     {

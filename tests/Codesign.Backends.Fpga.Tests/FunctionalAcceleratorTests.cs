@@ -1,4 +1,5 @@
 using Codesign.Backends.Fpga.Compilation;
+using Codesign.Backends.Fpga.Cores;
 using Codesign.Backends.Fpga.Isa;
 using Codesign.IR.Diagnostics;
 using Codesign.Backends.Fpga.Simulation;
@@ -27,11 +28,12 @@ public class FunctionalAcceleratorTests
     }
 
     /// <param name="recipe">An example recipe's name; with the suffix <c>+lut</c>, compiled with the 2- to 4-bit layers on the LUT engine.</param>
-    internal static FpgaCompilation Compile(string recipe, int maxContext)
+    /// <param name="shape">The matrix cores; by default one core of 16-byte beats.</param>
+    internal static FpgaCompilation Compile(string recipe, int maxContext, AcceleratorShape? shape = null)
     {
         bool lut = recipe.EndsWith("+lut", StringComparison.Ordinal);
         var (graph, store) = Compressed(lut ? recipe[..^4] : recipe);
-        return FpgaCompilation.Compile(graph, store, maxContext, lutEngine: lut);
+        return FpgaCompilation.Compile(graph, store, maxContext, lutEngine: lut, shape: shape);
     }
 
     internal static float[] InterpreterStep(ReferenceInterpreter interpreter, KvCache cache, Graph graph, int token, int position)
@@ -57,7 +59,7 @@ public class FunctionalAcceleratorTests
     {
         var model = Compile(recipe, maxContext: 128);
         var graph = model.Graph;
-        using var device = new FunctionalAccelerator(model.ExternalBytes, model.Buffers);
+        using var device = model.FunctionalModel();
         var runner = model.Runner(device);
         var interpreter = new ReferenceInterpreter(graph, model.Store);
         var cache = new KvCache();
@@ -132,7 +134,7 @@ public class FunctionalAcceleratorTests
     public void Prefill_chunks_give_each_positions_logits_as_token_by_token_decoding(string recipe, double tolerance)
     {
         var model = Compile(recipe, maxContext: 160);
-        using var device = new FunctionalAccelerator(model.ExternalBytes, model.Buffers);
+        using var device = model.FunctionalModel();
         var runner = model.Runner(device);
         Assert.That(runner.ChunkTokens, Is.EqualTo(FpgaCompilation.DefaultChunkTokens));
         var interpreter = new ReferenceInterpreter(model.Graph, model.Store);

@@ -22,14 +22,14 @@ public class VerilatedDecodeTests : RequiresVerilator
     {
         var model = Compile(recipe, maxContext: 64);
         var graph = model.Graph;
-        using var functional = new FunctionalAccelerator(model.ExternalBytes, model.Buffers);
-        using var rtl = VerilatedAccelerator.Create(model.Buffers, model.ExternalBytes);
+        using var functional = model.FunctionalModel();
+        using var rtl = model.Simulator();
         var golden = model.Runner(functional);
         var simulated = model.Runner(rtl);
         var interpreter = new ReferenceInterpreter(graph, model.Store);
         var cache = new KvCache();
         // block-sparse products' cycles follow their masks, which the weights hold
-        var performance = new PerformanceModel(MemoryPort.Default) { Memory = functional.Read };
+        var performance = new PerformanceModel(MemoryPort.Default) { Memory = functional.Read, Cores = model.Cores, CorePort = VerilatedAccelerator.DefaultCorePort(model.Cores) };
 
         var prompt = FixturePrompt(promptIndex).Take(promptTokens).ToArray();
         var rtlTokens = new List<int>();

@@ -1,4 +1,5 @@
 using Codesign.Backends.Fpga.Compilation;
+using Codesign.Backends.Fpga.Cores;
 using Codesign.Backends.Fpga.Devices;
 using Codesign.Backends.Fpga.Isa;
 using Codesign.Backends.Fpga.Rtl;
@@ -43,10 +44,10 @@ public static class FpgaArtifact
         string memoryFile = $"{folder}/memory.bin";
         var segments = new List<FpgaMemorySegment>();
         using (var file = new FileStream(Path.Combine(directory, memoryFile), FileMode.CreateNew, FileAccess.Write))
-            foreach (var (address, data) in FpgaMemoryImage.Segments(compilation.Graph, compilation.Store, compilation.Plan))
+            foreach (var segment in FpgaMemoryImage.Segments(compilation.Graph, compilation.Store, compilation.Plan))
             {
-                segments.Add(new FpgaMemorySegment(address, file.Position, data.Length));
-                file.Write(data.Span);
+                segments.Add(new FpgaMemorySegment(segment.Address, file.Position, segment.Data.Length, segment.Core));
+                file.Write(segment.Data.Span);
             }
 
         string programFile = $"{folder}/programs.isa";
@@ -70,7 +71,7 @@ public static class FpgaArtifact
 
         var storage = new FpgaProgramStorage(compilation.Programs.Bytes, LengthAdaptivePrograms.BytesOfOneProgramPerLength(compilation.Graph, compilation.Plan));
         return new FpgaArtifactSection(device, compilation.Plan.MaxContext, compilation.ExternalBytes, memoryFile, segments, programFile, decode, prefill,
-            storage, compilation.Io, compilation.Buffers, rtl.ProgramDepth, rtlFiles, resources);
+            storage, compilation.Io, compilation.Buffers, rtl.ProgramDepth, rtlFiles, resources, compilation.Cores, compilation.CoreBytes, rtl.LegacyMatrix);
     }
 
     /// <summary>
@@ -86,6 +87,18 @@ public static class FpgaArtifact
         var b = section.Buffers;
         if (b.ActivationUnits is < 1 or > MaxBufferUnits || b.KvUnits is < 1 or > MaxBufferUnits || b.ParameterUnits is < 1 or > MaxBufferUnits)
             throw new CodesignException($"{source}: on-chip buffers of {b.ActivationUnits}, {b.KvUnits} and {b.ParameterUnits} units; each takes 1 to {MaxBufferUnits}");
+        MatrixCoreDesign cores;
+        try
+        {
+            cores = section.Cores.Checked();
+        }
+        catch (CodesignException e)
+        {
+            throw new CodesignException($"{source}: devices.fpga.cores: {e.Message}");
+        }
+        long channelBytes = CorePort.ChannelBytes(section.Device, cores.Shape);
+        if (section.CoreBytes <= 0 || section.CoreBytes > channelBytes)
+            throw new CodesignException($"{source}: core channels of {section.CoreBytes} bytes; each of the {section.Device.Name}'s {cores.Cores} cores has {channelBytes}");
         if (section.ProgramDepth is < 1 or > AcceleratorRtl.MaxProgramDepth)
             throw new CodesignException($"{source}: an instruction memory of {section.ProgramDepth} instructions (1 to {AcceleratorRtl.MaxProgramDepth})");
 
@@ -102,7 +115,11 @@ public static class FpgaArtifact
         {
             if (s.Offset < 0 || s.Bytes < 0 || s.Offset > memoryLength - s.Bytes)
                 throw new CodesignException($"{memoryPath}: a segment of {s.Bytes} bytes at offset {s.Offset} is not inside the {memoryLength}-byte file");
-            CheckRange(source, $"the memory segment at offset {s.Offset}", s.Address, s.Bytes, section.ExternalBytes);
+            if (s.Core < -1 || s.Core >= cores.Cores)
+                throw new CodesignException($"{source}: the memory segment at offset {s.Offset} is for core {s.Core}; the design has {cores.Cores} (-1: system memory)");
+            if (s.Core < 0) CheckRange(source, $"the memory segment at offset {s.Offset}", s.Address, s.Bytes, section.ExternalBytes);
+            else if (s.Address < 0 || s.Address > section.CoreBytes - s.Bytes)
+                throw new CodesignException($"{source}: the memory segment at offset {s.Offset} ({s.Bytes} bytes at byte {s.Address}) is outside core {s.Core}'s {section.CoreBytes}-byte channel");
         }
 
         string programPath = Path.Combine(directory, section.ProgramFile);

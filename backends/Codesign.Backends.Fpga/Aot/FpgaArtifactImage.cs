@@ -33,15 +33,18 @@ public sealed class FpgaArtifactImage
     /// <summary>The memory port of the device the artifact was compiled for, as the simulation and the performance model take it.</summary>
     public MemoryPort Port => MemoryPort.Of(Section.Device);
 
-    /// <summary>The performance model for the device's port, reading block masks from the memory image.</summary>
-    public PerformanceModel PerformanceModel => new(Port) { Memory = ReadImage };
+    /// <summary>The port each matrix core has on the device's weight memory.</summary>
+    public CorePort CorePort => CorePort.Of(Section.Device, Section.Cores.Shape);
+
+    /// <summary>The performance model for the device's ports, reading block masks from the memory image.</summary>
+    public PerformanceModel PerformanceModel => new(Port) { Memory = ReadImage, Cores = Section.Cores, CorePort = CorePort };
 
     /// <summary>Bytes of the initial external memory: the image's segments, zeros elsewhere.</summary>
     private void ReadImage(long address, Span<byte> data)
     {
         data.Clear();
         using var file = File.OpenHandle(_memoryPath);
-        foreach (var segment in Section.Memory)
+        foreach (var segment in Section.Memory.Where(s => s.Core < 0))
         {
             long from = Math.Max(address, segment.Address), to = Math.Min(address + data.Length, segment.Address + segment.Bytes);
             if (from >= to) continue;
@@ -55,8 +58,8 @@ public sealed class FpgaArtifactImage
     public IAcceleratorDevice Open(FpgaSimulator simulator)
     {
         IAcceleratorDevice device = simulator == FpgaSimulator.Rtl
-            ? VerilatedAccelerator.Create(Rtl, Section.ProgramDepth, Section.ExternalBytes, Port)
-            : new FunctionalAccelerator(Section.ExternalBytes, Section.Buffers);
+            ? VerilatedAccelerator.Create(Rtl, Section.ProgramDepth, Section.ExternalBytes, Port, Section.Cores, Section.CoreBytes, CorePort)
+            : new FunctionalAccelerator(Section.ExternalBytes, Section.Buffers, Section.Cores, Section.CoreBytes);
         try
         {
             LoadMemory(device);
@@ -81,7 +84,8 @@ public sealed class FpgaArtifactImage
                 int count = (int)Math.Min(buffer.Length, segment.Bytes - done);
                 if (RandomAccess.Read(file, buffer.AsSpan(0, count), segment.Offset + done) != count)
                     throw new CodesignException($"{_memoryPath}: truncated at offset {segment.Offset + done}");
-                device.Write(segment.Address + done, buffer.AsSpan(0, count));
+                if (segment.Core < 0) device.Write(segment.Address + done, buffer.AsSpan(0, count));
+                else device.WriteCore(segment.Core, segment.Address + done, buffer.AsSpan(0, count));
                 done += count;
             }
     }

@@ -1,3 +1,4 @@
+using Codesign.Backends.Fpga.Cores;
 using Codesign.Backends.Fpga.Rtl;
 using Codesign.Backends.Fpga.Simulation;
 using Codesign.IR.Diagnostics;
@@ -19,22 +20,35 @@ public sealed record FpgaCompilation(Graph Graph, IWeightStore Store, FpgaMemory
 
     /// <param name="lutEngine">Put the layers the LUT-mpGEMM engine takes on it (<see cref="LutEngineLowering"/>); the record's graph is then the lowered one.</param>
     /// <param name="chunkTokens">The most tokens a prefill chunk takes; 1 compiles decode programs only (prompts go a token a step).</param>
-    public static FpgaCompilation Compile(Graph graph, IWeightStore store, int maxContext, bool lutEngine = false, int chunkTokens = DefaultChunkTokens)
+    /// <param name="shape">The matrix cores; by default one core of 16-byte beats.</param>
+    public static FpgaCompilation Compile(Graph graph, IWeightStore store, int maxContext, bool lutEngine = false, int chunkTokens = DefaultChunkTokens, AcceleratorShape? shape = null)
     {
         if (chunkTokens is < 1 or > LengthAdaptivePrograms.PrefillBucket)
             throw new CodesignException($"fpga: a prefill chunk of {chunkTokens} tokens; it takes 1 to {LengthAdaptivePrograms.PrefillBucket}");
         if (lutEngine) graph = LutEngineLowering.Apply(graph);
-        var plan = FpgaMemoryPlan.For(graph, w => GraphBinding.Weight(w, store).Data.Length, maxContext, Math.Min(chunkTokens, maxContext));
+        var cores = CoreAssignment.For(graph, shape ?? AcceleratorShape.Minimal);
+        var plan = FpgaMemoryPlan.For(graph, w => GraphBinding.Weight(w, store).Data.Length, maxContext, Math.Min(chunkTokens, maxContext), cores);
         return new FpgaCompilation(graph, store, plan, LengthAdaptivePrograms.Compile(graph, plan),
             OnChipBuffers.For(graph, plan, LengthAdaptivePrograms.DecodeBucket));
     }
 
     public long ExternalBytes => Plan.ExternalUnits * FpgaMemoryPlan.Unit;
 
+    /// <summary>Bytes of each matrix core's channel the model uses (at least a beat).</summary>
+    public long CoreBytes => Math.Max(Plan.CoreUnits * FpgaMemoryPlan.Unit, 64);
+
+    public MatrixCoreDesign Cores => Plan.Cores.Design;
+
     public FpgaIo Io => FpgaIo.For(Graph, Plan);
 
     /// <summary>The accelerator with these buffers and an instruction memory that holds the longest program.</summary>
-    public AcceleratorRtl Rtl => AcceleratorRtl.For(Buffers, Programs.LongestProgram);
+    public AcceleratorRtl Rtl => AcceleratorRtl.For(Buffers, Programs.LongestProgram) with { Cores = Plan.Cores.Design, LegacyMatrix = Plan.Cores.LegacyMatrix };
+
+    /// <summary>The functional model of this design with empty memories.</summary>
+    public FunctionalAccelerator FunctionalModel() => new(ExternalBytes, Buffers, Cores, CoreBytes);
+
+    /// <summary>The Verilated RTL of this design with empty memories, behind the given ports.</summary>
+    public VerilatedAccelerator Simulator(MemoryPort? port = null, CorePort? corePort = null) => VerilatedAccelerator.Create(Rtl, ExternalBytes, port, CoreBytes, corePort);
 
     /// <summary>Writes the model's memory image into <paramref name="device"/> and returns the host's step runner over it.</summary>
     public FpgaStepRunner Runner(IAcceleratorDevice device)

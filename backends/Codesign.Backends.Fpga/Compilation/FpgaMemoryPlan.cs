@@ -6,7 +6,9 @@ using Codesign.IR.Values;
 namespace Codesign.Backends.Fpga.Compilation;
 
 /// <summary>
-/// Where a graph's data lives for the accelerator. External memory (addresses in 16-byte units): each weight in its
+/// Where a graph's data lives for the accelerator. Each matrix core's channel: every matrix the cores take
+/// (<see cref="Cores"/>), the core's slice of its rows at the same offset in every channel (<see cref="CoreOffsets"/>,
+/// 16-byte units, 64-byte aligned). System memory (addresses in 16-byte units): every other weight in its
 /// packed form; per attention layer a key and a value region of <see cref="MaxContext"/> f32 rows; the constants
 /// (<see cref="ConstantRegion"/>); then the I/O region, where the host writes a step's inputs and reads its outputs
 /// (<see cref="Io"/>, room for <see cref="ChunkTokens"/> tokens each). On chip, the activation buffer (offsets in
@@ -18,8 +20,12 @@ public sealed class FpgaMemoryPlan
     public const int Unit = 16;
 
     private FpgaMemoryPlan(Dictionary<Value, long> external, Dictionary<int, (long Keys, long Values, int RowBytes)> kv, ConstantRegion constants,
-        Dictionary<Value, long> io, Dictionary<Value, int> onChip, int onChipUnits, int maxContext, int chunkTokens, long externalUnits)
+        Dictionary<Value, long> io, Dictionary<Value, int> onChip, int onChipUnits, int maxContext, int chunkTokens, long externalUnits,
+        CoreAssignment cores, Dictionary<Value, long> coreOffsets, long coreUnits)
     {
+        Cores = cores;
+        CoreOffsets = coreOffsets;
+        CoreUnits = coreUnits;
         External = external;
         Kv = kv;
         Constants = constants;
@@ -32,6 +38,12 @@ public sealed class FpgaMemoryPlan
     }
 
     public IReadOnlyDictionary<Value, long> External { get; }
+    /// <summary>Which matrices run on the matrix cores, and the cores' design.</summary>
+    public CoreAssignment Cores { get; }
+    /// <summary>Each core-resident weight's offset in every core's channel (16-byte units).</summary>
+    public IReadOnlyDictionary<Value, long> CoreOffsets { get; }
+    /// <summary>The 16-byte units each core's channel holds.</summary>
+    public long CoreUnits { get; }
     /// <summary>Per attention layer: the key and value regions and the bytes of one token's row (all KV heads, f32).</summary>
     public IReadOnlyDictionary<int, (long Keys, long Values, int RowBytes)> Kv { get; }
     public ConstantRegion Constants { get; }
@@ -49,12 +61,27 @@ public sealed class FpgaMemoryPlan
     /// <summary>Elements of one token's row of an activation (its shape after the leading token axis).</summary>
     public static long PerTokenElements(Value v) => v.Type.Shape.Skip(1).Aggregate(1L, (a, d) => a * d.Size);
 
+    /// <summary>Where a core-resident weight's slices start: 64 bytes, the widest beat, so a slice starts on a beat.</summary>
+    public const int CoreAlignmentUnits = 4;
+
     /// <param name="weightBytes">Bytes of a weight in its packed form (from the weight store, or estimated).</param>
-    public static FpgaMemoryPlan For(Graph graph, Func<Value, long> weightBytes, int maxContext, int chunkTokens)
+    /// <param name="cores">Which matrices the cores take; by default as many as one 16-byte core does.</param>
+    public static FpgaMemoryPlan For(Graph graph, Func<Value, long> weightBytes, int maxContext, int chunkTokens, CoreAssignment? cores = null)
     {
+        cores ??= CoreAssignment.For(graph, Codesign.Backends.Fpga.Cores.AcceleratorShape.Minimal);
+        var onCores = cores.Nodes.Select(n => n.Inputs[1]).ToHashSet();
+        // a weight read elsewhere too (a tied embedding) also lives in system memory
+        var elsewhere = graph.Nodes.Where(n => !cores.Takes(n)).SelectMany(n => n.Inputs).Where(v => v.Kind == ValueKind.Weight).ToHashSet();
+        var coreOffsets = new Dictionary<Value, long>();
+        long coreNext = 0;
+        foreach (var w in graph.Weights.Where(onCores.Contains))
+        {
+            coreOffsets[w] = coreNext;
+            coreNext += (UnitsOf(cores.SliceBytes(w)) + CoreAlignmentUnits - 1) / CoreAlignmentUnits * CoreAlignmentUnits;
+        }
         long next = 0;
         var external = new Dictionary<Value, long>();
-        foreach (var w in graph.Weights)
+        foreach (var w in graph.Weights.Where(w => !onCores.Contains(w) || elsewhere.Contains(w)))
         {
             external[w] = next;
             next += UnitsOf(weightBytes(w));
@@ -115,6 +142,6 @@ public sealed class FpgaMemoryPlan
         }
         if (top > ushort.MaxValue)
             throw new CodesignException($"fpga: a step of {chunkTokens} tokens needs {(long)top * Unit} bytes of on-chip activations; the buffer addresses {(ushort.MaxValue + 1L) * Unit}");
-        return new FpgaMemoryPlan(external, kv, constants, io, onChip, top, maxContext, chunkTokens, next);
+        return new FpgaMemoryPlan(external, kv, constants, io, onChip, top, maxContext, chunkTokens, next, cores, coreOffsets, coreNext);
     }
 }

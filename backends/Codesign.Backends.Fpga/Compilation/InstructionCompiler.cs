@@ -170,9 +170,12 @@ public sealed class InstructionCompiler
             format |= formatBits;
             layout |= layoutBits;
         }
-        int i = Emit(new Instruction(_decode ? Opcode.MatVec : Opcode.MatMat, format, Units.Sfu, Units.Matrix,
-            (uint)_plan.External[w], Instruction.Pack16(n, k), Instruction.Pack16(0, Math.Min(group, ushort.MaxValue)),
-            Instruction.Pack16(Chip(node.Inputs[0]), Chip(node.Outputs[0])), layout));
+        int i = _plan.Cores.Takes(node)
+            ? Emit(new CoreMatrixOperands(format, layout, _plan.CoreOffsets[w], n, k, 0, Math.Min(group, ushort.MaxValue), Chip(node.Inputs[0]), Chip(node.Outputs[0]))
+                .Encode(_decode, Units.Sfu, Units.Matrix))
+            : Emit(new Instruction(_decode ? Opcode.MatVec : Opcode.MatMat, format, Units.Sfu, Units.Matrix,
+                (uint)_plan.External[w], Instruction.Pack16(n, k), Instruction.Pack16(0, Math.Min(group, ushort.MaxValue)),
+                Instruction.Pack16(Chip(node.Inputs[0]), Chip(node.Outputs[0])), layout));
         Patch(i, 3, 16, 16, 0, 1, 0, ushort.MaxValue); // m = tokens
     }
 

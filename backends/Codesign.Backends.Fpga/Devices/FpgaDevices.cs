@@ -85,7 +85,9 @@ public static class FpgaDevices
             string at = $"memories[{i}] ({m.Name})";
             Require(m.Channels is > 0 and <= 1024, $"{at}.channels", m.Channels, "1 to 1024");
             Require(m.Bytes > 0, $"{at}.bytes", m.Bytes, "positive");
-            Require(m.GbytesPerSecond is > 0 and < 100_000, $"{at}.gbytes_per_second", m.GbytesPerSecond, "above 0 and below 10^5");
+            Require(m.ChannelBits is >= 8 and <= 4096 && m.ChannelBits % 8 == 0, $"{at}.channel_bits", m.ChannelBits, "a whole number of bytes, 8 to 4096 bits");
+            Require(m.ChannelMhz is > 0 and <= 10_000, $"{at}.channel_mhz", m.ChannelMhz, "above 0 and at most 10^4");
+            Require(m.Bytes % m.Channels == 0, $"{at}.bytes", m.Bytes, $"a multiple of its {m.Channels} channels");
             Require(m.LatencyCycles is >= 0 and <= 100_000, $"{at}.latency_cycles", m.LatencyCycles, "0 to 10^5");
         }
     }

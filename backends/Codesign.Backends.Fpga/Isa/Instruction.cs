@@ -37,12 +37,13 @@ public readonly record struct Instruction(Opcode Op, byte Function, Units Wait, 
         if (!Enum.IsDefined(op)) throw new CodesignException($"fpga isa: instruction {index}: unknown opcode 0x{header & 0xff:x2}");
         byte layout = (byte)(header >> 24);
         bool softmaxTile = op == Opcode.Sfu && (byte)(header >> 8) == (byte)SfuFunction.SoftmaxTile;
-        if (op is not (Opcode.MatVec or Opcode.MatMat) && !softmaxTile && layout != 0)
+        bool matrix = op is Opcode.MatVec or Opcode.MatMat or Opcode.CoreMatVec or Opcode.CoreMatMat;
+        if (!matrix && !softmaxTile && layout != 0)
             throw new CodesignException($"fpga isa: instruction {index}: reserved header bits 24..31 are 0x{layout:x2}, not 0");
         var wait = (Units)((header >> 16) & 0xf);
         var release = (Units)((header >> 20) & 0xf);
         var instruction = new Instruction(op, (byte)(header >> 8), wait, release, words[1], words[2], words[3], words[4], layout);
-        if (op is Opcode.MatVec or Opcode.MatMat && (instruction.Function & MatrixFormat.Sparse) == 0 && (layout & MatrixLayout.PatternBits) != 0)
+        if (matrix && (instruction.Function & MatrixFormat.Sparse) == 0 && (layout & MatrixLayout.PatternBits) != 0)
             throw new CodesignException($"fpga isa: instruction {index}: N:M pattern bits 0x{layout & MatrixLayout.PatternBits:x2} on dense weights");
         if (op == Opcode.Sfu && !Enum.IsDefined((SfuFunction)instruction.Function))
             throw new CodesignException($"fpga isa: instruction {index}: unknown sfu function {instruction.Function}");
@@ -54,7 +55,7 @@ public readonly record struct Instruction(Opcode Op, byte Function, Units Wait, 
     public override string ToString() => Op switch
     {
         Opcode.Load or Opcode.Store => $"{Op} {(OnChipBuffer)Function} ext=0x{A:x} chip=0x{B:x} bytes={C} ch={D}",
-        Opcode.MatVec or Opcode.MatMat => $"{Op} fmt=0x{Function:x2} layout=0x{Layout:x2} w=0x{A:x} n={B >> 16} k={B & 0xffff} m={C >> 16} group={C & 0xffff} in=0x{D >> 16:x} out=0x{D & 0xffff:x}",
+        Opcode.MatVec or Opcode.MatMat or Opcode.CoreMatVec or Opcode.CoreMatMat => $"{Op} fmt=0x{Function:x2} layout=0x{Layout:x2} w=0x{A:x} n={B >> 16} k={B & 0xffff} m={C >> 16} group={C & 0xffff} in=0x{D >> 16:x} out=0x{D & 0xffff:x}",
         Opcode.Gather => $"{Op} table=0x{A:x} row_bytes={B} rows={C} ids=0x{D >> 16:x} dst=0x{D & 0xffff:x}",
         Opcode.Sfu when Function == (byte)SfuFunction.SoftmaxTile => $"{Op} {SoftmaxTileOperands.Of(this)}",
         Opcode.Sfu => $"{Op} {(SfuFunction)Function} len={A} rows={B} src=0x{C >> 16:x},0x{C & 0xffff:x} dst=0x{D & 0xffff:x} param={D >> 16}",

@@ -22,6 +22,13 @@ public enum Opcode : byte
     End = 0x07,
     /// <summary>The load unit gathers one table row per token id (embedding lookup) from external memory into the activations.</summary>
     Gather = 0x08,
+    /// <summary>
+    /// Matrix × vector on the matrix cores: group-wise weights striped by rows across the cores' memory channels, the
+    /// address an offset within every core's channel (<see cref="CoreMatrixOperands"/>).
+    /// </summary>
+    CoreMatVec = 0x09,
+    /// <summary>Matrix × matrix (a prefill chunk's rows) on the matrix cores.</summary>
+    CoreMatMat = 0x0A,
 }
 
 /// <summary>The decoupled units; an instruction waits for the units in its wait mask and releases those in its release mask.</summary>

@@ -1,4 +1,5 @@
 using Codesign.Backends.Fpga.Compilation;
+using Codesign.Backends.Fpga.Cores;
 using Codesign.Backends.Fpga.Isa;
 using Codesign.Backends.Fpga.Rtl;
 using Codesign.Backends.Fpga.Simulation;
@@ -27,6 +28,12 @@ public sealed record PerformanceModel(MemoryPort Port, int ScaleEntries = Accele
 
     /// <summary>The external memory the program runs on, for block-sparse products; without it they have no prediction.</summary>
     public ExternalRead? Memory { get; init; }
+
+    /// <summary>The matrix cores' design; without it core instructions have no prediction.</summary>
+    public MatrixCoreDesign? Cores { get; init; }
+
+    /// <summary>Each core's memory port; by default 32 cycles' latency and a beat a cycle.</summary>
+    public CorePort? CorePort { get; init; }
 
     /// <summary>Cycles the matrix engine waits after a row's last beat for the chain and the dequantizer to empty.</summary>
     public const int MatrixFlushCycles = 9;
@@ -78,6 +85,9 @@ public sealed record PerformanceModel(MemoryPort Port, int ScaleEntries = Accele
                 return GroupwiseMatrix(i) is { } matrix ? IssueCycles + matrix + 1 : null;
             case Opcode.Sfu:
                 return Sfu(i) is { } sfu ? IssueCycles + sfu + 1 : null;
+            case Opcode.CoreMatVec or Opcode.CoreMatMat:
+                return Cores is { } cores && CoreTiming.Cycles(CoreMatrixOperands.Of(i), cores, CorePort ?? Simulation.VerilatedAccelerator.DefaultCorePort(cores)) is { } core
+                    ? IssueCycles + core + 1 : null;
             default:
                 return null;
         }
@@ -300,6 +310,7 @@ public sealed record PerformanceModel(MemoryPort Port, int ScaleEntries = Accele
     {
         Opcode.Sfu => $"sfu.{((SfuFunction)i.Function).ToString().ToLowerInvariant()}",
         Opcode.MatVec or Opcode.MatMat when MatrixFormat.IsAttention(i.Function) => "attention",
+        Opcode.CoreMatVec or Opcode.CoreMatMat => "matvec",
         _ => i.Op.ToString().ToLowerInvariant(),
     };
 }

@@ -1,5 +1,6 @@
 using System.Numerics;
 using Codesign.Backends.Fpga.Compilation;
+using Codesign.Backends.Fpga.Cores;
 using Codesign.IR.Diagnostics;
 
 namespace Codesign.Backends.Fpga.Rtl;
@@ -10,9 +11,23 @@ namespace Codesign.Backends.Fpga.Rtl;
 /// to Verilog, the top module named <see cref="Top"/>. The matrix engine holds one activation row of int8 codes
 /// (at most as many as the activation buffer holds words), <paramref name="ScaleEntries"/> group scales and
 /// <paramref name="IndexLines"/> 16-byte lines of N:M offsets (or a block mask), which bound the weight rows it streams per burst.
+/// The matrix cores are rendered as <see cref="Cores"/> describes them (by default one core of 16-byte beats sized for
+/// the activation buffer); the single-port matrix engine only where <see cref="LegacyMatrix"/>.
 /// </summary>
 public sealed record AcceleratorRtl(OnChipBuffers Buffers, int ProgramDepth, int ScaleEntries = AcceleratorRtl.DefaultScaleEntries, int IndexLines = AcceleratorRtl.DefaultIndexLines)
 {
+    private readonly MatrixCoreDesign? _cores;
+
+    /// <summary>The matrix cores' design; by default one core on 16-byte beats whose code banks hold a row as long as the activation buffer.</summary>
+    public MatrixCoreDesign Cores
+    {
+        get => _cores ?? MatrixCoreDesign.For(AcceleratorShape.Minimal, Math.Min(CodeWords, 1 << 15), 64, 16, 16, []);
+        init => _cores = value.Checked();
+    }
+
+    /// <summary>Whether the design has the single-port matrix engine (block sparsity, LUT-mpGEMM, shapes the cores refuse).</summary>
+    public bool LegacyMatrix { get; init; } = true;
+
     /// <summary>The matrix engine's scale buffer and index buffer (16-byte lines: N:M offsets, or a block mask) as compiled artifacts have them.</summary>
     public const int DefaultScaleEntries = 1024, DefaultIndexLines = 1024;
 
@@ -34,10 +49,13 @@ public sealed record AcceleratorRtl(OnChipBuffers Buffers, int ProgramDepth, int
     public const int DefaultProgramDepth = 1 << 16;
 
     /// <summary>The accelerator for <paramref name="buffers"/> whose instruction memory (a power of two) holds <paramref name="longestProgram"/> instructions.</summary>
-    public static AcceleratorRtl For(OnChipBuffers buffers, int longestProgram = 0) =>
-        new(buffers, longestProgram <= DefaultProgramDepth ? DefaultProgramDepth
+    public static AcceleratorRtl For(OnChipBuffers buffers, int longestProgram = 0) => new(buffers, ProgramDepthFor(longestProgram));
+
+    /// <summary>The instruction memory (a power of two, at least <see cref="DefaultProgramDepth"/>) that holds <paramref name="longestProgram"/> instructions.</summary>
+    public static int ProgramDepthFor(int longestProgram) =>
+        longestProgram <= DefaultProgramDepth ? DefaultProgramDepth
             : longestProgram > MaxProgramDepth ? throw new CodesignException($"fpga rtl: a program of {longestProgram} instructions exceeds the largest instruction memory, {MaxProgramDepth}")
-            : (int)BitOperations.RoundUpToPowerOf2((uint)longestProgram));
+            : (int)BitOperations.RoundUpToPowerOf2((uint)longestProgram);
 
     /// <summary>The arithmetic blocks beyond group_dequant's (<see cref="GroupDequantRtl"/>), each rendered with its name only.</summary>
     private static readonly string[] ArithmeticBlocks = ["fp32_div", "f16_to_f32", "fp32_to_int8"];
@@ -54,9 +72,28 @@ public sealed record AcceleratorRtl(OnChipBuffers Buffers, int ProgramDepth, int
         var files = GroupDequantRtl.Render();
         foreach (var block in ArithmeticBlocks) files[$"{block}.sv"] = RtlTemplates.Render(block, new Dictionary<string, object> { ["module_name"] = block });
         files["fp32_exp.sv"] = Fp32ExpRtl.Render();
-        files["mpe_chain.sv"] = Chain.Render();
-        foreach (var block in new[] { "accel_buffer", "accel_dma", "accel_sfu", "sfu_elementwise", "sfu_rms_norm", "sfu_rope", "sfu_softmax", "accel_matrix", "accel_fp32_matrix", "lut_table_builder", "lut_lookup", "lut_dequant" })
+        var blocks = new List<string> { "accel_buffer", "accel_dma", "accel_sfu", "sfu_elementwise", "sfu_rms_norm", "sfu_rope", "sfu_softmax", "accel_fp32_matrix" };
+        if (LegacyMatrix)
+        {
+            files["mpe_chain.sv"] = Chain.Render();
+            blocks.AddRange(["accel_matrix", "lut_table_builder", "lut_lookup", "lut_dequant"]);
+        }
+        foreach (var block in blocks)
             files[$"{block}.sv"] = RtlTemplates.Render(block, new Dictionary<string, object> { ["module_name"] = block, ["prefix"] = "" });
+        var cores = Cores;
+        files["core_chain.sv"] = RtlTemplates.Render("core_chain", new Dictionary<string, object>
+        {
+            ["module_name"] = "core_chain", ["lanes"] = cores.Lanes, ["levels"] = BitOperations.Log2((uint)cores.Lanes), ["weight_bits"] = 9,
+        });
+        files["accel_core.sv"] = RtlTemplates.Render("accel_core", new Dictionary<string, object> { ["module_name"] = "accel_core", ["prefix"] = "", ["chain_module"] = "core_chain" });
+        files["accel_cores.sv"] = RtlTemplates.Render("accel_cores", new Dictionary<string, object>
+        {
+            ["module_name"] = "accel_cores", ["prefix"] = "",
+            ["cores"] = cores.Cores, ["log2_cores"] = cores.Shape.Log2Cores, ["log2_cores_bits"] = Math.Max(1, cores.Shape.Log2Cores),
+            ["lanes"] = cores.Lanes, ["beat_bytes"] = cores.BeatBytes, ["rotation"] = cores.Rotation, ["code_rows"] = cores.CodeRows,
+            ["code_beats"] = cores.CodeBeats, ["scale_beats"] = cores.ScaleBeats, ["zero_beats"] = cores.ZeroBeats, ["offset_beats"] = cores.OffsetBeats,
+            ["outstanding"] = MatrixCoreDesign.Outstanding, ["max_burst"] = cores.MaxBurst,
+        });
         files[$"{Top}.sv"] = RtlTemplates.Render("accelerator", new Dictionary<string, object>
         {
             ["module_name"] = Top,
@@ -72,7 +109,14 @@ public sealed record AcceleratorRtl(OnChipBuffers Buffers, int ProgramDepth, int
             ["code_words"] = CodeWords,
             ["scale_entries"] = ScaleEntries,
             ["index_lines"] = IndexLines,
+            ["cores"] = cores.Cores,
+            ["beat_bytes"] = cores.BeatBytes,
+            ["legacy_matrix"] = LegacyMatrix,
         });
         return files;
     }
+
+    /// <summary>The simulator shell's view of the design (testbenches/accelerator_shell.cpp includes it): the cores' count and beat.</summary>
+    public static string ShellConfig(MatrixCoreDesign cores) =>
+        $"// The Verilated accelerator's matrix cores, rendered with its RTL.\n#pragma once\nconstexpr int CoreCount = {cores.Cores};\nconstexpr int CoreBeat = {cores.BeatBytes};\n";
 }

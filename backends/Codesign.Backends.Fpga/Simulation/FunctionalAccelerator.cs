@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Codesign.Backends.Fpga.Compilation;
+using Codesign.Backends.Fpga.Cores;
 using Codesign.Backends.Fpga.Isa;
 using Codesign.Backends.Fpga.Numerics;
 using Codesign.IR.Diagnostics;
@@ -25,14 +26,22 @@ public sealed class FunctionalAccelerator : IAcceleratorDevice
     private readonly byte[] _keys;
     private readonly byte[] _values;
     private readonly byte[] _parameters;
+    private readonly byte[][] _channels;
+    private readonly MatrixCoreDesign? _cores;
     private int _index;
     private Instruction _current;
     private bool _running;
 
-    public FunctionalAccelerator(long externalBytes, OnChipBuffers buffers)
+    /// <param name="cores">The matrix cores' design (their rules and buffers), with a channel of <paramref name="coreBytes"/> each; none without.</param>
+    public FunctionalAccelerator(long externalBytes, OnChipBuffers buffers, MatrixCoreDesign? cores = null, long coreBytes = 0)
     {
         if (externalBytes < 0 || externalBytes > Array.MaxLength)
             throw new CodesignException($"fpga-sim: {externalBytes} bytes of external memory do not fit the functional model");
+        if (coreBytes < 0 || coreBytes > Array.MaxLength)
+            throw new CodesignException($"fpga-sim: {coreBytes} bytes of a core's channel do not fit the functional model");
+        _cores = cores;
+        _channels = [.. Enumerable.Range(0, cores?.Cores ?? 0).Select(_ => new byte[coreBytes])];
+        CoreBytes = coreBytes;
         _external = new byte[externalBytes];
         _activations = new byte[(long)buffers.ActivationUnits * FpgaMemoryPlan.Unit];
         _keys = new byte[(long)buffers.KvUnits * FpgaMemoryPlan.Unit];
@@ -45,6 +54,16 @@ public sealed class FunctionalAccelerator : IAcceleratorDevice
     public void Write(long address, ReadOnlySpan<byte> data) => data.CopyTo(Slice(_external, "external memory", address, data.Length));
 
     public void Read(long address, Span<byte> data) => Slice(_external, "external memory", address, data.Length).CopyTo(data);
+
+    public int Cores => _channels.Length;
+    public long CoreBytes { get; }
+
+    public void WriteCore(int core, long address, ReadOnlySpan<byte> data) => data.CopyTo(Slice(Channel(core), $"core {core}'s channel", address, data.Length));
+
+    public void ReadCore(int core, long address, Span<byte> data) => Slice(Channel(core), $"core {core}'s channel", address, data.Length).CopyTo(data);
+
+    private byte[] Channel(int core) => core >= 0 && core < _channels.Length ? _channels[core]
+        : throw new CodesignException($"fpga-sim: core {core}; the accelerator has {_channels.Length}");
 
     public void Dispose() { }
 
@@ -130,6 +149,9 @@ public sealed class FunctionalAccelerator : IAcceleratorDevice
             case Opcode.MatVec or Opcode.MatMat:
                 Matrix(i);
                 return;
+            case Opcode.CoreMatVec or Opcode.CoreMatMat:
+                CoreMatrix(CoreMatrixOperands.Of(i));
+                return;
             case Opcode.Sfu:
                 Sfu(i);
                 return;
@@ -173,6 +195,42 @@ public sealed class FunctionalAccelerator : IAcceleratorDevice
         if (lut && (sparse || !MatrixFormat.LutReads(bits))) throw Fault($"LUT-mpGEMM over {(sparse ? "sparse " : "")}{bits}-bit codes");
         var matrix = block ? BlockSparseCodes(i, scheme, n, k, weights) : sparse ? SparseCodes(i, scheme, n, k, weights) : QuantizedMatrix.Unpack(scheme, n, k, Slice(_external, "external memory", weights, new QuantizedLayout(scheme, n, k).TotalBytes));
         (lut ? LutMpGemmKernel.Evaluate(x.ToArray(), matrix, m) : QMatMulKernel.IntegerGroupAccumulate(x.ToArray(), matrix, m, 8)).CopyTo(y);
+    }
+
+    /// <summary>
+    /// A matrix on the cores: each core's slice of rows, read from its channel as a matrix of its own, through the
+    /// engine's integer group sums and dequantization (the slices' rows are the matrix's, so the outputs are too).
+    /// </summary>
+    private void CoreMatrix(CoreMatrixOperands o)
+    {
+        var design = _cores ?? throw Fault("the accelerator has no matrix cores");
+        if (design.Refusal(o) is { } refusal) throw Fault(refusal.Reason);
+        if (o.M == 0 || o.N == 0) return;
+        var x = Act(o.Input, (long)o.M * o.K);
+        var y = Act(o.Output, (long)o.M * o.N);
+        if (Intersect(o.Output * 4L, (long)o.M * o.N, o.Input * 4L, (long)o.M * o.K)) throw Fault("the destination overlaps a source");
+        var scheme = o.Scheme;
+        var type = o.Sparse ? DType.Sparse(SparseFormat.NOfM(MatrixCoreRules.Pattern(o).N, MatrixCoreRules.Pattern(o).M), DType.Quantized(scheme)) : DType.Quantized(scheme);
+        var activations = x.ToArray();
+        var result = new float[(long)o.M * o.N];
+        for (int c = 0; c < design.Cores; c++)
+        {
+            var (first, count) = MatrixCoreRules.Rows(o.N, design.Cores, c);
+            if (count == 0) continue;
+            var bytes = Slice(_channels[c], $"core {c}'s channel", o.Offset * FpgaMemoryPlan.Unit, CoreSlices.Bytes(type, count, o.K));
+            QuantizedMatrix slice;
+            try
+            {
+                slice = o.Sparse ? SparseMatrix.Unpack(type.Sparsity!, type.Element!, count, o.K, bytes).Quantized! : QuantizedMatrix.Unpack(scheme, count, o.K, bytes);
+            }
+            catch (CodesignException e)
+            {
+                throw Fault($"core {c}: {e.Message}");
+            }
+            var part = QMatMulKernel.IntegerGroupAccumulate(activations, slice, o.M, 8);
+            for (int r = 0; r < o.M; r++) part.AsSpan(r * count, count).CopyTo(result.AsSpan(r * o.N + first, count));
+        }
+        result.CopyTo(y);
     }
 
     /// <summary>

@@ -3,15 +3,20 @@ using Codesign.Backends.Fpga.Isa;
 namespace Codesign.Backends.Fpga.Simulation;
 
 /// <summary>
-/// What the host sees of an accelerator: its external memory, and a way to run an instruction stream to its END.
-/// The functional model (<see cref="FunctionalAccelerator"/>) and the Verilated RTL both implement it, so the same
-/// host code drives either and their memories can be compared.
+/// What the host sees of an accelerator: its system memory, each matrix core's channel, and a way to run an
+/// instruction stream to its END. The functional model (<see cref="FunctionalAccelerator"/>) and the Verilated RTL
+/// both implement it, so the same host code drives either and their memories can be compared.
 /// </summary>
 public interface IAcceleratorDevice : IDisposable
 {
     long ExternalBytes { get; }
     void Write(long address, ReadOnlySpan<byte> data);
     void Read(long address, Span<byte> data);
+    /// <summary>The matrix cores, each with a channel of <see cref="CoreBytes"/>.</summary>
+    int Cores { get; }
+    long CoreBytes { get; }
+    void WriteCore(int core, long address, ReadOnlySpan<byte> data);
+    void ReadCore(int core, long address, Span<byte> data);
     AcceleratorRun Run(IReadOnlyList<Instruction> program);
 }
 

@@ -38,7 +38,7 @@ public sealed record ArtifactManifest(
     public const string FileName = "manifest.json";
     public const string FormatName = "codesign-artifact";
     /// <summary>Bumped whenever the layout of the files or the kernels' calling convention changes.</summary>
-    public const int CurrentVersion = 4;
+    public const int CurrentVersion = 5;
 
     /// <summary>The files a manifest with these parts names, each of which must have a hash in <see cref="Files"/>.</summary>
     public static IEnumerable<string> NamedFiles(string graphFile, ArtifactTokenizer? tokenizer, ArtifactDevices devices, ArtifactSchedule? schedule)

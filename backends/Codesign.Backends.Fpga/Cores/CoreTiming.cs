@@ -1,0 +1,348 @@
+using Codesign.Backends.Fpga.Isa;
+using Codesign.Backends.Fpga.Simulation;
+
+namespace Codesign.Backends.Fpga.Cores;
+
+/// <summary>
+/// The cycles of a core matrix instruction (hdl-templates/accel_cores.sv.sbn, accel_core.sv.sbn) behind a
+/// <see cref="CorePort"/>: a cycle-level model of what the RTL's timing depends on — the set-up, the quantizer's
+/// passes over each activation row, each core's fetcher (its walk over blocks and sections, the rings' credits, the
+/// outstanding bursts), its channel (latency and token bucket, as testbenches/axi_memory_model.h's AxiReadPort), its
+/// consumer (bit readers of two slots, a beat a cycle, the output FIFO's guard), the chain and dequantizer's latency,
+/// and the writeback of every core's lines a line a cycle. Data do not matter, only counts, so one instruction takes
+/// about a microsecond a thousand cycles; results are memoised on what the timing depends on.
+/// </summary>
+public static class CoreTiming
+{
+    /// <summary>Cycles from the cluster's start to the controller's next fetch, less the fetch and issue (the performance model adds those).</summary>
+    public static long? Cycles(CoreMatrixOperands o, MatrixCoreDesign design, CorePort port)
+    {
+        if (design.Refusal(o) is not null) return null;
+        // the timing depends on the slices' alignment within a beat, not on where they are
+        var key = (o with { Offset = o.Offset % (design.BeatBytes / 16) }, design, port);
+        lock (Memo)
+            if (Memo.TryGetValue(key, out long known)) return known;
+        long cycles = new Cluster(key.Item1, design, port).Run();
+        lock (Memo) Memo[key] = cycles;
+        return cycles;
+    }
+
+    private static readonly Dictionary<(CoreMatrixOperands, MatrixCoreDesign, CorePort), long> Memo = [];
+
+    /// <summary>Set-up cycles before the cores start: the division for the groups (17) and the block rows (1), then the start pulse (1).</summary>
+    private const int SetupToCoresStart = 19;
+
+    private sealed class Cluster
+    {
+        private readonly CoreMatrixOperands _o;
+        private readonly Core[] _cores;
+        private readonly int _lines;
+
+        public Cluster(CoreMatrixOperands o, MatrixCoreDesign design, CorePort port)
+        {
+            _o = o;
+            _cores = [.. Enumerable.Range(0, design.Cores).Select(c => new Core(o, design, port, c))];
+            // lines of an activation row: its words from in + r·k, a 16-byte line of four a cycle (their span does not depend on r when k is a multiple of 4)
+            long first = o.Input * 4L;
+            _lines = (int)(((first + o.K - 1) >> 2) - (first >> 2) + 1);
+        }
+
+        public long Run()
+        {
+            if (_o.M == 0 || _o.N == 0) return 0;  // done the cycle after the start
+            // cycle 0 is the controller's issue, where the cluster takes the start; the cores see theirs in cycle 19
+            long t = SetupToCoresStart;
+            foreach (var core in _cores) core.Start();
+            // the quantizer: in Q_WAIT from cycle 20; a row starts once every core has read the last one's codes, then
+            // absmax (lines + 2 cycles), scale (1) and codes (lines + 2), and its q_rows is seen the cycle after
+            int rowsSeen = 0;
+            long waitFrom = t + 1, seenAt = -1;
+            int rr = 0;
+            long doneCycle = -1;
+            for (; ; t++)
+            {
+                if (seenAt == t)
+                {
+                    rowsSeen++;
+                    waitFrom = t;
+                    seenAt = -1;
+                }
+                bool waiting = seenAt < 0 && t >= waitFrom;
+                if (waiting && rowsSeen < _o.M && _cores.All(c => c.ReadRows >= rowsSeen))
+                    seenAt = t + 1 + (_lines + 2) + 1 + (_lines + 2);
+                // the cluster's done: in Q_WAIT with every row quantized, once every core has pulsed done
+                if (doneCycle < 0 && waiting && rowsSeen == _o.M && _cores.All(c => c.Finished(t))) doneCycle = t + 1;
+                // writeback: a line a cycle, round-robin from rr
+                int grant = -1;
+                for (int i = 0; i < _cores.Length && grant < 0; i++)
+                    if (_cores[(rr + i) % _cores.Length].OutputCount > 0) grant = (rr + i) % _cores.Length;
+                if (grant >= 0) rr = (grant + 1) % _cores.Length;
+                for (int c = 0; c < _cores.Length; c++) _cores[c].Step(t, rowsSeen, c == grant);
+                // the controller sees done in doneCycle and fetches the next instruction the cycle after
+                if (doneCycle >= 0 && t + 1 >= doneCycle) return doneCycle - 1;
+            }
+        }
+    }
+
+    /// <summary>One core: its fetcher, channel, rings, consumer, pipeline and output FIFO, as counts.</summary>
+    private sealed class Core
+    {
+        private const int S = 0, Z = 1, O = 2, C = 3;
+        private readonly CoreMatrixOperands _o;
+        private readonly MatrixCoreDesign _d;
+        private readonly CorePort _port;
+        private readonly int _w, _rows, _row0, _groups, _glen, _rlog, _spanCap, _bits, _mlog, _scaleBytes;
+        private readonly bool _sparse, _asym;
+        private readonly long _base;
+        private readonly long[] _secStart = new long[4], _secEnd = new long[4], _secRow = new long[4];
+        private readonly bool[] _secOn = new bool[4];
+        private readonly int[] _cap;
+        private readonly long _beatsC, _beatsO;
+        private readonly int _skipS, _skipZ, _skipC, _skipO;
+
+        // fetcher
+        private enum F { Idle, Setup, Row, Walk, Done }
+        private F _f = F.Idle;
+        private long _fSetupLeft;
+        private int _fr, _fsec;
+        private readonly long[] _blkEnd = new long[4], _nxt = new long[4];
+        private int _outstanding;
+        private readonly int[] _reserved = new int[4];
+        // channel
+        private readonly Queue<(int Beats, long Ready, int Section)> _bursts = new();
+        private int _headDone;
+        private double _credit;
+        // rings: beats present
+        private readonly int[] _present = new int[4];
+        // consumer
+        private enum K { Idle, Setup, Wait, Run, Drain, Done }
+        private K _k = K.Idle;
+        private int _kr, _j, _gi, _gstart, _col, _cv, _ov, _se, _ze, _drain;
+        private long _cIn, _oIn;
+        private long _rowWord;
+        // pipeline: output pushes at a cycle (row outputs: their word, whether they end the activation row's slice)
+        private readonly Queue<(long Cycle, long Word, bool SetLast)> _rowOutputs = new();
+        private int _outputs;
+        private long _doneCycle = long.MaxValue;
+
+        public Core(CoreMatrixOperands o, MatrixCoreDesign d, CorePort port, int core)
+        {
+            _o = o;
+            _d = d;
+            _port = port;
+            _w = d.BeatBytes;
+            (_row0, _rows) = MatrixCoreRules.Rows(o.N, d.Cores, core);
+            _glen = o.GroupLength;
+            _groups = (o.K + _glen - 1) / _glen;
+            _bits = o.Bits;
+            _sparse = o.Sparse;
+            _mlog = _sparse ? System.Numerics.BitOperations.Log2((uint)MatrixCoreRules.Pattern(o).M) : 0;
+            _asym = (o.Layout & MatrixLayout.Asymmetric) != 0;
+            _scaleBytes = (o.Layout & (MatrixLayout.ScalesF16 | MatrixLayout.ScalesBF16)) != 0 ? 2 : 4;
+            int lanesCap = _bits == 8 ? d.Lanes / 2 : d.Lanes;
+            _spanCap = _sparse ? 2 * lanesCap : lanesCap;
+            _rlog = d.BlockRowsLog2(_groups, _scaleBytes, _asym, _sparse ? MatrixCoreDesign.OffsetRowBytes(o.K, 1 << _mlog) : 0)!.Value;
+            _base = o.Offset * 16;
+            int kept = MatrixCoreRules.KeptPerRow(o.K, _sparse);
+            long rowCode = (long)kept * _bits / 8, rowIdx = _sparse ? (long)kept * _mlog / 8 : 0;
+            long pIdx = _rows * rowIdx, pCode = _rows * rowCode, pGrp = (long)_rows * _groups;
+            static long Align16(long v) => (v + 15) & ~15L;
+            long codesAt = _sparse ? Align16(pIdx) : 0, scalesAt = Align16(codesAt + pCode), scaleBytes = pGrp * _scaleBytes, zerosAt = Align16(scalesAt + scaleBytes);
+            (_secStart[S], _secEnd[S], _secRow[S], _secOn[S]) = (scalesAt, scalesAt + scaleBytes, (long)_groups * _scaleBytes, true);
+            (_secStart[Z], _secEnd[Z], _secRow[Z], _secOn[Z]) = (zerosAt, zerosAt + pGrp, _groups, _asym);
+            (_secStart[O], _secEnd[O], _secRow[O], _secOn[O]) = (0, pIdx, rowIdx, _sparse);
+            (_secStart[C], _secEnd[C], _secRow[C], _secOn[C]) = (codesAt, codesAt + pCode, rowCode, true);
+            _cap = [d.ScaleBeats, d.ZeroBeats, d.OffsetBeats, d.CodeBeats];
+            _beatsC = (_base + _secEnd[C] + _w - 1) / _w - (_base + _secStart[C]) / _w;
+            _beatsO = (_base + _secEnd[O] + _w - 1) / _w - (_base + _secStart[O]) / _w;
+            _skipS = (int)((_base + _secStart[S]) % _w) / _scaleBytes;
+            _skipZ = (int)((_base + _secStart[Z]) % _w);
+            _skipO = (int)((_base + _secStart[O]) % _w);
+            _skipC = (int)((_base + _secStart[C]) % _w);
+            _credit = _w + port.BytesPerCycle;
+        }
+
+        /// <summary>Activation rows whose codes this core has read (c_rows), as seen this cycle.</summary>
+        public int ReadRows { get; private set; }
+
+        public int OutputCount => _outputs;
+
+        /// <summary>Whether the core's done pulse is high in cycle <paramref name="t"/> or was before.</summary>
+        public bool Finished(long t) => t >= _doneCycle;
+
+        public void Start()
+        {
+            // the start's cycle, then F_SETUP and K_SETUP through set-up counts 0..17: the walk starts 19 cycles on
+            _f = F.Setup;
+            _k = K.Setup;
+            _fSetupLeft = 19;
+            ReadRows = 0;
+        }
+
+        private static long Ceil(long a, long b) => (a + b - 1) / b;
+
+        public void Step(long t, int qRows, bool granted)
+        {
+            // ---- combinational: this cycle's decisions from the registers ----
+            int outputsNow = _outputs;
+            // channel
+            bool rvalid = _bursts.Count > 0 && _bursts.Peek().Ready <= t && _credit >= _w;
+            int rSection = rvalid ? _bursts.Peek().Section : -1;
+            bool rLast = rvalid && _headDone + 1 == _bursts.Peek().Beats;
+            // fetcher
+            bool issue = false, secPending = false;
+            int len = 0;
+            if (_f == F.Walk)
+            {
+                long tgt = Ceil(_base + _blkEnd[_fsec], _w);
+                secPending = _secOn[_fsec] && _nxt[_fsec] < tgt;
+                if (secPending)
+                {
+                    long to4k = 4096 / _w - (_nxt[_fsec] & (4096 / _w - 1));
+                    len = (int)Math.Min(Math.Min(tgt - _nxt[_fsec], _d.MaxBurst), to4k);
+                    issue = _outstanding < MatrixCoreDesign.Outstanding && _reserved[_fsec] + len <= _cap[_fsec];
+                }
+            }
+            // consumer
+            bool fire = false, cPush = false, oPush = false, popS = false, popZ = false, groupFirst = false, groupLast = false, rowLast = false, setLast = false;
+            int take = 0, itake = 0, cnt = 0, gend = 0;
+            bool readerActive = _k is K.Run or K.Wait;
+            if (_k == K.Run)
+            {
+                gend = Math.Min(_gstart + _glen, _o.K);
+                cnt = Math.Min(_spanCap, gend - _col);
+                int kept = _sparse ? cnt >> 1 : cnt;
+                take = kept * _bits / 8;
+                itake = _sparse ? kept * _mlog / 8 : 0;
+                groupFirst = _col == _gstart;
+                groupLast = _col + cnt == gend;
+                rowLast = groupLast && _gi + 1 == _groups;
+                setLast = rowLast && _j + 1 == _rows;
+                fire = _cv >= take && (!_sparse || _ov >= itake) && (!groupLast || _present[S] > 0) && (!groupFirst || !_asym || _present[Z] > 0)
+                    && !(_col == 0 && _gi == 0 && _outputs > 2);
+            }
+            if (readerActive)
+            {
+                cPush = _present[C] > 0 && _cIn < _beatsC && _cv - (fire ? take : 0) <= _w;
+                oPush = _sparse && _present[O] > 0 && _oIn < _beatsO && _ov - (fire ? itake : 0) <= _w;
+            }
+            int perS = _w / _scaleBytes;
+            if (fire && groupLast) popS = _se + 1 == perS || setLast;
+            if (fire && groupFirst && _asym) popZ = _ze + 1 == _w || setLast;
+            // output FIFO: this cycle's push (a line of four rows' outputs, or the slice's last) and pop
+            bool push = false;
+            while (_rowOutputs.Count > 0 && _rowOutputs.Peek().Cycle == t)
+            {
+                var (_, word, last) = _rowOutputs.Dequeue();
+                push |= word % 4 == 3 || last;
+            }
+
+            // ---- the edge ----
+            // channel: the beat taken, the bucket, the burst accepted
+            if (rvalid)
+            {
+                _credit -= _w;
+                _present[rSection]++;
+                if (++_headDone == _bursts.Peek().Beats) { _bursts.Dequeue(); _headDone = 0; }
+            }
+            _credit = Math.Min(_credit + _port.BytesPerCycle, _w + _port.BytesPerCycle);
+            if (issue) _bursts.Enqueue((len, t + 1 + _port.LatencyCycles, _fsec));
+            _outstanding += (issue ? 1 : 0) - (rLast ? 1 : 0);
+            if (issue) _reserved[_fsec] += len;
+            if (cPush) { _reserved[C]--; _present[C]--; }
+            if (oPush) { _reserved[O]--; _present[O]--; }
+            if (popS) { _reserved[S]--; _present[S]--; }
+            if (popZ) { _reserved[Z]--; _present[Z]--; }
+            _outputs += (push ? 1 : 0) - (granted ? 1 : 0);
+
+            // fetcher
+            switch (_f)
+            {
+                case F.Setup:
+                    if (--_fSetupLeft == 0) _f = _rows == 0 ? F.Done : F.Row;
+                    break;
+                case F.Row:
+                    for (int s = 0; s < 4; s++)
+                    {
+                        _nxt[s] = (_base + _secStart[s]) / _w;
+                        _blkEnd[s] = Math.Min(_secStart[s] + (_secRow[s] << _rlog), _secEnd[s]);
+                    }
+                    _fsec = S;
+                    _f = F.Walk;
+                    break;
+                case F.Walk:
+                    if (issue) _nxt[_fsec] += len;
+                    else if (!secPending)
+                    {
+                        if (_fsec != C) _fsec++;
+                        else if (!Enumerable.Range(0, 4).All(s => _blkEnd[s] == _secEnd[s]))
+                        {
+                            for (int s = 0; s < 4; s++) _blkEnd[s] = Math.Min(_blkEnd[s] + (_secRow[s] << _rlog), _secEnd[s]);
+                            _fsec = S;
+                        }
+                        else if (_fr + 1 == _o.M) _f = F.Done;
+                        else { _fr++; _f = F.Row; }
+                    }
+                    break;
+            }
+
+            // consumer: scale and zero-point entries, bit readers, then the state
+            if (fire && groupLast) _se = popS ? 0 : _se + 1;
+            if (fire && groupFirst && _asym) _ze = popZ ? 0 : _ze + 1;
+            if (cPush) _cIn++;
+            if (oPush) _oIn++;
+            if (fire && setLast)
+            {
+                _cv = 0; _cIn = 0; _ov = 0; _oIn = 0;
+            }
+            else
+            {
+                _cv = cPush && _cIn == 1 ? _w - _skipC : _cv - (fire ? take : 0) + (cPush ? _w : 0);
+                _ov = oPush && _oIn == 1 ? _w - _skipO : _ov - (fire ? itake : 0) + (oPush ? _w : 0);
+            }
+            if (fire && rowLast)
+                // the row's output leaves the dequantizer four cycles after its last beat, into the assembler
+                _rowOutputs.Enqueue((t + 4, _rowWord + _row0 + _j, setLast));
+            switch (_k)
+            {
+                case K.Setup:
+                    if (_fSetupLeft == 0)
+                    {
+                        _kr = 0; _rowWord = _o.Output * 4L;
+                        _cv = 0; _ov = 0; _cIn = 0; _oIn = 0;
+                        if (_rows == 0) { ReadRows = _o.M; _k = K.Drain; _drain = 0; }
+                        else { ReadRows = 0; _k = K.Wait; }
+                    }
+                    break;
+                case K.Wait:
+                    if (qRows == _kr + 1)
+                    {
+                        _j = 0; _gi = 0; _gstart = 0; _col = 0;
+                        _se = _skipS; _ze = _skipZ;
+                        _k = K.Run;
+                    }
+                    break;
+                case K.Run:
+                    if (!fire) break;
+                    if (!groupLast) _col += cnt;
+                    else if (!rowLast) { _col = gend; _gstart = gend; _gi++; }
+                    else if (!setLast) { _col = 0; _gstart = 0; _gi = 0; _j++; }
+                    else
+                    {
+                        ReadRows = _kr + 1;
+                        _rowWord += _o.N;
+                        if (_kr + 1 == _o.M) { _k = K.Drain; _drain = 0; }
+                        else { _kr++; _k = K.Wait; }
+                    }
+                    break;
+                case K.Drain:
+                    if (_drain != 7) _drain++;
+                    else if (outputsNow == 0) { _doneCycle = t + 1; _k = K.Done; }
+                    break;
+                case K.Done:
+                    _k = K.Idle;
+                    break;
+            }
+        }
+    }
+}
