@@ -1,4 +1,5 @@
 using Codesign.Backends.Fpga.Compilation;
+using Codesign.Backends.Fpga.Cores;
 using Codesign.Backends.Fpga.Devices;
 using Codesign.Backends.Fpga.Isa;
 using Codesign.Backends.Fpga.Performance;
@@ -14,10 +15,10 @@ using Codesign.IR.Types;
 
 /// <summary>
 /// Decode of a LLaMA-2-7B-shaped model on the generated accelerator, extrapolated by the performance model (checked
-/// against the Verilated RTL within 10 % on tiny-llama-a) onto the U280 description: the decode program of a 1-layer
-/// and a 2-layer model are compiled and predicted, and 32 layers are the first plus 31 times the difference, dense
-/// W4A8, with every linear layer 2:4-sparse (the sparse DSP chain), and W4 on the LUT-mpGEMM engine. Printed beside
-/// FlightLLM's published U280 figures.
+/// against the Verilated RTL: exact per core instruction, within 10 % per step on tiny-llama-a) onto the U280
+/// description with the matrix cores CoreFit chooses for it: the decode program of a 1-layer and a 2-layer model are
+/// compiled and predicted, and 32 layers are the first plus 31 times the difference, dense W4A8, with every linear layer
+/// 2:4-sparse, and W4 on the LUT-mpGEMM engine. Printed beside FlightLLM's published U280 figures.
 /// </summary>
 internal static class Fpga7bEstimate
 {
@@ -28,15 +29,18 @@ internal static class Fpga7bEstimate
         double clock = u280.ClockMhz * 1e6;
         // The generated design's port moves one 16-byte beat a cycle; HBM's latency from the device description.
         var port = MemoryPort.Of(u280);
+        var fit = CoreFit.For(u280);
+        var shape = fit.Shape;
+        var corePort = CorePort.Of(u280, shape);
         Console.WriteLine($"LLaMA-2-7B shapes (hidden 4096, MLP 11008, 32 heads, vocabulary 32000), W4 g128 asym, activations int8, decode batch 1");
-        Console.WriteLine($"device {u280.Name}: {u280.ClockMhz} MHz, {hbm.Name} {hbm.GbytesPerSecond} GB/s; generated accelerator: one {AcceleratorRtl.Chain.Lanes}-lane DSP chain, a {MemoryPort.BeatBytes}-byte beat per cycle");
+        Console.WriteLine($"device {u280.Name}: {u280.ClockMhz} MHz, {hbm.Name} {hbm.GbytesPerSecond} GB/s in {hbm.Channels} channels; generated accelerator: {shape}, each core a port of {corePort.BytesPerCycle:F1} bytes/cycle after {corePort.LatencyCycles} cycles (estimated {fit.Estimate.Summary}); system port {port.BytesPerCycle} bytes/cycle after {port.LatencyCycles} cycles on the {u280.SystemMemory.Name}");
         Console.WriteLine();
-        Console.WriteLine("| weights | context | cycles / token | of which matrix | of which attention | of which sfu | tokens/s | weight+KV bytes / token | bandwidth used | of HBM peak | MACs / cycle | of the chain's lanes |");
+        Console.WriteLine("| weights | context | cycles / token | of which matrix | of which attention | of which sfu | tokens/s | weight+KV bytes / token | bandwidth used | of HBM peak | MACs / cycle | of the cores' lanes |");
         Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         var scheme = QuantScheme.Create(4, 128, false, DType.F16);
-        Estimate("W4A8 g128", null, lutEngine: false, scheme, port, clock, hbm.GbytesPerSecond);
-        Estimate("W4A8 g128 2:4", SparseFormat.NOfM(2, 4), lutEngine: false, scheme, port, clock, hbm.GbytesPerSecond);
-        Estimate("W4 g128, LUT engine", null, lutEngine: true, scheme, port, clock, hbm.GbytesPerSecond);
+        Estimate("W4A8 g128", null, lutEngine: false, scheme, port, shape, corePort, clock, hbm.GbytesPerSecond);
+        Estimate("W4A8 g128 2:4", SparseFormat.NOfM(2, 4), lutEngine: false, scheme, port, shape, corePort, clock, hbm.GbytesPerSecond);
+        Estimate("W4 g128, LUT engine", null, lutEngine: true, scheme, port, shape, corePort, clock, hbm.GbytesPerSecond);
         Console.WriteLine();
         Storage(scheme);
         Console.WriteLine();
@@ -44,18 +48,20 @@ internal static class Fpga7bEstimate
         Console.WriteLine("bandwidth utilisation 65.9 % of HBM (35.6 % before its always-on-chip decode and instruction optimisations); 6,345 DSP, 1,252 BRAM, 792 URAM used.");
     }
 
-    private static void Estimate(string label, SparseFormat? sparsity, bool lutEngine, QuantScheme scheme, MemoryPort port, double clock, double hbmGbytesPerSecond)
+    private static void Estimate(string label, SparseFormat? sparsity, bool lutEngine, QuantScheme scheme, MemoryPort port, AcceleratorShape shape, CorePort corePort,
+        double clock, double hbmGbytesPerSecond)
     {
         var perLayers = new Dictionary<int, (ProgramPrediction Prediction, long Bytes, long Macs)[]>();
-        int[] contexts = [128, 512, 1024];
+        int[] contexts = [128, 512, 1024, 2048];
         foreach (int layers in new[] { 1, 2 })
         {
             var (graph, bytes) = AcceleratorGraph(layers, sparsity, lutEngine, scheme);
-            var plan = FpgaMemoryPlan.For(graph, w => bytes[w.WeightKey!], maxContext: contexts.Max(), chunkTokens: 1);
+            var cores = CoreAssignment.For(graph, shape);
+            var plan = FpgaMemoryPlan.For(graph, w => bytes[w.WeightKey!], maxContext: contexts.Max(), chunkTokens: 1, cores);
             perLayers[layers] = [.. contexts.Select(context =>
             {
                 var step = InstructionCompiler.Compile(graph, plan, decode: true, maxContext: context).Patched(1, context);
-                var prediction = new PerformanceModel(port).Predict(step);
+                var prediction = new PerformanceModel(port) { Cores = cores.Design, CorePort = corePort }.Predict(step);
                 if (prediction.Unpredicted.Count > 0) throw new InvalidOperationException($"no prediction for {step[prediction.Unpredicted[0]]}");
                 return (prediction, Traffic(step), Macs(step));
             })];
@@ -69,7 +75,7 @@ internal static class Fpga7bEstimate
             long sfu = one.Prediction.ByClass.Keys.Where(k => k.StartsWith("sfu.", StringComparison.Ordinal)).Sum(Class);
             long bytes = Extrapolate(one.Bytes, two.Bytes), macs = Extrapolate(one.Macs, two.Macs);
             double tokens = clock / cycles, bandwidth = bytes * tokens / 1e9;
-            Console.WriteLine($"| {label} | {contexts[c]} | {cycles:N0} | {(double)matrix / cycles:P0} | {(double)attention / cycles:P0} | {(double)sfu / cycles:P0} | {tokens:F3} | {bytes / 1e9:F2} GB | {bandwidth:F2} GB/s | {bandwidth / hbmGbytesPerSecond:P2} | {(double)macs / cycles:F2} | {(double)macs / cycles / AcceleratorRtl.Chain.Lanes:P0} |");
+            Console.WriteLine($"| {label} | {contexts[c]} | {cycles:N0} | {(double)matrix / cycles:P0} | {(double)attention / cycles:P0} | {(double)sfu / cycles:P0} | {tokens:F3} | {bytes / 1e9:F2} GB | {bandwidth:F2} GB/s | {bandwidth / hbmGbytesPerSecond:P2} | {(double)macs / cycles:F2} | {(double)macs / cycles / (shape.Cores * shape.Lanes):P0} |");
         }
     }
 
@@ -151,6 +157,7 @@ internal static class Fpga7bEstimate
                 Opcode.Load or Opcode.Store => i.C,
                 Opcode.Gather => (long)i.B * i.C,
                 Opcode.MatVec or Opcode.MatMat when !MatrixFormat.IsAttention(i.Function) => WeightBytes(i),
+                Opcode.CoreMatVec or Opcode.CoreMatMat => WeightBytes(i),
                 _ => 0,
             };
         }
@@ -170,7 +177,7 @@ internal static class Fpga7bEstimate
 
     /// <summary>Multiply-accumulates of the step's matrix and attention products (of an N:M-sparse matrix, its kept weights' only: the DSPs' work).</summary>
     private static long Macs(IReadOnlyList<Instruction> step) => step.TakeWhile(i => i.Op != Opcode.End)
-        .Where(i => i.Op is Opcode.MatVec or Opcode.MatMat)
+        .Where(i => i.Op is Opcode.MatVec or Opcode.MatMat or Opcode.CoreMatVec or Opcode.CoreMatMat)
         .Sum(i => (long)(i.B >> 16) * (i.B & 0xffff)
             * (MatrixFormat.IsAttention(i.Function) ? (i.C & 0xffff) * Math.Max(1, i.C >> 16) : Math.Max(1, i.C >> 16))
             / (MatrixFormat.IsNOfM(i.Function) ? MatrixLayout.PatternOf(i.Layout).M / MatrixLayout.PatternOf(i.Layout).N : 1));

@@ -27,7 +27,7 @@ public sealed record FpgaCompilation(Graph Graph, IWeightStore Store, FpgaMemory
             throw new CodesignException($"fpga: a prefill chunk of {chunkTokens} tokens; it takes 1 to {LengthAdaptivePrograms.PrefillBucket}");
         if (lutEngine) graph = LutEngineLowering.Apply(graph);
         var cores = CoreAssignment.For(graph, shape ?? AcceleratorShape.Minimal);
-        var plan = FpgaMemoryPlan.For(graph, w => GraphBinding.Weight(w, store).Data.Length, maxContext, Math.Min(chunkTokens, maxContext), cores);
+        var plan = FpgaMemoryPlan.For(graph, w => FpgaMemoryImage.SystemBytes(w, GraphBinding.Weight(w, store).Data.Length), maxContext, Math.Min(chunkTokens, maxContext), cores);
         return new FpgaCompilation(graph, store, plan, LengthAdaptivePrograms.Compile(graph, plan),
             OnChipBuffers.For(graph, plan, LengthAdaptivePrograms.DecodeBucket));
     }

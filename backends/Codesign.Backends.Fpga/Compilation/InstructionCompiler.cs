@@ -94,8 +94,9 @@ public sealed class InstructionCompiler
                 return; // a view: same place, no data moves
             case EmbeddingOp:
             {
-                if (node.Inputs[1].Type.DType != DType.F32)
-                    throw new CodesignException($"fpga: node %{node.Outputs[0].Name}: the embedding table is {node.Inputs[1].Type.DType}; the accelerator gathers f32 rows");
+                // f16 and bf16 tables are widened to f32 in the memory image (FpgaMemoryImage.WidenedToF32)
+                if (node.Inputs[1].Type.DType is var table && table != DType.F32 && table != DType.F16 && table != DType.BF16)
+                    throw new CodesignException($"fpga: node %{node.Outputs[0].Name}: the embedding table is {table}; the accelerator gathers float rows (f32, f16 or bf16)");
                 int hidden = RowElements(node.Outputs[0]);
                 int i = Emit(new Instruction(Opcode.Gather, 0, Units.None, Units.Load, checked((uint)_plan.External[node.Inputs[1]]), (uint)hidden * 4, 0,
                     Instruction.Pack16(Chip(node.Inputs[0]), Chip(node.Outputs[0]))));

@@ -2,6 +2,8 @@ using Codesign.Backends.Fpga.Compilation;
 using Codesign.Backends.Fpga.Cores;
 using Codesign.IR.Graphs;
 using Codesign.IR.Semantics;
+using Codesign.IR.Types;
+using Codesign.IR.Values;
 using Codesign.IR.Weights;
 
 namespace Codesign.Backends.Fpga.Simulation;
@@ -15,11 +17,25 @@ public readonly record struct FpgaImageSegment(int Core, long Address, ReadOnlyM
 /// </summary>
 public static class FpgaMemoryImage
 {
+    /// <summary>
+    /// Whether the system engines read <paramref name="w"/> widened to f32: float weights stored as f16 or bf16 (an
+    /// embedding table the load unit gathers, a float matrix the binary32 engine streams), which the image widens
+    /// exactly, so those engines read only f32.
+    /// </summary>
+    public static bool WidenedToF32(Value w) => w.Type.DType == DType.F16 || w.Type.DType == DType.BF16;
+
+    /// <summary>Bytes of <paramref name="w"/> in system memory, given its packed bytes.</summary>
+    public static long SystemBytes(Value w, long packedBytes) => WidenedToF32(w) ? w.Type.Shape.Aggregate(1L, (a, d) => a * d.Size) * 4 : packedBytes;
+
     /// <summary>The image's pieces, by byte address; the rest of memory (KV regions, I/O) starts as zeros.</summary>
     public static IEnumerable<FpgaImageSegment> Segments(Graph graph, IWeightStore weights, FpgaMemoryPlan plan)
     {
         foreach (var w in graph.Weights.Where(plan.External.ContainsKey))
-            yield return new(-1, plan.External[w] * FpgaMemoryPlan.Unit, GraphBinding.Weight(w, weights).Data);
+        {
+            var tensor = GraphBinding.Weight(w, weights);
+            yield return new(-1, plan.External[w] * FpgaMemoryPlan.Unit,
+                WidenedToF32(w) ? System.Runtime.InteropServices.MemoryMarshal.AsBytes(FloatConversion.ToFloat32(tensor).Span).ToArray() : tensor.Data);
+        }
         yield return new(-1, plan.Constants.Base * FpgaMemoryPlan.Unit, plan.Constants.Bytes());
         int cores = plan.Cores.Design.Cores;
         foreach (var w in graph.Weights.Where(plan.CoreOffsets.ContainsKey))

@@ -17,7 +17,8 @@ public static class ExternalTool
     public sealed record Result(int ExitCode, string Output, string Error);
 
     /// <param name="package">The Debian package that provides <paramref name="tool"/>, named when it is missing.</param>
-    public static Result Run(string tool, string package, IEnumerable<string> arguments, TimeSpan limit, string? workingDirectory = null, string? input = null)
+    /// <param name="limitSetting">What sets <paramref name="limit"/>, named when the tool runs past it.</param>
+    public static Result Run(string tool, string package, IEnumerable<string> arguments, TimeSpan limit, string? workingDirectory = null, string? input = null, string? limitSetting = null)
     {
         var start = new ProcessStartInfo(tool)
         {
@@ -49,7 +50,7 @@ public static class ExternalTool
             if (!process.WaitForExit(limit))
             {
                 process.Kill(entireProcessTree: true);
-                throw new CodesignException($"fpga backend: '{tool} {string.Join(' ', start.ArgumentList)}' did not finish within {limit.TotalSeconds:F0} s");
+                throw new CodesignException($"fpga backend: '{tool} {string.Join(' ', start.ArgumentList)}' did not finish within {limit.TotalSeconds:F0} s{(limitSetting is null ? "" : $" ({limitSetting} sets the limit)")}");
             }
             return new Result(process.ExitCode, stdout.Result, stderr.Result);
         }

@@ -11,7 +11,24 @@ public static class Verilator
     public const string Tool = "verilator";
     private const string Package = "verilator";
     private static readonly TimeSpan LintLimit = TimeSpan.FromMinutes(2);
-    private static readonly TimeSpan BuildLimit = TimeSpan.FromMinutes(10);
+    /// <summary>The environment variable that sets how long one Verilator build may take, in seconds.</summary>
+    public const string BuildTimeoutVariable = "CODESIGN_VERILATOR_TIMEOUT";
+
+    /// <summary>A build's limit unless <see cref="BuildTimeoutVariable"/> says otherwise: a large design on a loaded two-core machine takes minutes.</summary>
+    public static readonly TimeSpan DefaultBuildLimit = TimeSpan.FromMinutes(30);
+
+    /// <summary>How long one build may take: <see cref="BuildTimeoutVariable"/> seconds, or <see cref="DefaultBuildLimit"/>.</summary>
+    public static TimeSpan BuildLimit
+    {
+        get
+        {
+            string? value = Environment.GetEnvironmentVariable(BuildTimeoutVariable);
+            if (string.IsNullOrEmpty(value)) return DefaultBuildLimit;
+            return int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int seconds) && seconds is > 0 and <= 86_400
+                ? TimeSpan.FromSeconds(seconds)
+                : throw new CodesignException($"{BuildTimeoutVariable}={value}: a Verilator build limit in whole seconds, 1 to 86400");
+        }
+    }
 
     public static bool IsInstalled => ExternalTool.IsInstalled(Tool);
 
@@ -59,7 +76,7 @@ public static class Verilator
             string cflags = (sharedLibrary ? "-fPIC " : "") + $"-O1 -I{staging}";
             var result = ExternalTool.Run(Tool, Package,
                 ["--cc", "--exe", "--build", "-j", "2", "-Wno-fatal", "--top-module", top, "--Mdir", "obj", "-o", output, "-CFLAGS", cflags, .. library, .. files, .. sources],
-                BuildLimit, staging);
+                BuildLimit, staging, limitSetting: $"the environment variable {BuildTimeoutVariable}, in seconds");
             if (result.ExitCode != 0)
                 throw new CodesignException($"verilator could not build {top} with {string.Join(", ", testbenchTexts.Keys)}: {Tail(result.Error + result.Output)}");
             try

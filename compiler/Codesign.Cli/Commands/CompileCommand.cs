@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Codesign.Backends.Fpga.Cores;
 using Codesign.Backends.Fpga.Devices;
 using Codesign.Compiler.Frontends;
 using Codesign.Compiler.Frontends.Gguf;
@@ -34,10 +35,12 @@ internal static class CompileCommand
         var fpgaDevice = new Option<string>("--fpga-device") { Description = "fpga: the device description the accelerator is sized and checked for: a built-in name (u280, zcu104) or a devices/*.json file.", DefaultValueFactory = _ => "u280" };
         var maxContext = new Option<int?>("--max-context") { Description = "fpga: tokens of KV cache the accelerator's external memory holds (default: the model's positions, at most 2048)." };
         var chunk = new Option<int>("--chunk") { Description = "fpga: the most prompt tokens one prefill step takes (the on-chip activations grow with it); 1 compiles decode programs only.", DefaultValueFactory = _ => Backends.Fpga.Compilation.FpgaCompilation.DefaultChunkTokens };
+        var fpgaCores = new Option<int?>("--fpga-cores") { Description = "fpga: matrix cores, a power of two up to 64, each on a memory channel (group) of its own (default: what fills the device)." };
+        var fpgaBeat = new Option<int?>("--fpga-beat") { Description = "fpga: bytes of each core's port beat, 16, 32 or 64; a core has two lanes a byte (default: what fills the device)." };
         var noSynthesis = new Option<bool>("--no-synthesis") { Description = "fpga: skip Yosys (synth_xilinx), so no resource counts and no check that the design fits the device." };
         var placement = ModelArguments.Placement();
         var lut = ModelArguments.Lut();
-        var command = new Command("compile", "Compress a model with a recipe and write it, or compile it for a device.") { model, recipe, outPath, fallback, target, placement, lut, fpgaDevice, maxContext, chunk, noSynthesis };
+        var command = new Command("compile", "Compress a model with a recipe and write it, or compile it for a device.") { model, recipe, outPath, fallback, target, placement, lut, fpgaDevice, maxContext, chunk, fpgaCores, fpgaBeat, noSynthesis };
         command.SetAction(parse =>
         {
             using var m = ModelLoader.Load(parse.GetValue(model)!);
@@ -61,8 +64,11 @@ internal static class CompileCommand
                 }
                 if (device == "fpga")
                 {
-                    WriteFpga(output, m, store, path, FpgaDevices.Load(parse.GetValue(fpgaDevice)!), parse.GetValue(maxContext), !parse.GetValue(noSynthesis), parse.GetValue(recipe),
-                        lutEngine: parse.GetValue(lut) != Backends.Cpu.Lowering.LutChoice.Never, parse.GetValue(chunk));
+                    var fpgaTarget = FpgaDevices.Load(parse.GetValue(fpgaDevice)!);
+                    var fit = CoreFit.For(fpgaTarget).Shape;
+                    var shape = new AcceleratorShape(parse.GetValue(fpgaCores) ?? fit.Cores, parse.GetValue(fpgaBeat) ?? fit.BeatBytes).Checked();
+                    WriteFpga(output, m, store, path, fpgaTarget, parse.GetValue(maxContext), !parse.GetValue(noSynthesis), parse.GetValue(recipe),
+                        lutEngine: parse.GetValue(lut) != Backends.Cpu.Lowering.LutChoice.Never, parse.GetValue(chunk), shape);
                     return 0;
                 }
                 if (device != "cpu") throw new CodesignException($"--target {device}: the targets are: cpu, gpu, fpga");
@@ -87,10 +93,10 @@ internal static class CompileCommand
     }
 
     private static void WriteFpga(TextWriter output, ImportedModel model, IR.Weights.IWeightStore store, string path, FpgaDevice device, int? maxContext, bool synthesize, string? recipe,
-        bool lutEngine, int chunkTokens)
+        bool lutEngine, int chunkTokens, AcceleratorShape shape)
     {
         int context = maxContext ?? Math.Min(CausalLmGraph.Check(model.Graph).MaxPositions, DefaultMaxContext);
-        var fpga = ArtifactWriter.WriteFpga(model, store, path, device, context, synthesize, recipe, lutEngine, chunkTokens).Devices.Fpga!;
+        var fpga = ArtifactWriter.WriteFpga(model, store, path, device, context, synthesize, recipe, lutEngine, chunkTokens, shape).Devices.Fpga!;
         var b = fpga.Buffers;
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"wrote {path}: fpga artifact for the {device.Name} ({device.Part}), KV cache for {fpga.MaxContext} tokens, external memory {fpga.ExternalBytes} bytes ({new FileInfo(Path.Combine(path, fpga.MemoryFile)).Length} loaded)"));
@@ -98,6 +104,9 @@ internal static class CompileCommand
             $"  on chip: activations {b.ActivationUnits * 16L} bytes, KV tiles 2 x {b.KvUnits * 16L} bytes, parameters {b.ParameterUnits * 16L} bytes; instruction memory {fpga.ProgramDepth} instructions"));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  programs: {fpga.Decode.Count} decode and {fpga.Prefill.Count} prefill-chunk (up to {fpga.Io.ChunkTokens} tokens) length buckets, {fpga.Storage.Bytes} bytes; one program per length would take {fpga.Storage.OneProgramPerLengthBytes} bytes ({(double)fpga.Storage.OneProgramPerLengthBytes / fpga.Storage.Bytes:F1}x)"));
+        var port = Backends.Fpga.Simulation.CorePort.Of(device, shape);
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  matrix cores: {shape}, each a port of {port.BytesPerCycle:0.#} bytes/cycle on the {device.WeightMemory.Name} ({fpga.CoreBytes} bytes a channel); estimated {CoreFit.Estimate(shape).Summary}{(fpga.LegacyMatrix ? "; with the single-port matrix engine" : "")}"));
         output.WriteLine($"  rtl: {fpga.RtlFiles.Count} files in {Path.GetDirectoryName(fpga.RtlFiles[0])}");
         if (fpga.Resources is { } r)
         {

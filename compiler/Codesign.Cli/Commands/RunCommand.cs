@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Codesign.IR.Diagnostics;
+using Codesign.Runtime.Compression;
 using Codesign.Runtime.Generation;
 using Codesign.Runtime.Text;
 
@@ -24,7 +25,8 @@ internal static class RunCommand
         var placement = ModelArguments.Placement();
         var threads = ModelArguments.Threads();
         var lut = ModelArguments.Lut();
-        var command = new Command("run", "Generate text from a prompt.") { model, prompt, maxTokens, greedy, temperature, topK, topP, seed, ids, ignoreEos, device, placement, threads, lut };
+        var recipe = new Option<string?>("--recipe") { Description = "Compress the model with this recipe (JSON) first, in memory, and run the compressed graph (on the interpreter: the golden tokens an artifact compiled with the recipe must give)." };
+        var command = new Command("run", "Generate text from a prompt.") { model, prompt, maxTokens, greedy, temperature, topK, topP, seed, ids, ignoreEos, device, placement, threads, lut, recipe };
         command.SetAction(parse =>
         {
             double? t = parse.GetValue(temperature);
@@ -39,7 +41,8 @@ internal static class RunCommand
             using var source = ModelSource.Open(parse.GetValue(model)!, parse.InvocationConfiguration.Error);
             var tokenizer = source.Tokenizer();
             var promptIds = tokenizer.EncodePrompt(parse.GetValue(prompt)!);
-            var session = source.Session(parse.GetValue(device), parse.GetValue(placement), null, parse.GetValue(threads), parse.GetValue(lut));
+            var weights = parse.GetValue(recipe) is { } recipePath ? RecipeRunner.Apply(source.RequireModel("--recipe"), recipePath) : null;
+            var session = source.Session(parse.GetValue(device), parse.GetValue(placement), weights, parse.GetValue(threads), parse.GetValue(lut));
             using var owner = session as IDisposable;
             var generated = GenerateStreaming(output, session, tokenizer, promptIds, limit, options, parse.GetValue(ignoreEos));
             if (parse.GetValue(ids)) output.WriteLine(string.Join(' ', generated));
