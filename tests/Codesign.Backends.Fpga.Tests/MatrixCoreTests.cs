@@ -4,6 +4,7 @@ using Codesign.Backends.Fpga.Isa;
 using Codesign.Backends.Fpga.Performance;
 using Codesign.Backends.Fpga.Rtl;
 using Codesign.Backends.Fpga.Simulation;
+using Codesign.IR.Diagnostics;
 using Codesign.IR.Quantization;
 using Codesign.IR.Semantics;
 using Codesign.IR.Sparsity;
@@ -67,6 +68,85 @@ public class MatrixCoreTests : RequiresVerilator
     }
 
     /// <summary>
+    /// Two core instructions back to back, the second with fewer activation rows than the first: each quantizes its own
+    /// rows only once every core has read the last (a core's count of rows read starts again at each instruction, so
+    /// the quantizer cannot run ahead on the first instruction's count and overwrite codes still unread).
+    /// </summary>
+    [Test]
+    public void Back_to_back_matmats_quantize_each_row_after_every_core_has_read_the_last()
+    {
+        var r = RandomTensors.Fresh();
+        var design = Design(2, 16);
+        var scheme = QuantScheme.Create(4, 16, false, DType.F16);
+        // a row of 16 is quantized before the cores finish set-up, and 30 rows a core behind a slow port read far slower
+        int k = 16, n = 60;
+        var first = RandomTensors.RandomMatrix(r, scheme, n, k);
+        var second = RandomTensors.RandomMatrix(r, scheme, n, k);
+        var x = RandomTensors.RandomFloats(r, 5L * k, spread: 8);
+        var type = DType.Quantized(scheme);
+        Instruction Mat(long offset, int m, int input, int output) =>
+            new CoreMatrixOperands(4, MatrixLayout.Of(scheme), offset, n, k, m, 16, input, output).Encode(decode: false, Units.None, Units.None);
+        // x rows 0..2 through the first matrix, rows 3..4 through the second
+        var program = new[]
+        {
+            VerilatedAcceleratorTests.Load(OnChipBuffer.Activations, 0, 0, x.Length * 4),
+            Mat(0, 3, 0, 60), Mat(64, 2, 3 * k / 4, 110),
+            VerilatedAcceleratorTests.Store(OnChipBuffer.Activations, 64, 60, 3 * n * 4), VerilatedAcceleratorTests.Store(OnChipBuffer.Activations, 120, 110, 2 * n * 4),
+            VerilatedAcceleratorTests.End,
+        };
+        float[] Run(IAcceleratorDevice device)
+        {
+            var bytes = new byte[x.Length * 4];
+            Buffer.BlockCopy(x, 0, bytes, 0, bytes.Length);
+            device.Write(0, bytes);
+            foreach (var (matrix, offset) in new[] { (first, 0L), (second, 64L) })
+                for (int c = 0; c < 2; c++)
+                {
+                    var (row, count) = MatrixCoreRules.Rows(n, 2, c);
+                    device.WriteCore(c, offset * 16, CoreSlices.Slice(type, n, k, matrix.Pack(), row, count));
+                }
+            device.Run(program);
+            var y = new byte[5 * n * 4];
+            device.Read(64 * 16, y.AsSpan(0, 3 * n * 4));
+            device.Read(120 * 16, y.AsSpan(3 * n * 4));
+            var result = new float[5 * n];
+            Buffer.BlockCopy(y, 0, result, 0, y.Length);
+            return result;
+        }
+        using var rtl = VerilatedAccelerator.Create(design, ExternalBytes, MemoryPort.Default, CoreBytes, new CorePort(40, 2));
+        using var functional = new FunctionalAccelerator(ExternalBytes, Buffers, design.Cores, CoreBytes);
+        var expected = QMatMulKernel.IntegerGroupAccumulate(x[..(3 * k)], first, 3, 8).Concat(QMatMulKernel.IntegerGroupAccumulate(x[(3 * k)..], second, 2, 8)).ToArray();
+        Assert.That(Run(functional).Select(BitConverter.SingleToUInt32Bits), Is.EqualTo(expected.Select(BitConverter.SingleToUInt32Bits)));
+        Assert.That(Run(rtl).Select(BitConverter.SingleToUInt32Bits), Is.EqualTo(expected.Select(BitConverter.SingleToUInt32Bits)));
+    }
+
+    private static IEnumerable<TestCaseData> Refusals()
+    {
+        var g32 = QuantScheme.Create(4, 32, false, DType.F16);
+        yield return new TestCaseData(new CoreMatrixOperands(4, MatrixLayout.Of(g32), 0, 8, 40, 1, 32, 0, 20), "K = 40", 1).SetArgDisplayNames("K not a multiple of 16");
+        yield return new TestCaseData(new CoreMatrixOperands(4, MatrixLayout.Of(g32), 0, 8, 96, 1, 24, 0, 30), "groups of 24", 1).SetArgDisplayNames("groups off the window's banks");
+        yield return new TestCaseData(new CoreMatrixOperands(4 | MatrixFormat.Sparse, (byte)(MatrixLayout.Of(g32) | MatrixLayout.Pattern(1, 4)!.Value), 0, 8, 64, 1, 32, 0, 20), "1:4", 1)
+            .SetArgDisplayNames("an N:M pattern the sparse MUX does not wire");
+        yield return new TestCaseData(new CoreMatrixOperands(5, MatrixLayout.Of(g32), 0, 8, 64, 1, 32, 0, 20), "5-bit", 1).SetArgDisplayNames("5-bit codes");
+        yield return new TestCaseData(new CoreMatrixOperands(4, MatrixLayout.Of(g32), 0, 8, 768, 1, 32, 0, 200), "code banks", 7).SetArgDisplayNames("a row longer than the code banks");
+        yield return new TestCaseData(new CoreMatrixOperands(4, MatrixLayout.Of(g32), 0, 8, 64, 1, 32, 0, 8), "overlaps", 5).SetArgDisplayNames("the output over the input");
+        yield return new TestCaseData(new CoreMatrixOperands(4, MatrixLayout.Of(g32), 0, 64, 64, 1, 32, 0, 250), "outside", 2).SetArgDisplayNames("the output past the buffer");
+    }
+
+    /// <summary>An instruction the cores refuse stops the RTL and the functional model at the same instruction, each naming why.</summary>
+    [TestCaseSource(nameof(Refusals))]
+    public void A_refused_core_instruction_stops_both_models_at_it(CoreMatrixOperands operands, string reason, int fault)
+    {
+        var design = Design(2, 16);
+        var program = new[] { VerilatedAcceleratorTests.Load(OnChipBuffer.Activations, 0, 0, 64), operands.Encode(decode: true, Units.None, Units.None), VerilatedAcceleratorTests.End };
+        using var functional = new FunctionalAccelerator(ExternalBytes, Buffers, design.Cores, CoreBytes);
+        Assert.That(() => functional.Run(program), Throws.TypeOf<CodesignException>().With.Message.Contain("instruction 1").And.Message.Contain(reason));
+        using var rtl = VerilatedAccelerator.Create(design, ExternalBytes, MemoryPort.Default, CoreBytes);
+        string expected = fault switch { 1 => "not executed by the accelerator RTL", 2 => "outside an on-chip buffer", 5 => "overlaps", _ => "larger than the matrix engine" };
+        Assert.That(() => rtl.Run(program), Throws.TypeOf<CodesignException>().With.Message.Contain("instruction 1").And.Message.Contain(expected));
+    }
+
+    /// <summary>
     /// Runs one core instruction on the RTL and the functional model: the activations at unit 0, each core's slice at the
     /// instruction's offset in its channel, behind a random system port and core port. Asserts the functional model gives
     /// <paramref name="reference"/>, the RTL the same bits, and the performance model the RTL's cycles within 2 %.
@@ -112,6 +192,6 @@ public class MatrixCoreTests : RequiresVerilator
         long? predicted = new PerformanceModel(MemoryPort.Default) { Cores = design.Cores, CorePort = corePort }.Cycles(instruction);
         long measured = simulated.InstructionCycles![1];
         TestContext.Out.WriteLine($"{instruction} on {design.Cores.Shape} behind {corePort}: simulated {measured} cycles, predicted {predicted}");
-        if (Environment.GetEnvironmentVariable("SKIP_CYCLES") is null) Assert.That((double?)predicted, Is.EqualTo(measured).Within(2).Percent, $"{trial}: cycles of {instruction}");
+        Assert.That((double?)predicted, Is.EqualTo(measured).Within(2).Percent, $"{trial}: cycles of {instruction}");
     }
 }

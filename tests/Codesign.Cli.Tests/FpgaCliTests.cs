@@ -38,15 +38,21 @@ public class FpgaCliTests : ScratchDirectoryTest
     public void An_fpga_artifact_runs_on_the_rtl_with_the_interpreters_tokens_and_sim_reports_its_cycles()
     {
         string dir = Path.Combine(Scratch, "w8a8");
-        var compile = Run("compile", TestPaths.TinyLlama, "--recipe", TestPaths.ExampleRecipe(Recipe), "--target", "fpga", "--no-synthesis", "--max-context", "32", "-o", dir);
+        var compile = Run("compile", TestPaths.TinyLlama, "--recipe", TestPaths.ExampleRecipe(Recipe), "--target", "fpga", "--no-synthesis", "--max-context", "32",
+            "--fpga-cores", "2", "--fpga-beat", "16", "-o", dir);
         Assert.That(compile.Exit, Is.Zero, compile.Err);
         Assert.That(compile.Out, Does.Contain($"wrote {dir}: fpga artifact for the u280 (xcu280-fsvh2892-2L-e), KV cache for 32 tokens")
-            .And.Contain("programs: 2 decode and 1 prefill-chunk (up to 8 tokens) length buckets").And.Contain("rtl: 22 files in fpga/rtl").And.Contain("not synthesised (--no-synthesis)"));
+            .And.Contain("programs: 2 decode and 1 prefill-chunk (up to 8 tokens) length buckets").And.Contain("rtl: 20 files in fpga/rtl").And.Contain("not synthesised (--no-synthesis)")
+            .And.Contain("matrix cores: 2 cores x 32 lanes (16-byte beats), each a port of 16 bytes/cycle on the hbm"));
 
         var run = Run("run", dir, "--prompt", PromptText, "--max-tokens", "6", "--greedy", "--ignore-eos", "--ids");
         Assert.That(run.Exit, Is.Zero, run.Err);
         var prompt = Runtime.Artifacts.CompiledArtifact.Open(dir).Tokenizer()!.EncodePrompt(PromptText).ToArray();
         Assert.That(LastLine(run.Out), Is.EqualTo(string.Join(' ', InterpreterTokens(prompt, 6))), "fpga-sim's tokens are the interpreter's on the compressed graph");
+        // run MODEL --recipe gives the golden tokens from the CLI: the compressed graph on the interpreter
+        var golden = Run("run", TestPaths.TinyLlama, "--recipe", TestPaths.ExampleRecipe(Recipe), "--prompt", PromptText, "--max-tokens", "6", "--greedy", "--ignore-eos", "--ids");
+        Assert.That(golden.Exit, Is.Zero, golden.Err);
+        Assert.That(LastLine(golden.Out), Is.EqualTo(LastLine(run.Out)));
 
         var sim = Run("sim", dir, "--prompt", PromptText, "--max-tokens", "6", "--ignore-eos");
         Assert.That(sim.Exit, Is.Zero, sim.Err);
@@ -100,13 +106,14 @@ public class FpgaCliTests : ScratchDirectoryTest
     {
         if (!YosysSynthesis.IsInstalled) Assert.Ignore("yosys is not installed (scripts/setup.sh installs it)");
         string dir = Path.Combine(Scratch, "u280");
-        var compile = Run("compile", TestPaths.TinyLlama, "--recipe", TestPaths.ExampleRecipe(Recipe), "--target", "fpga", "--max-context", "16", "-o", dir);
+        var compile = Run("compile", TestPaths.TinyLlama, "--recipe", TestPaths.ExampleRecipe(Recipe), "--target", "fpga", "--max-context", "16",
+            "--fpga-cores", "1", "--fpga-beat", "16", "-o", dir);
         Assert.That(compile.Exit, Is.Zero, compile.Err);
         var line = compile.Out.Split('\n').Single(l => l.Contains("yosys synth_xilinx -family xcup", StringComparison.Ordinal));
         var match = System.Text.RegularExpressions.Regex.Match(line, @"DSP (\d+) of 9024, LUT (\d+) of 1303680, FF (\d+) of 2607360, BRAM36 ([\d.]+) of 2016");
         Assert.That(match.Success, line);
         int dsp = int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
-        Assert.That(dsp, Is.GreaterThanOrEqualTo(16), "at least the chain's sixteen multipliers are DSP slices");
+        Assert.That(dsp, Is.GreaterThanOrEqualTo(32), "at least the core's 32 multipliers are DSP slices");
         Assert.That(double.Parse(match.Groups[4].Value, System.Globalization.CultureInfo.InvariantCulture), Is.GreaterThan(0), "the on-chip buffers are block RAM");
         var manifest = Runtime.Artifacts.CompiledArtifact.Open(dir).Manifest.Devices.Fpga!;
         Assert.That(manifest.Resources!.Dsp, Is.EqualTo(dsp));
@@ -115,7 +122,8 @@ public class FpgaCliTests : ScratchDirectoryTest
         File.WriteAllText(small, File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "devices", "zcu104.json"))
             .Replace("\"name\": \"zcu104\"", "\"name\": \"tiny\"", StringComparison.Ordinal).Replace("\"dsp\": 1728", "\"dsp\": 8", StringComparison.Ordinal));
         string refused = Path.Combine(Scratch, "tiny");
-        var tooSmall = Run("compile", TestPaths.TinyLlama, "--recipe", TestPaths.ExampleRecipe(Recipe), "--target", "fpga", "--fpga-device", small, "--max-context", "16", "-o", refused);
+        var tooSmall = Run("compile", TestPaths.TinyLlama, "--recipe", TestPaths.ExampleRecipe(Recipe), "--target", "fpga", "--fpga-device", small, "--max-context", "16",
+            "--fpga-cores", "1", "--fpga-beat", "16", "-o", refused);
         Assert.That(tooSmall.Exit, Is.EqualTo(1));
         Assert.That(tooSmall.Err, Does.StartWith($"error: fpga: the accelerator does not fit the tiny (xczu7ev-ffvc1156-2-e): DSP {dsp} > 8").And.Contain($"(it maps to DSP {dsp}, LUT "));
         Assert.That(Directory.Exists(refused), Is.False, "nothing written");
@@ -141,6 +149,13 @@ public class FpgaCliTests : ScratchDirectoryTest
         Assert.That(tooLong.Err, Does.Contain("exceeds the model's 16 positions"));
         var model = Run("run", TestPaths.TinyLlama, "--prompt", "x", "--device", "fpga-sim");
         Assert.That(model.Err.Trim(), Is.EqualTo("error: fpga-sim runs fpga artifacts: compile the model with --target fpga -o DIR, then run DIR"));
+        var cores = Run("compile", TestPaths.TinyLlama, "--recipe", TestPaths.ExampleRecipe(Recipe), "--target", "fpga", "--no-synthesis", "--fpga-cores", "3", "-o", Path.Combine(Scratch, "three"));
+        Assert.That(cores.Err.Trim(), Is.EqualTo("error: fpga: 3 matrix cores; a power of two from 1 to 64"));
+        var beat = Run("compile", TestPaths.TinyLlama, "--recipe", TestPaths.ExampleRecipe(Recipe), "--target", "fpga", "--no-synthesis", "--fpga-beat", "48", "-o", Path.Combine(Scratch, "beat"));
+        Assert.That(beat.Err.Trim(), Is.EqualTo("error: fpga: a core beat of 48 bytes; one of 16, 32, 64"));
+        var tooMany = Run("compile", TestPaths.TinyLlama, "--recipe", TestPaths.ExampleRecipe(Recipe), "--target", "fpga", "--no-synthesis", "--fpga-device", "zcu104",
+            "--fpga-cores", "64", "--fpga-beat", "64", "-o", Path.Combine(Scratch, "many"));
+        Assert.That(tooMany.Err, Does.StartWith("error: fpga: 64 cores x 128 lanes (64-byte beats) do not fit the zcu104 (xczu7ev-ffvc1156-2-e): estimated DSP"));
         var unknown = Run("compile", TestPaths.TinyLlama, "--target", "fpga", "--fpga-device", "vu19p", "-o", Path.Combine(Scratch, "x"));
         Assert.That(unknown.Err.Trim(), Is.EqualTo("error: fpga device 'vu19p': neither a file nor a built-in device (built in: u280, zcu104)"));
         // A destination that is not an artifact is refused before synthesis (here yosys is not even on the PATH).

@@ -111,7 +111,12 @@ public class FpgaArtifactTests : ScratchDirectoryTest
             Assert.That(() => CompiledArtifact.Open(Artifact).OpenSession(FpgaSession.FunctionalDevice), check);
         }
 
-        Expect(f => f["external_bytes"] = 1L << 40, "external memory of 1099511627776 bytes", "hbm");
+        Expect(f => f["external_bytes"] = 1L << 40, "external memory of 1099511627776 bytes", "ddr");
+        Expect(f => f["cores"]!["shape"]!["cores"] = 3, "devices.fpga.cores: fpga: 3 matrix cores");
+        Expect(f => f["cores"]!["code_beats"] = 5, "devices.fpga.cores: fpga: a core code ring of 5 beats");
+        Expect(f => f["core_bytes"] = 1L << 40, "core channels of 1099511627776 bytes");
+        Expect(f => f["memory"]!.AsArray().First(s => s!["core"]!.GetValue<int>() >= 0)!["core"] = 99, "is for core 99");
+        Expect(f => f["memory"]!.AsArray().First(s => s!["core"]!.GetValue<int>() >= 0)!["address"] = f["core_bytes"]!.GetValue<long>(), "is outside core");
         Expect(f => f["buffers"]!["activation_units"] = 1 << 24, "on-chip buffers of 16777216");
         Expect(f => f["program_depth"] = 0, "an instruction memory of 0 instructions");
         Expect(f => f["io"]!["vocab"] = 7, "reads 7 logits a token");

@@ -81,9 +81,9 @@ public static class FpgaArtifact
     public static FpgaArtifactImage Load(string directory, FpgaArtifactSection section, int vocab, string source)
     {
         FpgaDevices.Check(section.Device, $"{source}: devices.fpga.device");
-        long memoryLimit = section.Device.WeightMemory.Bytes;
+        long memoryLimit = section.Device.SystemMemory.Bytes;
         if (section.ExternalBytes <= 0 || section.ExternalBytes > memoryLimit)
-            throw new CodesignException($"{source}: external memory of {section.ExternalBytes} bytes; the {section.Device.Name}'s {section.Device.WeightMemory.Name} holds {memoryLimit}");
+            throw new CodesignException($"{source}: external memory of {section.ExternalBytes} bytes; the {section.Device.Name}'s {section.Device.SystemMemory.Name} holds {memoryLimit}");
         var b = section.Buffers;
         if (b.ActivationUnits is < 1 or > MaxBufferUnits || b.KvUnits is < 1 or > MaxBufferUnits || b.ParameterUnits is < 1 or > MaxBufferUnits)
             throw new CodesignException($"{source}: on-chip buffers of {b.ActivationUnits}, {b.KvUnits} and {b.ParameterUnits} units; each takes 1 to {MaxBufferUnits}");

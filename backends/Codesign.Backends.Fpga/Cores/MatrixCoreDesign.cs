@@ -16,7 +16,7 @@ public sealed record MatrixCoreDesign(AcceleratorShape Shape, int Rotation, int 
     public const int Outstanding = 16;
 
     /// <summary>Rows a block should hold at least, so a ring's next block arrives while the last computes.</summary>
-    public const int TargetBlockRows = 4;
+    public const int TargetBlockRows = 2;
 
     public int BeatBytes => Shape.BeatBytes;
     public int Lanes => Shape.Lanes;

@@ -65,8 +65,9 @@ internal static class CompileCommand
                 if (device == "fpga")
                 {
                     var fpgaTarget = FpgaDevices.Load(parse.GetValue(fpgaDevice)!);
-                    var fit = CoreFit.For(fpgaTarget).Shape;
-                    var shape = new AcceleratorShape(parse.GetValue(fpgaCores) ?? fit.Cores, parse.GetValue(fpgaBeat) ?? fit.BeatBytes).Checked();
+                    int? cores = parse.GetValue(fpgaCores), beat = parse.GetValue(fpgaBeat);
+                    var fit = cores is null || beat is null ? CoreFit.For(fpgaTarget).Shape : null;
+                    var shape = new AcceleratorShape(cores ?? fit!.Cores, beat ?? fit!.BeatBytes).Checked();
                     WriteFpga(output, m, store, path, fpgaTarget, parse.GetValue(maxContext), !parse.GetValue(noSynthesis), parse.GetValue(recipe),
                         lutEngine: parse.GetValue(lut) != Backends.Cpu.Lowering.LutChoice.Never, parse.GetValue(chunk), shape);
                     return 0;
