@@ -29,18 +29,18 @@ internal static class Fpga7bEstimate
         double clock = u280.ClockMhz * 1e6;
         // The generated design's port moves one 16-byte beat a cycle; HBM's latency from the device description.
         var port = MemoryPort.Of(u280);
-        var fit = CoreFit.For(u280);
-        var shape = fit.Shape;
-        var corePort = CorePort.Of(u280, shape);
         Console.WriteLine($"LLaMA-2-7B shapes (hidden 4096, MLP 11008, 32 heads, vocabulary 32000), W4 g128 asym, activations int8, decode batch 1");
-        Console.WriteLine($"device {u280.Name}: {u280.ClockMhz} MHz, {hbm.Name} {hbm.GbytesPerSecond} GB/s in {hbm.Channels} channels; generated accelerator: {shape}, each core a port of {corePort.BytesPerCycle:F1} bytes/cycle after {corePort.LatencyCycles} cycles (estimated {fit.Estimate.Summary}); system port {port.BytesPerCycle} bytes/cycle after {port.LatencyCycles} cycles on the {u280.SystemMemory.Name}");
+        Console.WriteLine($"device {u280.Name}: {u280.ClockMhz} MHz, {hbm.Name} {hbm.GbytesPerSecond} GB/s in {hbm.Channels} channels; system port {port.BytesPerCycle} bytes/cycle after {port.LatencyCycles} cycles on the {u280.SystemMemory.Name}; the matrix cores CoreFit chooses for each model:");
         Console.WriteLine();
-        Console.WriteLine("| weights | context | cycles / token | of which matrix | of which attention | of which sfu | tokens/s | weight+KV bytes / token | bandwidth used | of HBM peak | MACs / cycle | of the cores' lanes |");
-        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         var scheme = QuantScheme.Create(4, 128, false, DType.F16);
-        Estimate("W4A8 g128", null, lutEngine: false, scheme, port, shape, corePort, clock, hbm.GbytesPerSecond);
-        Estimate("W4A8 g128 2:4", SparseFormat.NOfM(2, 4), lutEngine: false, scheme, port, shape, corePort, clock, hbm.GbytesPerSecond);
-        Estimate("W4 g128, LUT engine", null, lutEngine: true, scheme, port, shape, corePort, clock, hbm.GbytesPerSecond);
+        var rows = new List<string>();
+        rows.AddRange(Estimate("W4A8 g128", null, lutEngine: false, scheme, port, u280, clock, hbm.GbytesPerSecond));
+        rows.AddRange(Estimate("W4A8 g128 2:4", SparseFormat.NOfM(2, 4), lutEngine: false, scheme, port, u280, clock, hbm.GbytesPerSecond));
+        rows.AddRange(Estimate("W4 g128, LUT engine", null, lutEngine: true, scheme, port, u280, clock, hbm.GbytesPerSecond));
+        Console.WriteLine();
+        Console.WriteLine("| weights | context | cycles / token | of which matrix | of which attention | of which sfu | of which load/store | tokens/s | weight+KV bytes / token | bandwidth used | of HBM peak | MACs / cycle | of the cores' lanes |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var row in rows) Console.WriteLine(row);
         Console.WriteLine();
         Storage(scheme);
         Console.WriteLine();
@@ -48,24 +48,34 @@ internal static class Fpga7bEstimate
         Console.WriteLine("bandwidth utilisation 65.9 % of HBM (35.6 % before its always-on-chip decode and instruction optimisations); 6,345 DSP, 1,252 BRAM, 792 URAM used.");
     }
 
-    private static void Estimate(string label, SparseFormat? sparsity, bool lutEngine, QuantScheme scheme, MemoryPort port, AcceleratorShape shape, CorePort corePort,
+    private static List<string> Estimate(string label, SparseFormat? sparsity, bool lutEngine, QuantScheme scheme, MemoryPort port, FpgaDevice device,
         double clock, double hbmGbytesPerSecond)
     {
         var perLayers = new Dictionary<int, (ProgramPrediction Prediction, long Bytes, long Macs)[]>();
         int[] contexts = [128, 512, 1024, 2048];
+        AcceleratorShape? shape = null;
+        CorePort? corePort = null;
         foreach (int layers in new[] { 1, 2 })
         {
             var (graph, bytes) = AcceleratorGraph(layers, sparsity, lutEngine, scheme);
+            if (shape is null)
+            {
+                var fit = FpgaCompilation.Fit(graph, w => bytes[w.WeightKey!], contexts.Max(), 1, device);
+                shape = fit.Shape;
+                corePort = CorePort.Of(device, shape);
+                Console.WriteLine($"  {label}: {shape}, each a port of {corePort.BytesPerCycle:F1} bytes/cycle after {corePort.LatencyCycles} cycles; estimated {fit.Estimate.Summary}");
+            }
             var cores = CoreAssignment.For(graph, shape);
             var plan = FpgaMemoryPlan.For(graph, w => bytes[w.WeightKey!], maxContext: contexts.Max(), chunkTokens: 1, cores);
             perLayers[layers] = [.. contexts.Select(context =>
             {
                 var step = InstructionCompiler.Compile(graph, plan, decode: true, maxContext: context).Patched(1, context);
-                var prediction = new PerformanceModel(port) { Cores = cores.Design, CorePort = corePort }.Predict(step);
+                var prediction = new PerformanceModel(port) { Cores = cores.Design, CorePort = corePort! }.Predict(step);
                 if (prediction.Unpredicted.Count > 0) throw new InvalidOperationException($"no prediction for {step[prediction.Unpredicted[0]]}");
                 return (prediction, Traffic(step), Macs(step));
             })];
         }
+        var rows = new List<string>();
         for (int c = 0; c < contexts.Length; c++)
         {
             var (one, two) = (perLayers[1][c], perLayers[2][c]);
@@ -75,8 +85,10 @@ internal static class Fpga7bEstimate
             long sfu = one.Prediction.ByClass.Keys.Where(k => k.StartsWith("sfu.", StringComparison.Ordinal)).Sum(Class);
             long bytes = Extrapolate(one.Bytes, two.Bytes), macs = Extrapolate(one.Macs, two.Macs);
             double tokens = clock / cycles, bandwidth = bytes * tokens / 1e9;
-            Console.WriteLine($"| {label} | {contexts[c]} | {cycles:N0} | {(double)matrix / cycles:P0} | {(double)attention / cycles:P0} | {(double)sfu / cycles:P0} | {tokens:F3} | {bytes / 1e9:F2} GB | {bandwidth:F2} GB/s | {bandwidth / hbmGbytesPerSecond:P2} | {(double)macs / cycles:F2} | {(double)macs / cycles / (shape.Cores * shape.Lanes):P0} |");
+            long transfers = Class("load") + Class("store") + Class("gather");
+            rows.Add($"| {label} | {contexts[c]} | {cycles:N0} | {(double)matrix / cycles:P0} | {(double)attention / cycles:P0} | {(double)sfu / cycles:P0} | {(double)transfers / cycles:P0} | {tokens:F3} | {bytes / 1e9:F2} GB | {bandwidth:F2} GB/s | {bandwidth / hbmGbytesPerSecond:P2} | {(double)macs / cycles:F2} | {(double)macs / cycles / (shape!.Cores * shape.Lanes):P0} |");
         }
+        return rows;
     }
 
     /// <summary>

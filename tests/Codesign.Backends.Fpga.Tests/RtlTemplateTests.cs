@@ -30,6 +30,14 @@ public class RtlTemplateTests : RequiresVerilator
     public void The_whole_accelerator_lints_clean(int activationLines, int kvLines, int parameterLines, int programDepth) =>
         Assert.That(() => Verilator.Lint(new AcceleratorRtl(new(activationLines, kvLines, parameterLines), programDepth).Render(), AcceleratorRtl.Top), Throws.Nothing);
 
+    /// <summary>Designs of each core beat, sparse or dense (no offset ring and sparse MUX), with or without the single-port engine.</summary>
+    [TestCase(1, 16, true, true), TestCase(4, 32, false, false), TestCase(2, 64, true, false), TestCase(8, 16, false, true)]
+    public void The_accelerator_with_matrix_cores_lints_clean(int cores, int beat, bool sparse, bool legacy) =>
+        Assert.That(() => Verilator.Lint(new AcceleratorRtl(new(300, 64, 33), 4096)
+        {
+            Cores = Cores.MatrixCoreDesign.For(new Cores.AcceleratorShape(cores, beat), 11008, 172, 86, 2752, [128], sparse), LegacyMatrix = legacy,
+        }.Render(), AcceleratorRtl.Top), Throws.Nothing);
+
     [Test]
     public void Lint_reports_a_warning_as_an_error_naming_the_file() =>
         Assert.That(() => Verilator.Lint(new Dictionary<string, string> { ["bad.sv"] = "module bad (input wire [3:0] a, output wire [1:0] y);\n  assign y = a;\nendmodule\n" }, "bad"),

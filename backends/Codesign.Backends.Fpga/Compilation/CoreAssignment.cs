@@ -63,7 +63,7 @@ public sealed class CoreAssignment
             candidates.Select(c => c.Scheme.GroupCount(c.K) * c.Scheme.ScaleType.ByteSize).DefaultIfEmpty(4).Max(),
             candidates.Select(c => c.Scheme.GroupCount(c.K)).DefaultIfEmpty(1).Max(),
             candidates.Where(c => c.M > 1).Select(c => MatrixCoreDesign.OffsetRowBytes(c.K, c.M)).DefaultIfEmpty(1).Max(),
-            groups);
+            groups, sparse: candidates.Any(c => c.M > 1));
         var nodes = new HashSet<Node>();
         foreach (var (node, scheme, k, _) in candidates)
         {

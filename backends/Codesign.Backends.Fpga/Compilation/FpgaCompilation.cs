@@ -1,8 +1,10 @@
 using Codesign.Backends.Fpga.Cores;
+using Codesign.Backends.Fpga.Devices;
 using Codesign.Backends.Fpga.Rtl;
 using Codesign.Backends.Fpga.Simulation;
 using Codesign.IR.Diagnostics;
 using Codesign.IR.Graphs;
+using Codesign.IR.Values;
 using Codesign.IR.Semantics;
 using Codesign.IR.Weights;
 
@@ -20,16 +22,31 @@ public sealed record FpgaCompilation(Graph Graph, IWeightStore Store, FpgaMemory
 
     /// <param name="lutEngine">Put the layers the LUT-mpGEMM engine takes on it (<see cref="LutEngineLowering"/>); the record's graph is then the lowered one.</param>
     /// <param name="chunkTokens">The most tokens a prefill chunk takes; 1 compiles decode programs only (prompts go a token a step).</param>
-    /// <param name="shape">The matrix cores; by default one core of 16-byte beats.</param>
-    public static FpgaCompilation Compile(Graph graph, IWeightStore store, int maxContext, bool lutEngine = false, int chunkTokens = DefaultChunkTokens, AcceleratorShape? shape = null)
+    /// <param name="shape">The matrix cores; by default what fills <paramref name="device"/> (<see cref="CoreFit"/>), or one core of 16-byte beats without one.</param>
+    /// <param name="device">The device the design must fit: the cores' estimated resources are checked against it.</param>
+    public static FpgaCompilation Compile(Graph graph, IWeightStore store, int maxContext, bool lutEngine = false, int chunkTokens = DefaultChunkTokens,
+        AcceleratorShape? shape = null, FpgaDevice? device = null)
     {
         if (chunkTokens is < 1 or > LengthAdaptivePrograms.PrefillBucket)
             throw new CodesignException($"fpga: a prefill chunk of {chunkTokens} tokens; it takes 1 to {LengthAdaptivePrograms.PrefillBucket}");
         if (lutEngine) graph = LutEngineLowering.Apply(graph);
-        var cores = CoreAssignment.For(graph, shape ?? AcceleratorShape.Minimal);
-        var plan = FpgaMemoryPlan.For(graph, w => FpgaMemoryImage.SystemBytes(w, GraphBinding.Weight(w, store).Data.Length), maxContext, Math.Min(chunkTokens, maxContext), cores);
-        return new FpgaCompilation(graph, store, plan, LengthAdaptivePrograms.Compile(graph, plan),
+        long Bytes(Value w) => FpgaMemoryImage.SystemBytes(w, GraphBinding.Weight(w, store).Data.Length);
+        int chunk = Math.Min(chunkTokens, maxContext);
+        shape ??= device is null ? AcceleratorShape.Minimal : Fit(graph, Bytes, maxContext, chunk, device).Shape;
+        var cores = CoreAssignment.For(graph, shape);
+        var plan = FpgaMemoryPlan.For(graph, Bytes, maxContext, chunk, cores);
+        var compilation = new FpgaCompilation(graph, store, plan, LengthAdaptivePrograms.Compile(graph, plan),
             OnChipBuffers.For(graph, plan, LengthAdaptivePrograms.DecodeBucket));
+        if (device is not null) CoreFit.Check(shape, cores.Design.Sparse, CoreFit.Shared(compilation.Buffers, compilation.Rtl.ProgramDepth), device);
+        return compilation;
+    }
+
+    /// <summary>The cores that fill <paramref name="device"/> for this graph: its on-chip buffers (which do not depend on the cores) and whether its cores need N:M rows.</summary>
+    public static CoreFit.Choice Fit(Graph graph, Func<Value, long> weightBytes, int maxContext, int chunkTokens, FpgaDevice device)
+    {
+        var provisional = CoreAssignment.For(graph, AcceleratorShape.Minimal);
+        var buffers = OnChipBuffers.For(graph, FpgaMemoryPlan.For(graph, weightBytes, maxContext, chunkTokens, provisional), LengthAdaptivePrograms.DecodeBucket);
+        return CoreFit.For(device, provisional.Design.Sparse, CoreFit.Shared(buffers, AcceleratorRtl.DefaultProgramDepth));
     }
 
     public long ExternalBytes => Plan.ExternalUnits * FpgaMemoryPlan.Unit;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Codesign.Backends.Fpga.Compilation;
 using Codesign.Backends.Fpga.Devices;
 using Codesign.Backends.Fpga.Simulation;
 using Codesign.IR.Diagnostics;
@@ -32,11 +33,21 @@ public sealed record ResourceEstimate(long Dsp, long Lut, long Ff, double Bram36
 }
 
 /// <summary>
-/// Sizes the matrix cores for a device: the accelerator costs what its shared part costs plus a core's cost per core
-/// (both measured with Yosys 0.23, <c>synth_xilinx -family xcup</c>; <see cref="MeasuredCore"/>, <see cref="MeasuredShared"/>),
-/// and the configuration chosen is the one whose cores stream the most of the weight memory's bandwidth while the
-/// whole stays within <see cref="Utilisation"/> of every resource (placement and routing need the rest). Yosys packs only
-/// multipliers into DSP slices, so LUT and FF counts are upper bounds of what Vivado would use.
+/// Sizes the matrix cores for a device: the accelerator costs what its shared part costs plus a core's cost per core,
+/// and the configuration chosen is the one whose cores stream the most of the weight memory's bandwidth while the whole
+/// stays within <see cref="Utilisation"/> of every resource (placement and routing need the rest). The costs are Yosys
+/// 0.23 counts (<c>synth_xilinx -family xcup</c>, measured 2026-12-07 on the 2-core CI container; Yosys packs only
+/// multipliers into DSP slices, so LUT and FF are upper bounds of what Vivado would use):
+/// <list type="bullet">
+/// <item>a core, synthesised alone (<c>accel_core</c> as rendered for LLaMA-2-7B's matrices: code banks of 11 008
+/// codes, rings for 86 groups a row), for each beat, dense and with the N:M offset reader and sparse MUX;</item>
+/// <item>the shared logic: the accelerator rendered for LLaMA-2-7B's decode buffers with one dense 16-byte core,
+/// less that core and less its block RAM (DSP 161, LUT 173 498, FF 8 765, BRAM36 992 in all);</item>
+/// <item>the shared block RAM, from the buffers' bits: the on-chip buffers (two read ports each) and the instruction
+/// memory, at the 1.63 BRAM36 per 36 Kb that design took.</item>
+/// </list>
+/// The fit is checked by the <c>Yosys</c>-category tests: whole designs of one and two cores against
+/// <see cref="Estimate"/>.
 /// </summary>
 public static class CoreFit
 {
@@ -46,44 +57,57 @@ public static class CoreFit
     /// <summary>A configuration, its estimated resources and the bytes a cycle its cores can stream.</summary>
     public sealed record Choice(AcceleratorShape Shape, ResourceEstimate Estimate, double StreamBytesPerCycle);
 
-    /// <summary>One core at each beat, as rendered for a 7B-class model (code banks of 11 008 codes, rings for 86 groups a row).</summary>
-    public static ResourceEstimate MeasuredCore(int beatBytes) => beatBytes switch
+    /// <summary>One core at each beat (Yosys, <c>accel_core</c> alone).</summary>
+    public static ResourceEstimate MeasuredCore(int beatBytes, bool sparse) => (beatBytes, sparse) switch
     {
-        16 => new(32, 20_000, 6_000, 0, 0),
-        32 => new(64, 30_000, 9_000, 0, 0),
-        64 => new(128, 50_000, 15_000, 0, 0),
+        (16, false) => new(37, 11_832, 3_110, 4, 0),
+        (16, true) => new(37, 16_861, 3_542, 6, 0),
+        (32, false) => new(69, 15_096, 4_661, 12, 0),
+        (32, true) => new(69, 28_599, 5_341, 12, 0),
+        (64, false) => new(133, 23_006, 7_694, 7.5, 0),
+        (64, true) => new(133, 43_127, 8_894, 15, 0),
         _ => throw new CodesignException($"fpga: no measured cost for a core of {beatBytes}-byte beats"),
     };
 
-    /// <summary>Everything but the cores: controller, buffers, load unit, special-function unit, binary32 engine, quantizer, writeback.</summary>
-    public static ResourceEstimate MeasuredShared { get; } = new(60, 150_000, 10_000, 300, 0);
+    /// <summary>Everything but the cores and the block RAM: controller, load unit, special-function unit, binary32 engine, quantizer, writeback.</summary>
+    public static ResourceEstimate MeasuredSharedLogic { get; } = new(161 - 37, 173_498 - 11_832, 8_765 - 3_110, 0, 0);
 
-    public static ResourceEstimate Estimate(AcceleratorShape shape) => MeasuredShared + (long)shape.Cores * MeasuredCore(shape.BeatBytes);
+    /// <summary>BRAM36 per 36 Kb of on-chip buffer and instruction memory, as Yosys mapped LLaMA-2-7B's decode design (two read ports, 128- and 160-bit words).</summary>
+    public const double BramPerBlock = 1.63;
+
+    /// <summary>The shared part for a design with these buffers and instruction memory.</summary>
+    public static ResourceEstimate Shared(OnChipBuffers buffers, int programDepth)
+    {
+        double bits = ((double)buffers.ActivationUnits + 2.0 * buffers.KvUnits + buffers.ParameterUnits) * 128 + (double)programDepth * 160;
+        return MeasuredSharedLogic + new ResourceEstimate(0, 0, 0, Math.Ceiling(BramPerBlock * bits / 36_864), 0);
+    }
+
+    public static ResourceEstimate Estimate(AcceleratorShape shape, bool sparse, ResourceEstimate shared) => shared + (long)shape.Cores * MeasuredCore(shape.BeatBytes, sparse);
 
     /// <summary>The configuration that streams the most of <paramref name="device"/>'s weight memory within <see cref="Utilisation"/> of its resources.</summary>
-    public static Choice For(FpgaDevice device)
+    public static Choice For(FpgaDevice device, bool sparse, ResourceEstimate shared)
     {
         Choice? best = null;
         foreach (int beat in AcceleratorShape.Beats)
             for (int cores = 1; cores <= AcceleratorShape.MaxCores; cores *= 2)
             {
                 var shape = new AcceleratorShape(cores, beat);
-                var estimate = Estimate(shape);
+                var estimate = Estimate(shape, sparse, shared);
                 if (estimate.Exceeding(device, Utilisation).Count > 0) continue;
                 double stream = cores * CorePort.Of(device, shape).BytesPerCycle;
                 // more bandwidth first; for the same, fewer LUTs
                 if (best is null || stream > best.StreamBytesPerCycle + 1e-9 || (Math.Abs(stream - best.StreamBytesPerCycle) <= 1e-9 && estimate.Lut < best.Estimate.Lut))
                     best = new Choice(shape, estimate, stream);
             }
-        return best ?? throw new CodesignException($"fpga: even one core ({Estimate(AcceleratorShape.Minimal).Summary}) exceeds {Utilisation:P0} of the {device.Name}'s resources");
+        return best ?? throw new CodesignException(
+            $"fpga: even one core ({Estimate(AcceleratorShape.Minimal, sparse, shared).Summary}) exceeds {Utilisation:P0} of the {device.Name}'s resources");
     }
 
     /// <summary>Refuses a configuration whose estimate exceeds <paramref name="device"/>'s resources, naming each.</summary>
-    public static void Check(AcceleratorShape shape, FpgaDevice device)
+    public static void Check(AcceleratorShape shape, bool sparse, ResourceEstimate shared, FpgaDevice device)
     {
-        var estimate = Estimate(shape);
-        var over = estimate.Exceeding(device);
+        var over = Estimate(shape, sparse, shared).Exceeding(device);
         if (over.Count > 0)
-            throw new CodesignException($"fpga: {shape} do not fit the {device.Name} ({device.Part}): estimated {string.Join(", ", over)} (shared {MeasuredShared.Summary}; a core {MeasuredCore(shape.BeatBytes).Summary})");
+            throw new CodesignException($"fpga: {shape} do not fit the {device.Name} ({device.Part}): estimated {string.Join(", ", over)} (shared {shared.Summary}; a core {MeasuredCore(shape.BeatBytes, sparse).Summary})");
     }
 }

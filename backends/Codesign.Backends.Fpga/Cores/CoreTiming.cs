@@ -301,8 +301,8 @@ public static class CoreTiming
                 _ov = oPush && _oIn == 1 ? _w - _skipO : _ov - (fire ? itake : 0) + (oPush ? _w : 0);
             }
             if (fire && rowLast)
-                // the row's output leaves the dequantizer four cycles after its last beat, into the assembler
-                _rowOutputs.Enqueue((t + 4, _rowWord + _row0 + _j, setLast));
+                // the row's output leaves the dequantizer a cycle after the chain's sum, into the assembler
+                _rowOutputs.Enqueue((t + _d.ChainLatency + 1, _rowWord + _row0 + _j, setLast));
             switch (_k)
             {
                 case K.Setup:
@@ -336,7 +336,7 @@ public static class CoreTiming
                     }
                     break;
                 case K.Drain:
-                    if (_drain != 7) _drain++;
+                    if (_drain != _d.DrainCycles) _drain++;
                     else if (outputsNow == 0) { _doneCycle = t + 1; _k = K.Done; }
                     break;
                 case K.Done:

@@ -8,9 +8,10 @@ namespace Codesign.Backends.Fpga.Cores;
 /// The matrix cores as rendered for a model (hdl-templates/accel_cores.sv.sbn, accel_core.sv.sbn): the shape, the
 /// activation window's rotation (<see cref="Rotation"/> columns), the code banks (<see cref="CodeRows"/> rows of 2L
 /// codes: the longest K), and each core's rings in beats: codes (a FIFO deep enough to keep a port's latency of
-/// requests in flight), scales, zero points and N:M offsets (each holding two blocks of rows).
+/// requests in flight), scales, zero points and N:M offsets (each holding two blocks of rows). A design that is not
+/// <see cref="Sparse"/> has no offset ring, offset reader or sparse MUX, and refuses N:M rows.
 /// </summary>
-public sealed record MatrixCoreDesign(AcceleratorShape Shape, int Rotation, int CodeRows, int CodeBeats, int ScaleBeats, int ZeroBeats, int OffsetBeats)
+public sealed record MatrixCoreDesign(AcceleratorShape Shape, int Rotation, int CodeRows, int CodeBeats, int ScaleBeats, int ZeroBeats, int OffsetBeats, bool Sparse = true)
 {
     /// <summary>Bursts a core keeps in flight.</summary>
     public const int Outstanding = 16;
@@ -24,6 +25,12 @@ public sealed record MatrixCoreDesign(AcceleratorShape Shape, int Rotation, int 
 
     /// <summary>The longest burst: half the code FIFO, within AXI4's 256 beats and 4 KB.</summary>
     public int MaxBurst => Math.Min(Math.Min(CodeBeats / 2, 4096 / BeatBytes), 256);
+
+    /// <summary>Cycles from a beat entering the chain to its group's sum leaving it: the multipliers, a register per adder-tree level, the accumulator.</summary>
+    public int ChainLatency => System.Numerics.BitOperations.Log2((uint)Lanes) + 2;
+
+    /// <summary>Cycles a core waits after its last beat before it may finish: the chain, the dequantizer, the line assembler, the FIFO's count.</summary>
+    public int DrainCycles => ChainLatency + 4;
 
     /// <summary>Codes the banks hold: the longest row K the cores take.</summary>
     public int CodeBytes => CodeRows * 2 * Lanes;
@@ -43,14 +50,14 @@ public sealed record MatrixCoreDesign(AcceleratorShape Shape, int Rotation, int 
     /// bytes of scales, <paramref name="maxGroups"/> zero points and <paramref name="maxOffsetRowBytes"/> bytes of N:M
     /// offsets, their group lengths below K <paramref name="groups"/>.
     /// </summary>
-    public static MatrixCoreDesign For(AcceleratorShape shape, int maxK, int maxScaleRowBytes, int maxGroups, int maxOffsetRowBytes, IEnumerable<int> groups)
+    public static MatrixCoreDesign For(AcceleratorShape shape, int maxK, int maxScaleRowBytes, int maxGroups, int maxOffsetRowBytes, IEnumerable<int> groups, bool sparse = true)
     {
         shape.Checked();
         int w = shape.BeatBytes;
         // two blocks of TargetBlockRows rows, each maybe straddling one more beat
         int Ring(int rowBytes) => (int)Math.Max(8, BitOperations.RoundUpToPowerOf2((uint)(2 * ((TargetBlockRows * (long)rowBytes + w - 1) / w + 2))));
         return new MatrixCoreDesign(shape, MatrixCoreRules.Rotation(shape, groups), Math.Max(1, (maxK + 2 * shape.Lanes - 1) / (2 * shape.Lanes)),
-            128, Ring(maxScaleRowBytes), Ring(maxGroups), Ring(maxOffsetRowBytes)).Checked();
+            128, Ring(maxScaleRowBytes), Ring(maxGroups), Ring(maxOffsetRowBytes), sparse).Checked();
     }
 
     /// <summary>Bytes of one row's N:M offsets (M = 2N: K/2 of log2 M bits).</summary>
@@ -76,7 +83,7 @@ public sealed record MatrixCoreDesign(AcceleratorShape Shape, int Rotation, int 
     {
         var (keep, of) = o.Sparse ? MatrixCoreRules.Pattern(o) : (1, 1);
         bool ternary = (o.Layout & MatrixLayout.Ternary) != 0, asymmetric = (o.Layout & MatrixLayout.Asymmetric) != 0;
-        if (o.Bits is not (2 or 3 or 4 or 8) || (o.Format & 0xe0) != 0 || (o.Sparse ? !MatrixCoreRules.TakesPattern(keep, of) : (o.Layout & MatrixLayout.PatternBits) != 0)
+        if (o.Bits is not (2 or 3 or 4 or 8) || (o.Format & 0xe0) != 0 || (o.Sparse ? !Sparse || !MatrixCoreRules.TakesPattern(keep, of) : (o.Layout & MatrixLayout.PatternBits) != 0)
             || (ternary && (o.Bits != 2 || asymmetric)) || o.K % 16 != 0 || o.Group == 0 || (o.GroupLength < o.K && o.GroupLength % Rotation != 0))
             return (1, $"{o.Bits}-bit {(o.Sparse ? $"{keep}:{of} " : "")}weights over K = {o.K} in groups of {o.Group}: not a format the matrix cores execute");
         if (o.K > CodeBytes) return (7, $"a row of {o.K} codes; the cores' code banks hold {CodeBytes}");

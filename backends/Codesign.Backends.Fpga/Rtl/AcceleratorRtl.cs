@@ -85,14 +85,17 @@ public sealed record AcceleratorRtl(OnChipBuffers Buffers, int ProgramDepth, int
         {
             ["module_name"] = "core_chain", ["lanes"] = cores.Lanes, ["levels"] = BitOperations.Log2((uint)cores.Lanes), ["weight_bits"] = 9,
         });
-        files["accel_core.sv"] = RtlTemplates.Render("accel_core", new Dictionary<string, object> { ["module_name"] = "accel_core", ["prefix"] = "", ["chain_module"] = "core_chain" });
+        files["accel_core.sv"] = RtlTemplates.Render("accel_core", new Dictionary<string, object>
+        {
+            ["module_name"] = "accel_core", ["prefix"] = "", ["chain_module"] = "core_chain", ["chain_latency"] = cores.ChainLatency,
+        });
         files["accel_cores.sv"] = RtlTemplates.Render("accel_cores", new Dictionary<string, object>
         {
             ["module_name"] = "accel_cores", ["prefix"] = "",
             ["cores"] = cores.Cores, ["log2_cores"] = cores.Shape.Log2Cores, ["log2_cores_bits"] = Math.Max(1, cores.Shape.Log2Cores),
             ["lanes"] = cores.Lanes, ["beat_bytes"] = cores.BeatBytes, ["rotation"] = cores.Rotation, ["code_rows"] = cores.CodeRows,
             ["code_beats"] = cores.CodeBeats, ["scale_beats"] = cores.ScaleBeats, ["zero_beats"] = cores.ZeroBeats, ["offset_beats"] = cores.OffsetBeats,
-            ["outstanding"] = MatrixCoreDesign.Outstanding, ["max_burst"] = cores.MaxBurst,
+            ["outstanding"] = MatrixCoreDesign.Outstanding, ["max_burst"] = cores.MaxBurst, ["sparse"] = cores.Sparse,
         });
         files[$"{Top}.sv"] = RtlTemplates.Render("accelerator", new Dictionary<string, object>
         {

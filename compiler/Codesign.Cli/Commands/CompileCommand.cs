@@ -66,8 +66,14 @@ internal static class CompileCommand
                 {
                     var fpgaTarget = FpgaDevices.Load(parse.GetValue(fpgaDevice)!);
                     int? cores = parse.GetValue(fpgaCores), beat = parse.GetValue(fpgaBeat);
-                    var fit = cores is null || beat is null ? CoreFit.For(fpgaTarget).Shape : null;
-                    var shape = new AcceleratorShape(cores ?? fit!.Cores, beat ?? fit!.BeatBytes).Checked();
+                    AcceleratorShape? shape = null;
+                    if (cores is { } c && beat is { } w) shape = new AcceleratorShape(c, w).Checked();
+                    else if (cores is not null || beat is not null)
+                    {
+                        // one of the two given: the other as the device's fit would have it
+                        var fit = FitFor(m, store, fpgaTarget, parse.GetValue(maxContext), parse.GetValue(lut) != Backends.Cpu.Lowering.LutChoice.Never, parse.GetValue(chunk));
+                        shape = new AcceleratorShape(cores ?? fit.Cores, beat ?? fit.BeatBytes).Checked();
+                    }
                     WriteFpga(output, m, store, path, fpgaTarget, parse.GetValue(maxContext), !parse.GetValue(noSynthesis), parse.GetValue(recipe),
                         lutEngine: parse.GetValue(lut) != Backends.Cpu.Lowering.LutChoice.Never, parse.GetValue(chunk), shape);
                     return 0;
@@ -93,11 +99,21 @@ internal static class CompileCommand
         return command;
     }
 
-    private static void WriteFpga(TextWriter output, ImportedModel model, IR.Weights.IWeightStore store, string path, FpgaDevice device, int? maxContext, bool synthesize, string? recipe,
-        bool lutEngine, int chunkTokens, AcceleratorShape shape)
+    /// <summary>The cores that fill <paramref name="device"/> for the compressed model.</summary>
+    private static AcceleratorShape FitFor(ImportedModel model, IR.Weights.IWeightStore store, FpgaDevice device, int? maxContext, bool lutEngine, int chunkTokens)
     {
         int context = maxContext ?? Math.Min(CausalLmGraph.Check(model.Graph).MaxPositions, DefaultMaxContext);
-        var fpga = ArtifactWriter.WriteFpga(model, store, path, device, context, synthesize, recipe, lutEngine, chunkTokens, shape).Devices.Fpga!;
+        var graph = lutEngine ? Backends.Fpga.Compilation.LutEngineLowering.Apply(model.Graph) : model.Graph;
+        return Backends.Fpga.Compilation.FpgaCompilation.Fit(graph,
+            w => Backends.Fpga.Simulation.FpgaMemoryImage.SystemBytes(w, IR.Semantics.GraphBinding.Weight(w, store).Data.Length), context, Math.Min(chunkTokens, context), device).Shape;
+    }
+
+    private static void WriteFpga(TextWriter output, ImportedModel model, IR.Weights.IWeightStore store, string path, FpgaDevice device, int? maxContext, bool synthesize, string? recipe,
+        bool lutEngine, int chunkTokens, AcceleratorShape? requested)
+    {
+        int context = maxContext ?? Math.Min(CausalLmGraph.Check(model.Graph).MaxPositions, DefaultMaxContext);
+        var fpga = ArtifactWriter.WriteFpga(model, store, path, device, context, synthesize, recipe, lutEngine, chunkTokens, requested).Devices.Fpga!;
+        var shape = fpga.Cores.Shape;
         var b = fpga.Buffers;
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"wrote {path}: fpga artifact for the {device.Name} ({device.Part}), KV cache for {fpga.MaxContext} tokens, external memory {fpga.ExternalBytes} bytes ({new FileInfo(Path.Combine(path, fpga.MemoryFile)).Length} loaded)"));
@@ -107,7 +123,7 @@ internal static class CompileCommand
             $"  programs: {fpga.Decode.Count} decode and {fpga.Prefill.Count} prefill-chunk (up to {fpga.Io.ChunkTokens} tokens) length buckets, {fpga.Storage.Bytes} bytes; one program per length would take {fpga.Storage.OneProgramPerLengthBytes} bytes ({(double)fpga.Storage.OneProgramPerLengthBytes / fpga.Storage.Bytes:F1}x)"));
         var port = Backends.Fpga.Simulation.CorePort.Of(device, shape);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  matrix cores: {shape}, each a port of {port.BytesPerCycle:0.#} bytes/cycle on the {device.WeightMemory.Name} ({fpga.CoreBytes} bytes a channel); estimated {CoreFit.Estimate(shape).Summary}{(fpga.LegacyMatrix ? "; with the single-port matrix engine" : "")}"));
+            $"  matrix cores: {shape}{(requested is null ? " (what fills the device)" : "")}, each a port of {port.BytesPerCycle:0.#} bytes/cycle on the {device.WeightMemory.Name} ({fpga.CoreBytes} bytes a channel); estimated {CoreFit.Estimate(shape, fpga.Cores.Sparse, CoreFit.Shared(fpga.Buffers, fpga.ProgramDepth)).Summary}{(fpga.LegacyMatrix ? "; with the single-port matrix engine" : "")}"));
         output.WriteLine($"  rtl: {fpga.RtlFiles.Count} files in {Path.GetDirectoryName(fpga.RtlFiles[0])}");
         if (fpga.Resources is { } r)
         {

@@ -55,7 +55,7 @@ public static class ArtifactWriter
     /// <paramref name="lutEngine"/> the layers the LUT-mpGEMM engine takes are lowered onto it, and the artifact's graph
     /// is the lowered one (its lut.mpgemm is what the accelerator computes).
     /// </summary>
-    /// <param name="shape">The matrix cores; by default the configuration that fills <paramref name="device"/> (<see cref="CoreFit"/>).</param>
+    /// <param name="shape">The matrix cores; by default the configuration that fills <paramref name="device"/> (<see cref="Backends.Fpga.Cores.CoreFit"/>).</param>
     public static ArtifactManifest WriteFpga(ImportedModel model, IWeightStore weights, string directory, FpgaDevice device, int maxContext,
         bool synthesize, string? recipe = null, bool lutEngine = false, int chunkTokens = FpgaCompilation.DefaultChunkTokens, AcceleratorShape? shape = null)
     {
@@ -63,8 +63,7 @@ public static class ArtifactWriter
         if (maxContext < 1 || maxContext > positions)
             throw new CodesignException($"--max-context {maxContext}: the accelerator's KV cache holds 1 to the model's {positions} positions");
         CheckDestination(directory); // before minutes of synthesis, not after
-        var compilation = FpgaCompilation.Compile(model.Graph, weights, maxContext, lutEngine, chunkTokens, shape ?? CoreFit.For(device).Shape);
-        CoreFit.Check(compilation.Cores.Shape, device);
+        var compilation = FpgaCompilation.Compile(model.Graph, weights, maxContext, lutEngine, chunkTokens, shape, device);
         ResourceReport? resources = synthesize ? FpgaArtifact.Synthesize(compilation, device) : null;
         return Write(model, directory, recipe, staging =>
             (GraphPrinter.Print(compilation.Graph), new ArtifactDevices(null, null, FpgaArtifact.Write(compilation, device, resources, staging)), null));
