@@ -37,7 +37,7 @@ public sealed record FpgaCompilation(Graph Graph, IWeightStore Store, FpgaMemory
         var plan = FpgaMemoryPlan.For(graph, Bytes, maxContext, chunk, cores);
         var compilation = new FpgaCompilation(graph, store, plan, LengthAdaptivePrograms.Compile(graph, plan),
             OnChipBuffers.For(graph, plan, LengthAdaptivePrograms.DecodeBucket));
-        if (device is not null) CoreFit.Check(shape, cores.Design.Sparse, CoreFit.Shared(compilation.Buffers, compilation.Rtl.ProgramDepth), device);
+        if (device is not null) CoreFit.Check(shape, cores.Design.Sparse, CoreFit.Shared(compilation.Buffers, compilation.Rtl.ProgramDepth, cores.LegacyMatrix), device);
         return compilation;
     }
 
@@ -46,7 +46,7 @@ public sealed record FpgaCompilation(Graph Graph, IWeightStore Store, FpgaMemory
     {
         var provisional = CoreAssignment.For(graph, AcceleratorShape.Minimal);
         var buffers = OnChipBuffers.For(graph, FpgaMemoryPlan.For(graph, weightBytes, maxContext, chunkTokens, provisional), LengthAdaptivePrograms.DecodeBucket);
-        return CoreFit.For(device, provisional.Design.Sparse, CoreFit.Shared(buffers, AcceleratorRtl.DefaultProgramDepth));
+        return CoreFit.For(device, provisional.Design.Sparse, CoreFit.Shared(buffers, AcceleratorRtl.DefaultProgramDepth, provisional.LegacyMatrix));
     }
 
     public long ExternalBytes => Plan.ExternalUnits * FpgaMemoryPlan.Unit;

@@ -44,7 +44,9 @@ public sealed record ResourceEstimate(long Dsp, long Lut, long Ff, double Bram36
 /// <item>the shared logic: the accelerator rendered for LLaMA-2-7B's decode buffers with one dense 16-byte core,
 /// less that core and less its block RAM (DSP 161, LUT 173 498, FF 8 765, BRAM36 992 in all);</item>
 /// <item>the shared block RAM, from the buffers' bits: the on-chip buffers (two read ports each) and the instruction
-/// memory, at the 1.63 BRAM36 per 36 Kb that design took.</item>
+/// memory, at the 1.63 BRAM36 per 36 Kb that design took;</item>
+/// <item>the single-port matrix engine (<c>accel_matrix</c> alone, 32-lane chain, LUT-mpGEMM, block sparsity), where a
+/// model needs it.</item>
 /// </list>
 /// The fit is checked by the <c>Yosys</c>-category tests: whole designs of one and two cores against
 /// <see cref="Estimate"/>.
@@ -75,11 +77,15 @@ public static class CoreFit
     /// <summary>BRAM36 per 36 Kb of on-chip buffer and instruction memory, as Yosys mapped LLaMA-2-7B's decode design (two read ports, 128- and 160-bit words).</summary>
     public const double BramPerBlock = 1.63;
 
-    /// <summary>The shared part for a design with these buffers and instruction memory.</summary>
-    public static ResourceEstimate Shared(OnChipBuffers buffers, int programDepth)
+    /// <summary>The single-port matrix engine, rendered for LLaMA-2-7B's activation buffer (Yosys, <c>accel_matrix</c> alone).</summary>
+    public static ResourceEstimate MeasuredLegacyEngine { get; } = new(80, 121_513, 6_550, 11, 0);
+
+    /// <summary>The shared part for a design with these buffers and instruction memory, and the single-port engine where <paramref name="legacyMatrix"/>.</summary>
+    public static ResourceEstimate Shared(OnChipBuffers buffers, int programDepth, bool legacyMatrix)
     {
         double bits = ((double)buffers.ActivationUnits + 2.0 * buffers.KvUnits + buffers.ParameterUnits) * 128 + (double)programDepth * 160;
-        return MeasuredSharedLogic + new ResourceEstimate(0, 0, 0, Math.Ceiling(BramPerBlock * bits / 36_864), 0);
+        var shared = MeasuredSharedLogic + new ResourceEstimate(0, 0, 0, Math.Ceiling(BramPerBlock * bits / 36_864), 0);
+        return legacyMatrix ? shared + MeasuredLegacyEngine : shared;
     }
 
     public static ResourceEstimate Estimate(AcceleratorShape shape, bool sparse, ResourceEstimate shared) => shared + (long)shape.Cores * MeasuredCore(shape.BeatBytes, sparse);

@@ -123,7 +123,7 @@ internal static class CompileCommand
             $"  programs: {fpga.Decode.Count} decode and {fpga.Prefill.Count} prefill-chunk (up to {fpga.Io.ChunkTokens} tokens) length buckets, {fpga.Storage.Bytes} bytes; one program per length would take {fpga.Storage.OneProgramPerLengthBytes} bytes ({(double)fpga.Storage.OneProgramPerLengthBytes / fpga.Storage.Bytes:F1}x)"));
         var port = Backends.Fpga.Simulation.CorePort.Of(device, shape);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  matrix cores: {shape}{(requested is null ? " (what fills the device)" : "")}, each a port of {port.BytesPerCycle:0.#} bytes/cycle on the {device.WeightMemory.Name} ({fpga.CoreBytes} bytes a channel); estimated {CoreFit.Estimate(shape, fpga.Cores.Sparse, CoreFit.Shared(fpga.Buffers, fpga.ProgramDepth)).Summary}{(fpga.LegacyMatrix ? "; with the single-port matrix engine" : "")}"));
+            $"  matrix cores: {shape}{(requested is null ? " (what fills the device)" : "")}, each a port of {port.BytesPerCycle:0.#} bytes/cycle on the {device.WeightMemory.Name} ({fpga.CoreBytes} bytes a channel); estimated {CoreFit.Estimate(shape, fpga.Cores.Sparse, CoreFit.Shared(fpga.Buffers, fpga.ProgramDepth, fpga.LegacyMatrix)).Summary}{(fpga.LegacyMatrix ? "; with the single-port matrix engine" : "")}"));
         output.WriteLine($"  rtl: {fpga.RtlFiles.Count} files in {Path.GetDirectoryName(fpga.RtlFiles[0])}");
         if (fpga.Resources is { } r)
         {
