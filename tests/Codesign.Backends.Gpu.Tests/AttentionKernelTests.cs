@@ -80,6 +80,18 @@ public class AttentionKernelTests
     }
 
     [Test]
+    public void Integer_attention_is_refused_at_compile_naming_the_node()
+    {
+        var b = new GraphBuilder("attention");
+        var q = b.Input("q", TensorType.Of(DType.F32, "seq", 2, 16));
+        var k = b.Input("k", TensorType.Of(DType.F32, "seq", 2, 16));
+        var v = b.Input("v", TensorType.Of(DType.F32, "seq", 2, 16));
+        var g = b.Return(b.Apply(new AttentionOp(0, 0.25, kvBits: 8, actBits: 8), "y", q, k, v));
+        var e = Assert.Throws<CodesignException>(() => GpuProgram.Compile(g, new LayeredWeightStore(), Device).Dispose());
+        Assert.That(e!.Message, Does.Contain("%y = nn.attention").And.Contain("integer attention (act_bits = 8)"));
+    }
+
+    [Test]
     public void Clearing_the_cache_starts_a_new_sequence()
     {
         var r = Fresh();

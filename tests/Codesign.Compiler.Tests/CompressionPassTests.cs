@@ -107,11 +107,22 @@ public class CompressionPassTests
     [TestCase("{\"layers\": [{\"match\": \"*\", \"keep\": \"f8\"}]}", "layers[0].keep")]
     [TestCase("{\"layers\": [{\"match\": \"*\"}]}", "neither keep")]
     [TestCase("{\"layers\": [], \"kv_cache\": {\"bits\": 3}}", "kv_cache.bits")]
+    [TestCase("{\"layers\": [], \"kv_cache\": {\"bits\": 8, \"act_bits\": 4}}", "kv_cache.act_bits")]
     [TestCase("{\"layerz\": []}", "layerz")]
     [TestCase("{\"layers\": [", "invalid recipe JSON")]
     public void Bad_recipes_name_the_field_that_is_wrong(string json, string expected)
     {
         Assert.That(() => RecipeLoader.Parse(json, "r.json"), Throws.TypeOf<RecipeException>().With.Message.Contains("r.json").And.Message.Contains(expected));
+    }
+
+    [Test]
+    public void A_kv_cache_with_act_bits_makes_every_attention_integer()
+    {
+        using var m = Frontends.ModelLoader.Load(Codesign.Testing.TestPaths.TinyLlama);
+        RecipePipeline.Apply(m.Graph, m.Weights, RecipeLoader.Parse("{\"layers\": [], \"kv_cache\": {\"bits\": 8, \"act_bits\": 8}}", "r.json"), null);
+        var attention = m.Graph.Nodes.Where(n => n.Op is IR.Ops.AttentionOp).Select(n => (IR.Ops.AttentionOp)n.Op).ToList();
+        Assert.That(attention.Select(a => (a.KvBits, a.ActBits)), Is.EqualTo(Enumerable.Repeat((8L, 8L), 4)));
+        Assert.That(IR.Text.GraphPrinter.Print(m.Graph), Does.Contain("kv_bits = 8, act_bits = 8"));
     }
 
     [Test]

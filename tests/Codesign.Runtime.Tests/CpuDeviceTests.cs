@@ -65,6 +65,24 @@ public class CpuDeviceTests
         Assert.That(TextGenerator.Generate(cpu, ids, 24, SamplingOptions.GreedyDecoding), Is.EqualTo(TextGenerator.Generate(reference, ids, 24, SamplingOptions.GreedyDecoding)));
     }
 
+    /// <summary>Integer attention (<c>kv_cache.act_bits = 8</c>) runs on the cpu through the reference kernel, over the cache's codes.</summary>
+    [Test]
+    public void An_integer_attention_model_generates_the_interpreters_tokens()
+    {
+        string scratch = TestPaths.NewScratchDirectory("int8-attention"), recipe = Path.Combine(scratch, "w4-kv8-int8-attention.json");
+        File.WriteAllText(recipe, """{ "name": "W4 g128, int8 KV and attention", "kv_cache": { "bits": 8, "act_bits": 8 }, "layers": [ { "match": "lm_head", "keep": "f32" }, { "match": "*", "quant": { "bits": 4, "group": 128 } } ] }""");
+        using var m = ModelLoader.Load(TestPaths.TinyLlama);
+        var store = RecipeRunner.Apply(m, recipe);
+        Directory.Delete(scratch, recursive: true);
+        Assert.That(m.Graph.Nodes.Count(n => n.Op is IR.Ops.AttentionOp { KvBits: 8, ActBits: 8 }), Is.EqualTo(4));
+        using var program = CpuProgram.Compile(m.Graph, store, threads: 2, lut: LutChoice.Never);
+        var ids = TinyLlamaFixture.Ids("prompt2.ids");
+        var cpu = new CpuSession(program);
+        var reference = new InterpreterSession(new ReferenceInterpreter(program.Graph, store));
+        AssertLogitsClose(cpu.Forward(ids), reference.Forward(ids));
+        Assert.That(TextGenerator.Generate(cpu, ids, 24, SamplingOptions.GreedyDecoding), Is.EqualTo(TextGenerator.Generate(reference, ids, 24, SamplingOptions.GreedyDecoding)));
+    }
+
     [TestCase("w2g32-awq"), TestCase("w4g128-gptq"), TestCase("ternary-g64")]
     public void Lut_lowered_models_generate_the_interpreters_tokens_for_the_lowered_graph(string recipe)
     {

@@ -226,6 +226,13 @@ internal static unsafe class NodeLowering
                 var layer = sequence.Layer(op.Layer);
                 int past = layer.Length;
                 layer.Append(k.Floats.AsSpan(start * kvRow, tokens * kvRow), v.Floats.AsSpan(start * kvRow, tokens * kvRow), tokens, kvRow, headDim, (int)op.KvBits);
+                if (op.ActBits != 0)
+                {
+                    // integer attention over the cache's codes: the reference kernel, on the host
+                    AttentionKernel.RunInteger(q.Floats.AsSpan(start * qRow, tokens * qRow), layer, past, tokens, heads, kvHeads, headDim, (float)op.Scale, (int)op.ActBits)
+                        .CopyTo(y.Floats.AsSpan(start * qRow, tokens * qRow));
+                    continue;
+                }
                 var (cachedKeys, cachedValues) = sequence.Rows(layer);
                 // The cache may move when it grows: fixed for the launch, which is synchronous.
                 fixed (float* keys = cachedKeys.Span, values = cachedValues.Span)

@@ -342,6 +342,7 @@ internal static class GpuNodeLowering
     /// <param name="ropes">The q and k ropes the plan folds into this attention, or null.</param>
     private static GpuStep Attention(Node node, AttentionOp op, GpuGeometry geometry, (Node Query, Node Key)? ropes, GpuWeights weights)
     {
+        if (op.ActBits != 0) throw Unsupported(node, $"integer attention (act_bits = {op.ActBits}) has no gpu kernel; run it on the interpreter, the cpu or the fpga");
         int heads = Dim(node, 0, 1), headDim = Dim(node, 0, 2), kvHeads = Dim(node, 1, 1);
         int qmax = op.KvBits == 0 ? 0 : ActivationQuantizer.MaxCode((int)op.KvBits);
         int rowSize = kvHeads * headDim;

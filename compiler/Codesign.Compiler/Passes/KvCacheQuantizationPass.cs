@@ -2,7 +2,7 @@ using Codesign.IR.Ops;
 
 namespace Codesign.Compiler.Passes;
 
-/// <summary>Sets <c>kv_bits</c> on every attention op when the recipe asks for a quantized KV cache.</summary>
+/// <summary>Sets <c>kv_bits</c> (and <c>act_bits</c>: integer attention) on every attention op when the recipe asks for a quantized KV cache.</summary>
 public sealed class KvCacheQuantizationPass : IPass
 {
     public string Name => "kv-cache-quantization";
@@ -11,9 +11,9 @@ public sealed class KvCacheQuantizationPass : IPass
     {
         if (context.Recipe.KvCache is not { } kv) return false;
         bool changed = false;
-        foreach (var node in context.Graph.Nodes.Where(n => n.Op is AttentionOp a && a.KvBits != kv.Bits).ToList())
+        foreach (var node in context.Graph.Nodes.Where(n => n.Op is AttentionOp a && (a.KvBits != kv.Bits || a.ActBits != kv.ActBits)).ToList())
         {
-            context.Graph.ReplaceNode(node, ((AttentionOp)node.Op).WithKvBits(kv.Bits), node.Inputs);
+            context.Graph.ReplaceNode(node, ((AttentionOp)node.Op).WithKvBits(kv.Bits, kv.ActBits), node.Inputs);
             changed = true;
         }
         return changed;

@@ -25,6 +25,8 @@ public sealed record CalibrationSpec
 public sealed record KvCacheSpec
 {
     public int Bits { get; init; }
+    /// <summary>8: attention itself is integer over the cache's codes (queries and probabilities quantized per row); 0: f32.</summary>
+    public int ActBits { get; init; }
 }
 
 public sealed record LayerRule

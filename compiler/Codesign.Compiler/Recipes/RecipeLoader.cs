@@ -44,6 +44,8 @@ public static class RecipeLoader
             Fail("calibration", "needs sequences >= 1 and length >= 2");
         if (recipe.KvCache is { } kv && kv.Bits is not (4 or 8))
             Fail("kv_cache.bits", $"is 4 or 8, not {kv.Bits}");
+        if (recipe.KvCache is { } kva && kva.ActBits is not (0 or 8))
+            Fail("kv_cache.act_bits", $"is 0 or 8, not {kva.ActBits}");
         for (int i = 0; i < recipe.Layers.Count; i++)
         {
             var rule = recipe.Layers[i];

@@ -10,13 +10,18 @@ namespace Codesign.IR.Ops;
 /// The same op serves prefill (S tokens) and decode (S = 1). H must be a multiple of KV (GQA/MQA/MHA).
 /// <c>kv_bits = 8 | 4</c> stores the cache quantized: each token's key (and value) row of each kv head is
 /// quantized by <see cref="ActivationQuantizer"/> on append (<see cref="KvLayerCache.Append"/>), so attention reads code · scale.
+/// <c>act_bits = 8</c> (with a quantized cache) makes attention integer, as integer hardware runs it: each query row is
+/// quantized to int8, a score is (scale_k · scale_q) · Σ q·k over the codes, the softmax's probabilities times each value
+/// row's scale are quantized to int8 per row, and an output is that row's scale · Σ p·v over the codes
+/// (<see cref="AttentionKernel"/>).
 /// Several sequences may run in one call (<see cref="KvBatch"/>): attention then splits its rows per sequence.
 /// </summary>
-public sealed class AttentionOp(long layer, double scale, long kvBits = 0) : Op
+public sealed class AttentionOp(long layer, double scale, long kvBits = 0, long actBits = 0) : Op
 {
     public long Layer { get; } = layer;
     public double Scale { get; } = scale;
     public long KvBits { get; } = kvBits;
+    public long ActBits { get; } = actBits;
 
     public override string Mnemonic => "nn.attention";
 
@@ -27,16 +32,17 @@ public sealed class AttentionOp(long layer, double scale, long kvBits = 0) : Op
             yield return new("layer", Layer);
             yield return new("scale", Scale);
             if (KvBits != 0) yield return new("kv_bits", KvBits);
+            if (ActBits != 0) yield return new("act_bits", ActBits);
         }
     }
 
     public static AttentionOp Create(AttributeSet attrs)
     {
-        attrs.RejectUnknown("layer", "scale", "kv_bits");
-        return new AttentionOp(attrs.Int("layer"), attrs.Float("scale"), attrs.Int("kv_bits", 0));
+        attrs.RejectUnknown("layer", "scale", "kv_bits", "act_bits");
+        return new AttentionOp(attrs.Int("layer"), attrs.Float("scale"), attrs.Int("kv_bits", 0), attrs.Int("act_bits", 0));
     }
 
-    public AttentionOp WithKvBits(long bits) => new(Layer, Scale, bits);
+    public AttentionOp WithKvBits(long bits, long actBits = 0) => new(Layer, Scale, bits, actBits);
 
     public override TensorType[] InferTypes(IReadOnlyList<TensorType> inputs)
     {
@@ -57,6 +63,8 @@ public sealed class AttentionOp(long layer, double scale, long kvBits = 0) : Op
         Require(Layer >= 0, $"layer must not be negative, found {Layer}");
         Require(Scale > 0, $"scale must be positive, found {Scale}");
         Require(KvBits is 0 or 4 or 8, $"kv_bits is 0 (f32 cache), 4 or 8, not {KvBits}");
+        Require(ActBits is 0 or 8, $"act_bits is 0 (f32 attention) or 8, not {ActBits}");
+        Require(ActBits == 0 || KvBits != 0, "act_bits = 8 multiplies the cache's codes: it needs kv_bits 8 or 4");
         return [q.WithDType(DType.F32)];
     }
 
@@ -68,13 +76,13 @@ public sealed class AttentionOp(long layer, double scale, long kvBits = 0) : Op
         if (context.Batch.Sequences == 1)
         {
             var (cache, _, _) = context.Batch.Split(tokens, Mnemonic).Single();
-            return [HostTensor.F32(q.Shape, AttentionKernel.Run(q.Floats, k.Span, v.Span, cache, Layer, tokens, heads, kvHeads, headDim, Scale, (int)KvBits))];
+            return [HostTensor.F32(q.Shape, AttentionKernel.Run(q.Floats, k.Span, v.Span, cache, Layer, tokens, heads, kvHeads, headDim, Scale, (int)KvBits, (int)ActBits))];
         }
         var y = new float[(long)tokens * qRow];
         foreach (var (cache, start, count) in context.Batch.Split(tokens, Mnemonic))
         {
             var part = AttentionKernel.Run(q.Floats.Slice(start * qRow, count * qRow), k.Span.Slice(start * kvRow, count * kvRow), v.Span.Slice(start * kvRow, count * kvRow),
-                cache, Layer, count, heads, kvHeads, headDim, Scale, (int)KvBits);
+                cache, Layer, count, heads, kvHeads, headDim, Scale, (int)KvBits, (int)ActBits);
             part.CopyTo(y.AsSpan(start * qRow));
         }
         return [HostTensor.F32(q.Shape, y)];

@@ -142,6 +142,22 @@ internal sealed class KvBlock
         }
     }
 
+    /// <summary>The slot's key and value codes (one per element, signed) and their scales (one per kv head).</summary>
+    public void ReadCodes(int slot, Span<sbyte> keyCodes, Span<float> keyScales, Span<sbyte> valueCodes, Span<float> valueScales)
+    {
+        if (_bits == 0) throw new InvalidOperationException("an f32 KV block holds no codes");
+        Codes(_keyCodes!, _keyScales!, slot, keyCodes, keyScales);
+        Codes(_valueCodes!, _valueScales!, slot, valueCodes, valueScales);
+    }
+
+    private void Codes(byte[] codes, float[] scales, int slot, Span<sbyte> dst, Span<float> dstScales)
+    {
+        int heads = RowSize / HeadDim, rowBytes = (RowSize * _bits + 7) / 8;
+        var src = codes.AsSpan(slot * rowBytes, rowBytes);
+        for (int e = 0; e < RowSize; e++) dst[e] = (sbyte)(_bits == 8 ? (sbyte)src[e] : ((src[e >> 1] >> ((e & 1) * 4)) & 0xF) - 8);
+        scales.AsSpan(slot * heads, heads).CopyTo(dstScales);
+    }
+
     private void Dequantize(byte[] codes, float[] scales, int slot, Span<float> row)
     {
         int heads = RowSize / HeadDim, rowBytes = (RowSize * _bits + 7) / 8;

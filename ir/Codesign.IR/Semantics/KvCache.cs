@@ -14,6 +14,9 @@ public sealed class KvLayerCache
     private readonly List<KvBlock> _blocks = [];
     private float[] _keys = [];
     private float[] _values = [];
+    // A quantized cache that is not paged also keeps each row's codes and each head's scale: int8 attention reads them.
+    private sbyte[] _keyCodes = [], _valueCodes = [];
+    private float[] _keyScales = [], _valueScales = [];
 
     internal KvLayerCache(KvBlockPool? pool, string holder)
     {
@@ -58,12 +61,28 @@ public sealed class KvLayerCache
                 int capacity = Math.Max(need, Math.Max(_keys.Length * 2, 64 * rowSize));
                 Array.Resize(ref _keys, capacity);
                 Array.Resize(ref _values, capacity);
+                if (kvBits != 0)
+                {
+                    Array.Resize(ref _keyCodes, capacity);
+                    Array.Resize(ref _valueCodes, capacity);
+                    Array.Resize(ref _keyScales, capacity / headDim);
+                    Array.Resize(ref _valueScales, capacity / headDim);
+                }
             }
             k.CopyTo(_keys.AsSpan(Length * rowSize));
             v.CopyTo(_values.AsSpan(Length * rowSize));
+            if (kvBits != 0)
+            {
+                StoreCodes(keys, _keyCodes, _keyScales, Length * rowSize, tokens * rowSize, headDim, kvBits);
+                StoreCodes(values, _valueCodes, _valueScales, Length * rowSize, tokens * rowSize, headDim, kvBits);
+            }
+            HeadDim = headDim;
+            Bits = kvBits;
             Length += tokens;
             return;
         }
+        HeadDim = headDim;
+        Bits = kvBits;
         for (int t = 0; t < tokens; t++)
         {
             int slot = Length % _pool.BlockTokens;
@@ -71,6 +90,37 @@ public sealed class KvLayerCache
             _blocks[^1].Write(slot, k.Slice(t * rowSize, rowSize), v.Slice(t * rowSize, rowSize));
             Length++;
         }
+    }
+
+    private static void StoreCodes(ReadOnlySpan<float> rows, sbyte[] codes, float[] scales, int at, int count, int headDim, int bits)
+    {
+        Span<int> headCodes = stackalloc int[headDim];
+        for (int r = 0; r < count; r += headDim)
+        {
+            scales[(at + r) / headDim] = ActivationQuantizer.QuantizeRow(rows.Slice(r, headDim), headCodes, bits);
+            for (int i = 0; i < headDim; i++) codes[at + r + i] = (sbyte)headCodes[i];
+        }
+    }
+
+    /// <summary>Elements of a head's row, and the bits of a quantized cache's codes (0: f32).</summary>
+    public int HeadDim { get; private set; }
+    public int Bits { get; private set; }
+
+    /// <summary>
+    /// A quantized cache's rows as they are stored: every key and value code (signed, [tokens, kvHeads, headDim]) and
+    /// every head row's scale ([tokens, kvHeads]), so code · scale is what <see cref="Rows"/> gives.
+    /// </summary>
+    public (sbyte[] KeyCodes, float[] KeyScales, sbyte[] ValueCodes, float[] ValueScales) QuantizedRows()
+    {
+        if (Bits == 0) throw new InvalidOperationException("the KV cache holds f32 rows, not codes");
+        int n = Length * RowSize, heads = RowSize / HeadDim;
+        if (_pool is null)
+            return (_keyCodes[..n], _keyScales[..(Length * heads)], _valueCodes[..n], _valueScales[..(Length * heads)]);
+        var result = (new sbyte[n], new float[Length * heads], new sbyte[n], new float[Length * heads]);
+        for (int j = 0; j < Length; j++)
+            _blocks[j / _pool.BlockTokens].ReadCodes(j % _pool.BlockTokens, result.Item1.AsSpan(j * RowSize, RowSize), result.Item2.AsSpan(j * heads, heads),
+                result.Item3.AsSpan(j * RowSize, RowSize), result.Item4.AsSpan(j * heads, heads));
+        return result;
     }
 
     /// <summary>
