@@ -4,6 +4,7 @@ using Codesign.Compiler.Recipes;
 using Codesign.Compiler.Sparsity;
 using Codesign.IR.Semantics;
 using Codesign.IR.Types;
+using Codesign.IR.Weights;
 
 namespace Codesign.Compiler.Tests;
 
@@ -113,6 +114,38 @@ public class CompressionPassTests
     public void Bad_recipes_name_the_field_that_is_wrong(string json, string expected)
     {
         Assert.That(() => RecipeLoader.Parse(json, "r.json"), Throws.TypeOf<RecipeException>().With.Message.Contains("r.json").And.Message.Contains(expected));
+    }
+
+    /// <summary>A tied model's logits matrix is the embedding table; to a recipe it is lm_head, as on an untied model.</summary>
+    [TestCase("""{ "layers": [ { "match": "lm_head", "keep": "f32" }, { "match": "*", "quant": { "bits": 4, "group": 16 } } ] }""", false)]
+    [TestCase("""{ "layers": [ { "match": "lm_head", "quant": { "bits": 8, "group": 0 } } ] }""", true)]
+    public void A_tied_logits_matrix_is_lm_head_to_a_recipe(string recipe, bool quantized)
+    {
+        var config = new Frontends.HuggingFace.LlamaConfig
+        {
+            ModelType = "llama", HiddenSize = 32, IntermediateSize = 64, NumLayers = 1, NumHeads = 2, NumKvHeads = 2, HeadDim = 16, VocabSize = 50,
+            RmsNormEps = 1e-6, RopeTheta = 10000, TieWordEmbeddings = true, MaxPositionEmbeddings = 64,
+        };
+        var store = new LayeredWeightStore();
+        var r = new Random(1);
+        void F(string key, params long[] shape) => store.Set(WeightTensor.FromFloats(key, DType.F32, shape,
+            Enumerable.Range(0, (int)shape.Aggregate(1L, (a, d) => a * d)).Select(_ => (float)(r.NextDouble() - 0.5)).ToArray()));
+        F("model.embed_tokens.weight", 50, 32);
+        F("model.norm.weight", 32);
+        F("model.layers.0.input_layernorm.weight", 32);
+        F("model.layers.0.post_attention_layernorm.weight", 32);
+        foreach (var name in new[] { "q_proj", "k_proj", "v_proj", "o_proj" }) F($"model.layers.0.self_attn.{name}.weight", 32, 32);
+        F("model.layers.0.mlp.gate_proj.weight", 64, 32);
+        F("model.layers.0.mlp.up_proj.weight", 64, 32);
+        F("model.layers.0.mlp.down_proj.weight", 32, 64);
+        var graph = Frontends.HuggingFace.LlamaGraphBuilder.Build("tied", config, store, "memory");
+        var log = new List<string>();
+        RecipePipeline.Apply(graph, store, RecipeLoader.Parse(recipe, "r.json"), null, log.Add);
+        Assert.That(log, Has.None.Contain("matches no linear layer"));
+        var logits = graph.Nodes.Single(n => n.Outputs[0].Name == "logits");
+        Assert.That(logits.Op is IR.Ops.QMatMulOp, Is.EqualTo(quantized), IR.Text.GraphPrinter.Print(graph));
+        var embedding = graph.Nodes.Single(n => n.Op is IR.Ops.EmbeddingOp);
+        Assert.That(embedding.Inputs[1].Type.DType, Is.EqualTo(DType.F32), "the embedding still gathers the float table");
     }
 
     [Test]

@@ -19,7 +19,7 @@ public sealed class CalibratePass : IPass
         var nodes = context.Plans.Where(p => NeedsCalibration(p.Value)).Select(p => p.Key).ToList();
         if (nodes.Count == 0) return false;
         var set = context.Calibration?.Value ?? throw new CodesignException(
-            $"layer {CompressionContext.LayerName(nodes[0])} needs calibration data (GPTQ, AWQ, SmoothQuant or Wanda): give calibration text");
+            $"layer {context.LayerName(nodes[0])} needs calibration data (GPTQ, AWQ, SmoothQuant or Wanda): give calibration text");
         bool hessian = nodes.Any(n => context.Plans[n].Quant?.Method == "gptq");
         foreach (var (value, stats) in CalibrationCollector.Collect(context.Graph, context.Weights, set, nodes, hessian))
             context.Statistics[value] = stats;

@@ -24,7 +24,7 @@ public sealed class ChannelScalingPass : IPass
         {
             var x = group.Key;
             var readers = context.Graph.Users(x).ToList();
-            string names = string.Join(", ", readers.Select(CompressionContext.LayerName));
+            string names = string.Join(", ", readers.Select(context.LayerName));
             if (readers.Any(r => !group.Contains(r)) || !SameScaling(readers.Select(r => context.Plans[r].Quant!)))
             {
                 context.Log?.Invoke($"channel-scaling: skipped {names}: layers reading one activation need the same scaling");

@@ -33,7 +33,13 @@ public sealed class CompressionContext(Graph graph, LayeredWeightStore weights, 
     public IEnumerable<Node> LinearLayers() =>
         Graph.Nodes.Where(n => n.Op is MatMulOp && n.Inputs[1].Kind == ValueKind.Weight && n.Inputs[1].Type.DType.IsFloat);
 
-    public static string LayerName(Node linear) => LayerPattern.LayerName(linear.Inputs[1].WeightKey!);
+    /// <summary>
+    /// The layer a linear node is to a recipe: its weight's key without <c>.weight</c>, except that a logits matrix that is
+    /// the embedding table (tied embeddings) is <c>lm_head</c>, as it is on an untied model, so a recipe can name it (and
+    /// <c>*</c> does not take it for the embedding's).
+    /// </summary>
+    public string LayerName(Node linear) =>
+        Graph.Nodes.Any(n => n.Op is EmbeddingOp && n.Inputs[1] == linear.Inputs[1]) ? "lm_head" : LayerPattern.LayerName(linear.Inputs[1].WeightKey!);
 
     public float[] ReadFloats(Value weight) => FloatConversion.ToFloat32(Weights.Get(weight.WeightKey!)).ToArray();
 

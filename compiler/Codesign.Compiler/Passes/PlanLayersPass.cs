@@ -12,7 +12,7 @@ public sealed class PlanLayersPass : IPass
         var used = new HashSet<LayerRule>();
         foreach (var node in context.LinearLayers().ToList())
         {
-            string layer = CompressionContext.LayerName(node);
+            string layer = context.LayerName(node);
             var rule = context.Recipe.Layers.FirstOrDefault(r => LayerPattern.Matches(r.Match, layer));
             if (rule is null) continue;
             context.Plans[node] = rule;

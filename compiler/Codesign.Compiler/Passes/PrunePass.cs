@@ -27,7 +27,7 @@ public sealed class PrunePass : IPass
             }
             catch (ArgumentException e)
             {
-                throw new RecipeException(CompressionContext.LayerName(node), e.Message);
+                throw new RecipeException(context.LayerName(node), e.Message);
             }
         }
         return false;
