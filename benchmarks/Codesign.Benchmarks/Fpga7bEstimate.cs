@@ -65,7 +65,7 @@ internal static class Fpga7bEstimate
                 corePort = CorePort.Of(device, shape);
                 Console.WriteLine($"  {label}: {shape}, each a port of {corePort.BytesPerCycle:F1} bytes/cycle after {corePort.LatencyCycles} cycles; estimated {fit.Estimate.Summary}");
             }
-            var cores = CoreAssignment.For(graph, shape);
+            var cores = CoreAssignment.For(graph, shape, contexts.Max());
             var plan = FpgaMemoryPlan.For(graph, w => bytes[w.WeightKey!], maxContext: contexts.Max(), chunkTokens: 1, cores);
             perLayers[layers] = [.. contexts.Select(context =>
             {

@@ -85,7 +85,7 @@ public class FunctionalAcceleratorTests
     /// the next matrix by one), and the accelerator's greedy pick is the interpreter's wherever the interpreter's own
     /// top two are further apart than that.
     /// </summary>
-    [TestCase("fpga-w8a8", 0), TestCase("fpga-w8a8", 1), TestCase("fpga-w4a8", 2), TestCase("fpga-w4a8", 3), TestCase("fpga-w4a8-sparse24", 0), TestCase("fpga-w4a8-sparse24", 1), TestCase("fpga-w4a8-block", 2), TestCase("w4g128-rtn+lut", 0), TestCase("w2g32-rtn+lut", 3)]
+    [TestCase("fpga-w8a8", 0), TestCase("fpga-w8a8", 1), TestCase("fpga-w4a8", 2), TestCase("fpga-w4a8", 3), TestCase("fpga-w4a8-sparse24", 0), TestCase("fpga-w4a8-sparse24", 1), TestCase("fpga-w4a8-block", 2), TestCase("w4g128-rtn+lut", 0), TestCase("w2g32-rtn+lut", 3), TestCase("fpga-w4a8-kv8", 0), TestCase("fpga-w4a8-kv8", 3)]
     public void Teacher_forced_logits_stay_within_the_stated_tolerance_and_clear_greedy_picks_agree(string recipe, int promptIndex)
     {
         var steps = Decode(recipe, FixturePrompt(promptIndex), 24, teacherForced: true);
@@ -104,7 +104,7 @@ public class FunctionalAcceleratorTests
     }
 
     /// <summary>The end-to-end check: free-running greedy generation on the accelerator gives the interpreter's tokens.</summary>
-    [TestCase("fpga-w8a8", 0), TestCase("fpga-w8a8", 1), TestCase("fpga-w4a8", 2), TestCase("fpga-w4a8-sparse24", 1), TestCase("fpga-w4a8-block", 0), TestCase("w4g128-rtn+lut", 1)]
+    [TestCase("fpga-w8a8", 0), TestCase("fpga-w8a8", 1), TestCase("fpga-w4a8", 2), TestCase("fpga-w4a8-sparse24", 1), TestCase("fpga-w4a8-block", 0), TestCase("w4g128-rtn+lut", 1), TestCase("fpga-w4a8-kv8", 2)]
     public void Greedy_generation_on_the_functional_model_gives_the_interpreters_tokens(string recipe, int promptIndex)
     {
         var prompt = FixturePrompt(promptIndex);
@@ -130,7 +130,7 @@ public class FunctionalAcceleratorTests
     /// logits as the interpreter's token-by-token run does: within float rounding on an f32 graph, within the stated
     /// tolerance on a quantized one; then decoding goes on from the cache the chunks wrote.
     /// </summary>
-    [TestCase("f32", 2e-6), TestCase("fpga-w4a8", QuantizedTolerance), TestCase("fpga-w4a8-sparse24", QuantizedTolerance), TestCase("fpga-w4a8-block", QuantizedTolerance)]
+    [TestCase("f32", 2e-6), TestCase("fpga-w4a8", QuantizedTolerance), TestCase("fpga-w4a8-sparse24", QuantizedTolerance), TestCase("fpga-w4a8-block", QuantizedTolerance), TestCase("fpga-w4a8-kv8", QuantizedTolerance)]
     public void Prefill_chunks_give_each_positions_logits_as_token_by_token_decoding(string recipe, double tolerance)
     {
         var model = Compile(recipe, maxContext: 160);

@@ -1,4 +1,5 @@
 using Codesign.Backends.Fpga.Compilation;
+using Codesign.Backends.Fpga.Cores;
 using Codesign.Backends.Fpga.Isa;
 using Codesign.Compiler.Frontends;
 using Codesign.IR.Diagnostics;
@@ -22,6 +23,18 @@ public class InstructionCompilerTests
         IWeightStore store = m.Weights;
         var bytes = m.Graph.Weights.ToDictionary(w => w, w => (long)GraphBinding.Weight(w, store).Data.Length);
         return (m.Graph, FpgaMemoryPlan.For(m.Graph, w => bytes[w], maxContext: 512, chunkTokens: 16));
+    }
+
+    /// <summary>tiny-llama-a with integer attention over an 8-bit cache (attention on the matrix cores), 2 cores.</summary>
+    private static (Graph Graph, FpgaMemoryPlan Plan) TinyLlamaKv8(int maxContext = 512, int chunkTokens = 16)
+    {
+        using var m = ModelLoader.Load(TestPaths.TinyLlama);
+        IWeightStore store = m.Weights;
+        foreach (var node in m.Graph.Nodes.Where(n => n.Op is Codesign.IR.Ops.AttentionOp).ToList())
+            m.Graph.ReplaceNode(node, ((Codesign.IR.Ops.AttentionOp)node.Op).WithKvBits(8, 8), node.Inputs);
+        var bytes = m.Graph.Weights.ToDictionary(w => w, w => (long)GraphBinding.Weight(w, store).Data.Length);
+        var cores = CoreAssignment.For(m.Graph, new Codesign.Backends.Fpga.Cores.AcceleratorShape(2, 16), maxContext);
+        return (m.Graph, FpgaMemoryPlan.For(m.Graph, w => bytes[w], maxContext, chunkTokens, cores));
     }
 
     private static Instruction[] NonEmpty(IEnumerable<Instruction> instructions) => [.. instructions.Where(i => !InstructionCompiler.IsEmptyTile(i))];
@@ -58,6 +71,38 @@ public class InstructionCompilerTests
         bad = (byte[])bytes.Clone();
         bad[20 * 200 + 1] = 7; // the embedding gather is its own opcode now
         Assert.That(() => InstructionProgram.Decode(bad, "p.bin"), Throws.TypeOf<CodesignException>().With.Message.Contain("instruction 200: unknown sfu function 7"));
+    }
+
+    [Test]
+    public void Attention_instructions_on_the_cores_round_trip_through_their_encoding_and_bad_fields_are_refused()
+    {
+        var r = Fresh();
+        var shapes = Enumerable.Range(0, 20).Select(_ => new CoreAttentionShape(r.Next(1, 1024) * 64, r.Next(1, 16) * 16, r.Next(1, 1024) * 64, r.Next(1, 256), r.Next(1, 256), r.Next(1, 256))).ToArray();
+        var operands = Enumerable.Range(0, 60).Select(n => (n % 4) switch
+        {
+            0 => CoreAttentionOperands.Append(false, r.Next(), r.Next(1 << 16), r.Next(1 << 16), r.Next(1 << 16), r.Next(1 << 16), r.Next(1 << 16), 0),
+            1 => CoreAttentionOperands.Append(true, r.Next(), r.Next(1 << 16), r.Next(1 << 16), r.Next(1 << 16), r.Next(1 << 16), r.Next(1 << 16), r.Next(1 << 16)),
+            2 => CoreAttentionOperands.Scores(r.Next(), r.Next(1 << 16), r.Next(1 << 16), r.Next(1 << 16), r.Next(1 << 16), r.Next(1 << 16), r.Next(1 << 16)),
+            _ => CoreAttentionOperands.ValuesOf(r.Next(), r.Next(1 << 16), r.Next(1 << 16), r.Next(1 << 16), r.Next(1 << 16), r.Next(1 << 16)),
+        }).ToArray();
+        var probabilities = Enumerable.Range(0, 20).Select(_ => new AttentionProbabilityOperands(r.Next(1 << 16), r.Next(1 << 16), r.Next(1 << 16), r.Next(1 << 16), r.Next(1, 256),
+            r.Next(1 << 16), r.Next(1 << 16), r.Next(1 << 16), r.Next(1, 256), r.Next(1, 256))).ToArray();
+        var program = shapes.Select(s => s.Encode()).Concat(operands.Select(o => o.Encode())).Concat(probabilities.Select(p => p.Encode(Units.Matrix, Units.Sfu))).ToArray();
+        var decoded = InstructionProgram.Decode(InstructionProgram.Encode(program), "p.bin");
+        Assert.That(decoded, Is.EqualTo(program));
+        Assert.That(decoded.Take(20).Select(CoreAttentionShape.Of), Is.EqualTo(shapes));
+        Assert.That(decoded.Skip(20).Take(60).Select(CoreAttentionOperands.Of), Is.EqualTo(operands));
+        Assert.That(decoded.Skip(80).Select(AttentionProbabilityOperands.Of), Is.EqualTo(probabilities));
+
+        var bytes = InstructionProgram.Encode(program);
+        bytes[20 * 20 + 1] = 2; // an append's function: 0 keys, 1 values
+        Assert.That(() => InstructionProgram.Decode(bytes, "p.bin"), Throws.TypeOf<CodesignException>().With.Message.Contain("instruction 20: core append function 2 (0 keys, 1 values)"));
+        Assert.That(new CoreAttentionShape(96, 32, 64, 8, 4, 2).Problem(), Does.Contain("a capacity of 96 positions"));
+        Assert.That(new CoreAttentionShape(128, 40, 64, 8, 4, 2).Problem(), Does.Contain("a head dim of 40"));
+        Assert.That(new CoreAttentionShape(128, 32, 192, 8, 4, 2).Problem(), Does.Contain("score rows of 192 words"));
+        Assert.That(new CoreAttentionShape(128, 32, 64, 8, 4, 3).Problem(), Does.Contain("8 query heads as 3 for each of 4 kv heads"));
+        Assert.That(new CoreAttentionShape(128, 32, 64, 8, 4, 2).Problem(), Is.Null);
+        Assert.That(() => new AttentionProbabilityOperands(64, 1, 1, 1, 256, 0, 0, 0, 4, 2).Encode(Units.None, Units.None), Throws.TypeOf<CodesignException>().With.Message.Contain("256 heads"));
     }
 
     /// <summary>
@@ -135,6 +180,56 @@ public class InstructionCompilerTests
             Assert.That(step.Where(i => i.Op == Opcode.MatVec && (i.Function & 0x20) != 0).Sum(i => (long)(i.B >> 16)), Is.EqualTo(4L * context), "scores for every key, 4 layers");
         }
         Assert.That(() => programs.DecodeStep(513), Throws.TypeOf<CodesignException>().With.Message.EqualTo("fpga: context 513 is outside 1..512"));
+    }
+
+    /// <summary>
+    /// With attention on the cores: a decode bucket's program patched for a context is the one compiled for it, and a
+    /// step appends its key and value rows at position context − 1 in every round, keeps the values' scales at that
+    /// position, brings back every position's, and scores exactly the context (the causal reach of a decode step).
+    /// </summary>
+    [Test]
+    public void With_attention_on_the_cores_a_decode_step_appends_at_the_last_position_and_scores_exactly_the_context()
+    {
+        var (graph, plan) = TinyLlamaKv8();
+        Assert.That(plan.CoreKv.Keys, Is.EquivalentTo(new[] { 0, 1, 2, 3 }));
+        Assert.That(plan.Kv, Is.Empty, "no f32 cache in system memory");
+        var regions = plan.CoreKv[2];
+        Assert.That((regions.Keys.Length, regions.KvStride, regions.Layout.Capacity), Is.EqualTo((2, 4, 512)), "4 kv heads on 2 cores: 2 rounds");
+        var programs = LengthAdaptivePrograms.Compile(graph, plan);
+        var r = Fresh();
+        foreach (int context in new[] { 1, 16, 17, 64, 65, 511, 512 }.Concat(Enumerable.Range(0, 4).Select(_ => r.Next(1, 513))))
+        {
+            var step = programs.DecodeStep(context);
+            Assert.That(step, Is.EqualTo(InstructionCompiler.Compile(graph, plan, decode: true, context).Patched(1, context)), $"decode at context {context}");
+            var appends = step.Where(i => i.Op == Opcode.CoreAppend).Select(CoreAttentionOperands.Of).Where(o => o.Offset == regions.Keys[0] || o.Offset == regions.Values[0] || o.Offset == regions.Keys[1] || o.Offset == regions.Values[1]).ToList();
+            Assert.That(appends.Select(o => (o.Values, o.Position, o.Tokens, o.FirstKvHead, o.KvHeads)),
+                Is.EquivalentTo(new[] { (false, context - 1, 1, 0, 2), (true, context - 1, 1, 0, 2), (false, context - 1, 1, 2, 2), (true, context - 1, 1, 2, 2) }), $"context {context}");
+            var store = step.Single(i => i.Op == Opcode.Store && i.A >= regions.ValueScales && i.A < regions.ValueScales + 512);
+            Assert.That((store.A, store.C), Is.EqualTo(((uint)(regions.ValueScales + context - 1), 16u)), "a position's 4 scales: one unit");
+            var load = step.Single(i => i.Op == Opcode.Load && i.A == regions.ValueScales);
+            Assert.That(load.C, Is.EqualTo(context * 16u));
+            var scores = step.Where(i => i.Op == Opcode.CoreScores).Select(CoreAttentionOperands.Of).ToList();
+            Assert.That(scores, Has.Count.EqualTo(8), "2 rounds, 4 layers");
+            Assert.That(scores.Select(o => (o.Keys, o.Tokens)).Distinct(), Is.EqualTo(new[] { (context, 1) }));
+            var softmax = step.Where(i => i.Op == Opcode.Sfu && i.Function == (byte)SfuFunction.AttentionProbabilities).Select(AttentionProbabilityOperands.Of).ToList();
+            Assert.That(softmax.Select(p => (p.Keys, p.Reach, p.Tokens, p.Stride)).Distinct(), Is.EqualTo(new[] { (context, context, 1, (context + 63) / 64 * 64) }));
+        }
+    }
+
+    [Test]
+    public void Attention_the_accelerator_cannot_run_is_refused_naming_the_node()
+    {
+        var g = GraphParser.Parse("""
+            graph @g {
+              %q = input : tensor<[seq, 4, 16], f32>
+              %k = input : tensor<[seq, 2, 16], f32>
+              %y = nn.attention(%q, %k, %k) {layer = 0, scale = 0.25, kv_bits = 8} : tensor<[seq, 4, 16], f32>
+              return %y
+            }
+            """);
+        var plan = FpgaMemoryPlan.For(g, _ => 0, 16, 1);
+        Assert.That(() => InstructionCompiler.Compile(g, plan, decode: true, 16), Throws.TypeOf<CodesignException>().With.Message.EqualTo(
+            "fpga: node %y: a 8-bit KV cache with f32 attention; the binary32 engine keeps f32 keys and values, and the matrix cores take 8-bit caches with integer attention (kv_cache.act_bits = 8)"));
     }
 
     [Test]

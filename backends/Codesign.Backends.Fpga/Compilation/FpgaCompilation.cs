@@ -33,7 +33,7 @@ public sealed record FpgaCompilation(Graph Graph, IWeightStore Store, FpgaMemory
         long Bytes(Value w) => FpgaMemoryImage.SystemBytes(w, GraphBinding.Weight(w, store).Data.Length);
         int chunk = Math.Min(chunkTokens, maxContext);
         shape ??= device is null ? AcceleratorShape.Minimal : Fit(graph, Bytes, maxContext, chunk, device).Shape;
-        var cores = CoreAssignment.For(graph, shape);
+        var cores = CoreAssignment.For(graph, shape, maxContext);
         var plan = FpgaMemoryPlan.For(graph, Bytes, maxContext, chunk, cores);
         var compilation = new FpgaCompilation(graph, store, plan, LengthAdaptivePrograms.Compile(graph, plan),
             OnChipBuffers.For(graph, plan, LengthAdaptivePrograms.DecodeBucket));
@@ -44,7 +44,7 @@ public sealed record FpgaCompilation(Graph Graph, IWeightStore Store, FpgaMemory
     /// <summary>The cores that fill <paramref name="device"/> for this graph: its on-chip buffers (which do not depend on the cores) and whether its cores need N:M rows.</summary>
     public static CoreFit.Choice Fit(Graph graph, Func<Value, long> weightBytes, int maxContext, int chunkTokens, FpgaDevice device)
     {
-        var provisional = CoreAssignment.For(graph, AcceleratorShape.Minimal);
+        var provisional = CoreAssignment.For(graph, AcceleratorShape.Minimal, maxContext);
         var buffers = OnChipBuffers.For(graph, FpgaMemoryPlan.For(graph, weightBytes, maxContext, chunkTokens, provisional), LengthAdaptivePrograms.DecodeBucket);
         return CoreFit.For(device, provisional.Design.Sparse, CoreFit.Shared(buffers, AcceleratorRtl.DefaultProgramDepth, provisional.LegacyMatrix));
     }

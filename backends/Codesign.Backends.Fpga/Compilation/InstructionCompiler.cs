@@ -1,3 +1,4 @@
+using Codesign.Backends.Fpga.Cores;
 using Codesign.Backends.Fpga.Isa;
 using Codesign.Backends.Fpga.Rtl;
 using Codesign.IR.Diagnostics;
@@ -43,7 +44,7 @@ public sealed class InstructionCompiler
         var compiler = new InstructionCompiler(plan, decode, maxContext, kvTile);
         long activationUnits = OnChipBuffers.ActivationUnitsFor(graph, plan, compiler.MaxTokens, kvTile);
         if (activationUnits > ushort.MaxValue)
-            throw new CodesignException($"fpga: activations and a {kvTile}-token score tile need {activationUnits * FpgaMemoryPlan.Unit} bytes on chip; the buffer addresses {(ushort.MaxValue + 1L) * FpgaMemoryPlan.Unit}");
+            throw new CodesignException($"fpga: activations and attention's scores (a {kvTile}-token tile on the binary32 engine, whole rows of a token on the matrix cores) need {activationUnits * FpgaMemoryPlan.Unit} bytes on chip; the buffer addresses {(ushort.MaxValue + 1L) * FpgaMemoryPlan.Unit}");
         foreach (var input in graph.Inputs) compiler.LoadInput(input);
         foreach (var node in graph.Nodes) compiler.Lower(node);
         foreach (var output in graph.Outputs) compiler.StoreOutput(output);
@@ -135,6 +136,9 @@ public sealed class InstructionCompiler
             case MatMulOp or QMatMulOp or SpMatMulOp or LutMatMulOp:
                 EmitMatrix(node);
                 return;
+            case AttentionOp when _plan.Cores.TakesAttention(node):
+                EmitCoreAttention(node);
+                return;
             case AttentionOp attention:
                 EmitAttention(node, attention);
                 return;
@@ -206,10 +210,68 @@ public sealed class InstructionCompiler
         return (MatrixFormat.Sparse, pattern);
     }
 
+    /// <summary>
+    /// Integer attention on the matrix cores, a kv head a core, in rounds of C kv heads (docs/fpga.md, "Attention on the
+    /// matrix cores"): the step's key and value rows are quantized into the cores' caches at position context − tokens,
+    /// the values' scales go to system memory and every position's come back on chip; then, for as many tokens as the
+    /// scratch holds at a time, the scores of every head, their probabilities on the SFU, and the outputs.
+    /// </summary>
+    private void EmitCoreAttention(Node node)
+    {
+        var op = (AttentionOp)node.Op;
+        var regions = _plan.CoreKv[(int)op.Layer];
+        var qShape = node.Inputs[0].Type.Shape;
+        int heads = (int)qShape[^2].Size, headDim = (int)qShape[^1].Size, kvHeads = regions.KvHeads;
+        int cores = _plan.Cores.Design.Cores, rounds = regions.Keys.Length, capacity = regions.Layout.Capacity;
+        int stride = Math.Min(capacity, (_maxContext + CoreAttentionShape.Alignment - 1) / CoreAttentionShape.Alignment * CoreAttentionShape.Alignment);
+        var scratch = OnChipBuffers.CoreScratch(_plan, node, MaxTokens);
+        if (scratch.ScoreTokens == 0)
+            throw new CodesignException($"fpga: node %{node.Outputs[0].Name}: one token's {heads} score rows of {capacity} positions do not fit the activation buffer after the step's activations");
+        Emit(new CoreAttentionShape(capacity, headDim, stride, heads, kvHeads, heads / kvHeads).Checked().Encode());
+
+        // append at context − tokens; the values' scales through system memory, where every position's are kept
+        for (int r = 0; r < rounds; r++)
+            foreach (bool values in new[] { false, true })
+            {
+                int a = Emit(CoreAttentionOperands.Append(values, values ? regions.Values[r] : regions.Keys[r], 0, MaxTokens, r * cores, regions.KvHeadsIn(r, cores),
+                    Chip(node.Inputs[values ? 2 : 1]), scratch.AppendScales).Encode());
+                Patch(a, 2, 16, 16, 1, -1, 0, capacity - 1); // position
+                Patch(a, 2, 0, 16, 0, 1, 0, ushort.MaxValue); // tokens
+            }
+        int rowUnits = regions.KvStride / 4;
+        int store = Emit(new Instruction(Opcode.Store, (byte)OnChipBuffer.Activations, Units.Matrix, Units.Store, (uint)regions.ValueScales, (uint)scratch.AppendScales, 0, 0));
+        Patch(store, 1, 0, 32, rowUnits, -rowUnits, regions.ValueScales, uint.MaxValue);
+        Patch(store, 3, 0, 32, 0, regions.KvStride * 4, 0, uint.MaxValue);
+        int load = Emit(new Instruction(Opcode.Load, (byte)OnChipBuffer.Activations, Units.Store, Units.Load, (uint)regions.ValueScales, (uint)scratch.ValueScales, 0, 0));
+        Patch(load, 3, 0, 32, regions.KvStride * 4, 0, 0, (long)capacity * regions.KvStride * 4);
+        LoadParameters(_plan.Constants.Scalar(node), FpgaMemoryPlan.Unit); // the attention scale
+
+        int group = scratch.ScoreTokens, qUnitsPerToken = heads * headDim / 4;
+        for (int t0 = 0; t0 < MaxTokens; t0 += group)
+        {
+            int input = Chip(node.Inputs[0]) + t0 * qUnitsPerToken, output = Chip(node.Outputs[0]) + t0 * qUnitsPerToken;
+            for (int r = 0; r < rounds; r++)
+            {
+                int s = Emit(CoreAttentionOperands.Scores(regions.Keys[r], 0, 0, r * cores, regions.KvHeadsIn(r, cores), input, scratch.Scores).Encode());
+                Patch(s, 2, 16, 16, 1, 0, 0, capacity); // keys = context
+                Patch(s, 2, 0, 16, 0, 1, -t0, group); // this group's tokens
+            }
+            int p = Emit(new AttentionProbabilityOperands(stride, 0, 0, 0, heads, scratch.Scores, scratch.ValueScales, 0, regions.KvStride, heads / kvHeads).Encode(Units.Matrix | Units.Load, Units.Sfu));
+            Patch(p, 1, 0, 16, 1, 0, 0, capacity); // keys
+            Patch(p, 2, 16, 16, 1, -1, t0 + 1, ushort.MaxValue); // reach: the group's first token's position + 1
+            Patch(p, 2, 0, 16, 0, 1, -t0, group); // tokens
+            for (int r = 0; r < rounds; r++)
+            {
+                int v = Emit(CoreAttentionOperands.ValuesOf(regions.Values[r], 0, r * cores, regions.KvHeadsIn(r, cores), scratch.Scores, output).Encode());
+                Patch(v, 2, 0, 16, 0, 1, -t0, group);
+            }
+        }
+    }
+
     private void EmitAttention(Node node, AttentionOp op)
     {
         if (op.KvBits != 0)
-            throw new CodesignException($"fpga: node %{node.Outputs[0].Name}: a {op.KvBits}-bit KV cache; the accelerator keeps f32 keys and values");
+            throw new CodesignException($"fpga: node %{node.Outputs[0].Name}: a {op.KvBits}-bit KV cache{(op.KvBits == 8 && op.ActBits == 0 ? " with f32 attention" : "")}; the binary32 engine keeps f32 keys and values, and the matrix cores take 8-bit caches with integer attention (kv_cache.act_bits = 8)");
         var (keys, values, rowBytes) = _plan.Kv[(int)op.Layer];
         int rowUnits = rowBytes / FpgaMemoryPlan.Unit;
         var qShape = node.Inputs[0].Type.Shape;

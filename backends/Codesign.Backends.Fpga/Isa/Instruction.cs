@@ -6,7 +6,8 @@ namespace Codesign.Backends.Fpga.Isa;
 /// One 160-bit instruction: a header word (opcode, function, wait and release masks) and four operand words whose
 /// meaning depends on the opcode (docs/fpga-isa.md). Encoded as five little-endian 32-bit words. <see cref="Layout"/>
 /// (header bits 24..31) describes a matrix instruction's weights (<see cref="MatrixLayout"/>), holds a softmax tile's
-/// heads per token (<see cref="SoftmaxTileOperands"/>) and is 0 elsewhere.
+/// and the attention probabilities' heads per token (<see cref="SoftmaxTileOperands"/>, <see cref="AttentionProbabilityOperands"/>)
+/// and is 0 elsewhere.
 /// </summary>
 public readonly record struct Instruction(Opcode Op, byte Function, Units Wait, Units Release, uint A, uint B, uint C, uint D, byte Layout = 0)
 {
@@ -36,7 +37,7 @@ public readonly record struct Instruction(Opcode Op, byte Function, Units Wait, 
         var op = (Opcode)(header & 0xff);
         if (!Enum.IsDefined(op)) throw new CodesignException($"fpga isa: instruction {index}: unknown opcode 0x{header & 0xff:x2}");
         byte layout = (byte)(header >> 24);
-        bool softmaxTile = op == Opcode.Sfu && (byte)(header >> 8) == (byte)SfuFunction.SoftmaxTile;
+        bool softmaxTile = op == Opcode.Sfu && (byte)(header >> 8) is (byte)SfuFunction.SoftmaxTile or (byte)SfuFunction.AttentionProbabilities;
         bool matrix = op is Opcode.MatVec or Opcode.MatMat or Opcode.CoreMatVec or Opcode.CoreMatMat;
         if (!matrix && !softmaxTile && layout != 0)
             throw new CodesignException($"fpga isa: instruction {index}: reserved header bits 24..31 are 0x{layout:x2}, not 0");
@@ -47,6 +48,8 @@ public readonly record struct Instruction(Opcode Op, byte Function, Units Wait, 
             throw new CodesignException($"fpga isa: instruction {index}: N:M pattern bits 0x{layout & MatrixLayout.PatternBits:x2} on dense weights");
         if (op == Opcode.Sfu && !Enum.IsDefined((SfuFunction)instruction.Function))
             throw new CodesignException($"fpga isa: instruction {index}: unknown sfu function {instruction.Function}");
+        if (op == Opcode.CoreAppend && instruction.Function > 1)
+            throw new CodesignException($"fpga isa: instruction {index}: core append function {instruction.Function} (0 keys, 1 values)");
         if (op is Opcode.Load or Opcode.Store && !Enum.IsDefined((OnChipBuffer)instruction.Function))
             throw new CodesignException($"fpga isa: instruction {index}: unknown buffer {instruction.Function}");
         return instruction;
@@ -58,6 +61,9 @@ public readonly record struct Instruction(Opcode Op, byte Function, Units Wait, 
         Opcode.MatVec or Opcode.MatMat or Opcode.CoreMatVec or Opcode.CoreMatMat => $"{Op} fmt=0x{Function:x2} layout=0x{Layout:x2} w=0x{A:x} n={B >> 16} k={B & 0xffff} m={C >> 16} group={C & 0xffff} in=0x{D >> 16:x} out=0x{D & 0xffff:x}",
         Opcode.Gather => $"{Op} table=0x{A:x} row_bytes={B} rows={C} ids=0x{D >> 16:x} dst=0x{D & 0xffff:x}",
         Opcode.Sfu when Function == (byte)SfuFunction.SoftmaxTile => $"{Op} {SoftmaxTileOperands.Of(this)}",
+        Opcode.Sfu when Function == (byte)SfuFunction.AttentionProbabilities => $"{Op} {AttentionProbabilityOperands.Of(this)}",
+        Opcode.CoreAttentionShape => $"{Op} {CoreAttentionShape.Of(this)}",
+        Opcode.CoreAppend or Opcode.CoreScores or Opcode.CoreValues => $"{Op} {CoreAttentionOperands.Of(this)}",
         Opcode.Sfu => $"{Op} {(SfuFunction)Function} len={A} rows={B} src=0x{C >> 16:x},0x{C & 0xffff:x} dst=0x{D & 0xffff:x} param={D >> 16}",
         _ => $"{Op}",
     } + (Wait != Units.None ? $" wait={Wait}" : "") + (Release != Units.None ? $" release={Release}" : "");

@@ -29,6 +29,14 @@ public enum Opcode : byte
     CoreMatVec = 0x09,
     /// <summary>Matrix × matrix (a prefill chunk's rows) on the matrix cores.</summary>
     CoreMatMat = 0x0A,
+    /// <summary>The shape of attention on the matrix cores, kept by the cores for the instructions after it (<see cref="CoreAttentionShape"/>).</summary>
+    CoreAttentionShape = 0x0B,
+    /// <summary>Quantizes the step's key (function 0) or value (1) rows and appends them to the cores' int8 cache (<see cref="CoreAttentionOperands"/>).</summary>
+    CoreAppend = 0x0C,
+    /// <summary>Attention scores over the cores' int8 keys, a kv head a core (<see cref="CoreAttentionOperands"/>).</summary>
+    CoreScores = 0x0D,
+    /// <summary>Attention outputs over the cores' int8 values, a kv head a core (<see cref="CoreAttentionOperands"/>).</summary>
+    CoreValues = 0x0E,
 }
 
 /// <summary>The decoupled units; an instruction waits for the units in its wait mask and releases those in its release mask.</summary>
@@ -60,6 +68,11 @@ public enum SfuFunction : byte
     Add = 6,
     /// <summary>Divides each attention output row by its softmax sum, after the last tile.</summary>
     SoftmaxFinish = 8,
+    /// <summary>
+    /// Whole score rows to the probabilities the matrix cores quantize: softmax over the keys a row sees, each times
+    /// its value row's scale (<see cref="AttentionProbabilityOperands"/>).
+    /// </summary>
+    AttentionProbabilities = 9,
 }
 
 /// <summary>The on-chip buffers a load or store addresses (the function field of <see cref="Opcode.Load"/>/<see cref="Opcode.Store"/>).</summary>

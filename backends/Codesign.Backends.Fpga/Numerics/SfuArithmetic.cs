@@ -65,4 +65,27 @@ public static class SfuArithmetic
     {
         for (int d = 0; d < output.Length; d++) output[d] /= sum;
     }
+
+    /// <summary>
+    /// A whole row of scores to the probabilities the matrix cores quantize: the first <paramref name="visible"/> become
+    /// s = scale · score, m their max, e = e^(s − m) summed in order, and p = (e / sum) · the value scale of kv head
+    /// <paramref name="kvHead"/> at that position (<paramref name="valueScales"/>[j · kvStride + kvHead]); the rest of
+    /// the row +0.
+    /// </summary>
+    public static void AttentionProbabilities(Span<float> row, int visible, float scale, ReadOnlySpan<float> valueScales, int kvStride, int kvHead)
+    {
+        float max = float.NegativeInfinity, sum = 0f;
+        for (int j = 0; j < visible; j++)
+        {
+            row[j] *= scale;
+            max = MathF.Max(max, row[j]);
+        }
+        for (int j = 0; j < visible; j++)
+        {
+            row[j] = Fp32Exp.Exp(row[j] - max);
+            sum += row[j];
+        }
+        for (int j = 0; j < visible; j++) row[j] = row[j] / sum * valueScales[j * kvStride + kvHead];
+        row[visible..].Clear();
+    }
 }

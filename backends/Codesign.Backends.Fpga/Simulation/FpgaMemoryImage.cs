@@ -13,7 +13,7 @@ public readonly record struct FpgaImageSegment(int Core, long Address, ReadOnlyM
 
 /// <summary>
 /// The initial contents of external memory for a plan: each system-resident weight's packed bytes at its address, the
-/// constants, and in every core's channel its slice of each core-resident weight.
+/// constants, and in every core's channel its slice of each core-resident weight and its value caches' row scales.
 /// </summary>
 public static class FpgaMemoryImage
 {
@@ -48,6 +48,11 @@ public static class FpgaMemoryImage
                 if (count > 0) yield return new(c, plan.CoreOffsets[w] * FpgaMemoryPlan.Unit, CoreSlices.Slice(w.Type.DType, n, k, packed.Span, first, count));
             }
         }
+        // the cores' value caches are matrices whose rows have a scale of 1 (the values' own scales go to the softmax)
+        foreach (var regions in plan.CoreKv.Values)
+            for (int r = 0; r < regions.Values.Length; r++)
+                for (int g = 0; g < regions.KvHeadsIn(r, cores); g++)
+                    yield return new(g, regions.Values[r] * FpgaMemoryPlan.Unit + regions.Layout.ValueScalesAt, regions.Layout.ValueRowScales());
     }
 
     public static void Load(IAcceleratorDevice device, Graph graph, IWeightStore weights, FpgaMemoryPlan plan)

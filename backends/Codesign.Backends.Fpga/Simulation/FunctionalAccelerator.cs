@@ -28,6 +28,7 @@ public sealed class FunctionalAccelerator : IAcceleratorDevice
     private readonly byte[] _parameters;
     private readonly byte[][] _channels;
     private readonly MatrixCoreDesign? _cores;
+    private CoreAttentionShape? _attention;
     private int _index;
     private Instruction _current;
     private bool _running;
@@ -152,6 +153,19 @@ public sealed class FunctionalAccelerator : IAcceleratorDevice
             case Opcode.CoreMatVec or Opcode.CoreMatMat:
                 CoreMatrix(CoreMatrixOperands.Of(i));
                 return;
+            case Opcode.CoreAttentionShape:
+            {
+                if (_cores is null) throw Fault("the accelerator has no matrix cores");
+                var shape = CoreAttentionShape.Of(i);
+                if (shape.Problem() is { } problem) throw Fault($"attention on the cores with {problem}");
+                if (shape.Capacity > _cores.CodeBytes || shape.HeadDim > _cores.CodeBytes)
+                    throw Fault($"rows of {shape.Capacity} probabilities or {shape.HeadDim} query codes; the cores' code banks hold {_cores.CodeBytes}");
+                _attention = shape;
+                return;
+            }
+            case Opcode.CoreAppend or Opcode.CoreScores or Opcode.CoreValues:
+                CoreAttention(CoreAttentionOperands.Of(i));
+                return;
             case Opcode.Sfu:
                 Sfu(i);
                 return;
@@ -231,6 +245,106 @@ public sealed class FunctionalAccelerator : IAcceleratorDevice
             for (int r = 0; r < o.M; r++) part.AsSpan(r * count, count).CopyTo(result.AsSpan(r * o.N + first, count));
         }
         result.CopyTo(y);
+    }
+
+    /// <summary>
+    /// Attention on the cores (<see cref="CoreAttentionOperands"/>): core g of the round serves kv head first + g from its
+    /// own channel; rows are quantized as the cluster's quantizer does (ActivationQuantizer, int8), products are integer
+    /// and each output one dequantization (<see cref="QMatMulKernel.AccumulateGroup"/> from 0), as a one-group row of the
+    /// cores' datapath computes it.
+    /// </summary>
+    private void CoreAttention(CoreAttentionOperands o)
+    {
+        if (_cores is null) throw Fault("the accelerator has no matrix cores");
+        var shape = _attention ?? throw Fault("no attention shape was set (CORE ATTENTION SHAPE)");
+        if (o.KvHeads > _cores.Cores || o.FirstKvHead + o.KvHeads > shape.KvHeads)
+            throw Fault($"kv heads {o.FirstKvHead} to {o.FirstKvHead + o.KvHeads - 1} on {_cores.Cores} cores; the shape has {shape.KvHeads}");
+        if (o.Tokens == 0 || o.KvHeads == 0) return;
+        var layout = new CoreAttentionLayout(shape.Capacity, shape.HeadDim);
+        int hd = shape.HeadDim, cap = shape.Capacity, q = shape.QueryGroup;
+        long region = o.Offset * FpgaMemoryPlan.Unit;
+        var codes = new int[Math.Max(hd, shape.Stride)];
+        switch (o.Op)
+        {
+            case Opcode.CoreAppend:
+            {
+                if (o.Position + o.Tokens > cap) throw Fault($"positions {o.Position} to {o.Position + o.Tokens - 1}; the cache holds {cap}");
+                var rows = Act(o.Input, (long)o.Tokens * shape.KvHeads * hd);
+                int kvStride = CoreKvRegions.StrideFor(shape.KvHeads);
+                var scales = o.Values ? Act(o.Output, (long)o.Tokens * kvStride) : default;
+                for (int t = 0; t < o.Tokens; t++)
+                    for (int g = 0; g < o.KvHeads; g++)
+                    {
+                        int head = o.FirstKvHead + g, position = o.Position + t;
+                        float scale = ActivationQuantizer.QuantizeRow(rows.Slice((t * shape.KvHeads + head) * hd, hd), codes, 8);
+                        string channel = $"core {g}'s channel";
+                        if (o.Values)
+                        {
+                            for (int d = 0; d < hd; d++) Slice(_channels[g], channel, region + (long)d * cap + position, 1)[0] = (byte)(codes[d] + 128);
+                            scales[t * kvStride + head] = scale;
+                        }
+                        else
+                        {
+                            var row = Slice(_channels[g], channel, region + (long)position * hd, hd);
+                            for (int d = 0; d < hd; d++) row[d] = (byte)(codes[d] + 128);
+                            BitConverter.TryWriteBytes(Slice(_channels[g], channel, region + layout.KeyScalesAt + position * 4L, 4), scale);
+                        }
+                    }
+                return;
+            }
+            case Opcode.CoreScores:
+            {
+                if (o.Keys > shape.Stride) throw Fault($"{o.Keys} keys; score rows hold {shape.Stride}");
+                var queries = Act(o.Input, (long)o.Tokens * shape.Heads * hd);
+                var scores = Act(o.Output, (long)o.Tokens * shape.Heads * shape.Stride);
+                if (Intersect(o.Output * 4L, (long)o.Tokens * shape.Heads * shape.Stride, o.Input * 4L, (long)o.Tokens * shape.Heads * hd)) throw Fault("the destination overlaps a source");
+                for (int g = 0; g < o.KvHeads; g++)
+                {
+                    string channel = $"core {g}'s channel";
+                    var keys = Slice(_channels[g], channel, region, (long)o.Keys * hd);
+                    var keyScales = MemoryMarshal.Cast<byte, float>(Slice(_channels[g], channel, region + layout.KeyScalesAt, o.Keys * 4L));
+                    for (int t = 0; t < o.Tokens; t++)
+                        for (int i = 0; i < q; i++)
+                        {
+                            int row = t * shape.Heads + (o.FirstKvHead + g) * q + i;
+                            float sq = ActivationQuantizer.QuantizeRow(queries.Slice(row * hd, hd), codes, 8);
+                            for (int j = 0; j < o.Keys; j++)
+                            {
+                                long dot = 0;
+                                for (int d = 0; d < hd; d++) dot += codes[d] * (keys[j * hd + d] - 128);
+                                scores[row * shape.Stride + j] = QMatMulKernel.AccumulateGroup(0f, keyScales[j], sq, dot);
+                            }
+                        }
+                }
+                return;
+            }
+            default:
+            {
+                var probabilities = Act(o.Input, (long)o.Tokens * shape.Heads * shape.Stride);
+                var outputs = Act(o.Output, (long)o.Tokens * shape.Heads * hd);
+                if (Intersect(o.Output * 4L, (long)o.Tokens * shape.Heads * hd, o.Input * 4L, (long)o.Tokens * shape.Heads * shape.Stride)) throw Fault("the destination overlaps a source");
+                var sums = new long[hd];
+                for (int g = 0; g < o.KvHeads; g++)
+                {
+                    string channel = $"core {g}'s channel";
+                    var values = Slice(_channels[g], channel, region, (long)(hd - 1) * cap + shape.Stride);
+                    var rowScales = MemoryMarshal.Cast<byte, float>(Slice(_channels[g], channel, region + layout.ValueScalesAt, hd * 4L));
+                    for (int t = 0; t < o.Tokens; t++)
+                        for (int i = 0; i < q; i++)
+                        {
+                            int row = t * shape.Heads + (o.FirstKvHead + g) * q + i;
+                            float sp = ActivationQuantizer.QuantizeRow(probabilities.Slice(row * shape.Stride, shape.Stride), codes, 8);
+                            for (int d = 0; d < hd; d++)
+                            {
+                                long dot = 0;
+                                for (int j = 0; j < shape.Stride; j++) dot += codes[j] * (values[d * cap + j] - 128);
+                                outputs[row * hd + d] = QMatMulKernel.AccumulateGroup(0f, rowScales[d], sp, dot);
+                            }
+                        }
+                }
+                return;
+            }
+        }
     }
 
     /// <summary>
@@ -385,6 +499,19 @@ public sealed class FunctionalAccelerator : IAcceleratorDevice
                 for (int r = 0; r < t.Rows; r++)
                     SfuArithmetic.SoftmaxTile(scores.Slice(r * t.Keys, t.Keys), t.Visible(r), scale, ref state[2 * r], ref state[2 * r + 1],
                         output.Slice(r * t.HeadDim, t.HeadDim), t.First);
+                return;
+            }
+            case SfuFunction.AttentionProbabilities:
+            {
+                var a = AttentionProbabilityOperands.Of(i);
+                if (a.Keys > a.Stride || a.Heads == 0 || a.Heads % a.QueryGroup != 0 || a.Heads / a.QueryGroup > a.KvStride)
+                    throw Fault($"{a.Keys} keys in rows of {a.Stride}, {a.Heads} heads as {a.QueryGroup} a kv head in value scales of {a.KvStride} a position");
+                float scale = Floats(_parameters, "parameter buffer", a.Parameter, 1)[0];
+                var scores = Act(a.Scores, (long)a.Rows * a.Stride);
+                var valueScales = Act(a.ValueScales, (long)a.Keys * a.KvStride);
+                if (Intersect(a.Scores * 4L, (long)a.Rows * a.Stride, a.ValueScales * 4L, (long)a.Keys * a.KvStride)) throw Fault("the value scales overlap the scores");
+                for (int r = 0; r < a.Rows; r++)
+                    SfuArithmetic.AttentionProbabilities(scores.Slice(r * a.Stride, a.Stride), a.Visible(r), scale, valueScales, a.KvStride, r % a.Heads / a.QueryGroup);
                 return;
             }
             case SfuFunction.SoftmaxFinish:
