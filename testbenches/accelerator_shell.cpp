@@ -2,7 +2,7 @@
 // (Codesign.Backends.Fpga.Simulation.VerilatedAccelerator): create it with an external memory, write and read
 // that memory, load a program into the instruction memory, run it to END counting cycles (in total and per
 // instruction), and learn the fault that stopped it. The memory behind the system port is AxiMemoryModel; each
-// matrix core's channel is an AxiReadPort. accelerator_config.h (rendered with the RTL) gives the cores' count and
+// matrix core's channel is an AxiChannelPort (reads, and attention's single-beat writes). accelerator_config.h (rendered with the RTL) gives the cores' count and
 // beat.
 #include <cstdint>
 #include <cstring>
@@ -22,7 +22,7 @@ struct Simulator {
     VerilatedContext context;
     Vaccelerator* top;
     AxiMemoryModel memory;
-    std::vector<AxiReadPort> channels;
+    std::vector<AxiChannelPort> channels;
     std::vector<uint64_t> instruction_cycles;
 
     Simulator(uint64_t bytes, uint32_t latency, double bytes_per_cycle, uint64_t core_bytes, uint32_t core_latency, double core_bytes_per_cycle)
@@ -56,6 +56,9 @@ struct Simulator {
             rvalid[c] = ch.rvalid();
             put_bits(top->core_rvalid, c, 1, rvalid[c]);
             put_bits(top->core_rlast, c, 1, rvalid[c] && ch.rlast());
+            put_bits(top->core_awready, c, 1, 1);
+            put_bits(top->core_wready, c, 1, 1);
+            put_bits(top->core_bvalid, c, 1, ch.bvalid());
             if (rvalid[c]) {
                 const uint8_t* data = ch.rdata();
                 for (int i = 0; i < CoreBeat; i += 4) {
@@ -67,7 +70,9 @@ struct Simulator {
         }
         top->clk = 0;
         top->eval();
-        bool ar[CoreCount], r_taken[CoreCount];
+        bool ar[CoreCount], r_taken[CoreCount], aw[CoreCount], w[CoreCount], b_taken[CoreCount];
+        uint64_t aw_addr[CoreCount];
+        std::vector<uint8_t> w_data(size_t(CoreCount) * CoreBeat), w_strb(size_t(CoreCount) * CoreBeat);
         uint64_t ar_addr[CoreCount];
         uint32_t ar_len[CoreCount];
         for (int c = 0; c < CoreCount; c++) {
@@ -75,6 +80,15 @@ struct Simulator {
             ar_addr[c] = get_bits(top->core_araddr, c * 64, 64);
             ar_len[c] = uint32_t(get_bits(top->core_arlen, c * 8, 8));
             r_taken[c] = rvalid[c] && get_bits(top->core_rready, c, 1);
+            aw[c] = get_bits(top->core_awvalid, c, 1);
+            aw_addr[c] = get_bits(top->core_awaddr, c * 64, 64);
+            w[c] = get_bits(top->core_wvalid, c, 1);
+            if (w[c])
+                for (int i = 0; i < CoreBeat; i++) {
+                    w_data[size_t(c) * CoreBeat + i] = uint8_t(get_bits(top->core_wdata, (c * CoreBeat + i) * 8, 8));
+                    w_strb[size_t(c) * CoreBeat + i] = uint8_t(get_bits(top->core_wstrb, c * CoreBeat + i, 1));
+                }
+            b_taken[c] = channels[c].bvalid() && get_bits(top->core_bready, c, 1);
         }
         bool rd_beat = rd_valid && top->rd_ready;
         bool rd_req = top->rd_req_valid && top->rd_req_ready;
@@ -90,7 +104,10 @@ struct Simulator {
         top->clk = 1;
         top->eval();
         memory.edge(rd_req, rd_addr, rd_bytes, rd_beat, wr_req, wr_addr, wr_bytes, wr_beat, wr_words, wr_strb, wr_resp);
-        for (int c = 0; c < CoreCount; c++) channels[c].edge(ar[c], ar_addr[c], ar_len[c], r_taken[c]);
+        for (int c = 0; c < CoreCount; c++) {
+            channels[c].write_edge(aw[c], aw_addr[c], w[c], &w_data[size_t(c) * CoreBeat], &w_strb[size_t(c) * CoreBeat], b_taken[c]);
+            channels[c].edge(ar[c], ar_addr[c], ar_len[c], r_taken[c]);
+        }
     }
 
     bool channel_error() const {

@@ -102,13 +102,15 @@ struct AxiMemoryModel {
     }
 };
 
-// A matrix core's memory channel behind its AXI4 read port: INCR bursts of `beat`-byte beats, any number
+// A matrix core's memory channel behind its AXI4 port. Reads: INCR bursts of `beat`-byte beats, any number
 // outstanding (up to 64 accepted), answered in order. A burst accepted at the end of cycle t may deliver its first
 // beat in cycle t + 1 + latency; beats leave at most one a cycle, and at `bytes_per_cycle` on average: a token
 // bucket that gains that many bytes every cycle up to one beat more than a beat. A burst outside the channel or not
-// beat-aligned is refused (as an AXI slave error). Bytes delivered are counted. The performance model's
-// CoreStreamTiming follows these rules.
-struct AxiReadPort {
+// beat-aligned is refused (as an AXI slave error). Bytes delivered are counted. Writes (single beats, AWLEN 0 and
+// WLAST 1): address and data are always accepted; a write takes effect at the edge that has both, its strobed bytes
+// only, and its response is valid from latency + 1 cycles later, in order. A write outside the channel or not
+// beat-aligned is refused. The performance model's CoreTiming follows these rules.
+struct AxiChannelPort {
     std::vector<uint8_t> bytes;
     uint32_t latency;
     double bytes_per_cycle;
@@ -125,13 +127,46 @@ struct AxiReadPort {
     std::deque<Burst> bursts;
     double credit;
 
-    AxiReadPort(uint64_t size, uint32_t latency, double bytes_per_cycle, uint32_t beat)
+    AxiChannelPort(uint64_t size, uint32_t latency, double bytes_per_cycle, uint32_t beat)
         : bytes(size), latency(latency), bytes_per_cycle(bytes_per_cycle), beat(beat), credit(beat + bytes_per_cycle) {}
+
+    // writes: addresses and data waiting for each other, responses due
+    std::deque<uint64_t> write_addresses;
+    std::deque<std::vector<uint8_t>> write_data;
+    std::deque<uint64_t> responses;
 
     void reset() {
         bursts.clear();
+        write_addresses.clear();
+        write_data.clear();
+        responses.clear();
         error = false;
         credit = beat + bytes_per_cycle;
+    }
+
+    bool bvalid() const { return !responses.empty() && responses.front() <= now; }
+
+    // A write's handshakes at the clock edge: `data` is the beat, `strb` a bit per byte; the response first.
+    void write_edge(bool aw, uint64_t addr, bool w, const uint8_t* data, const uint8_t* strb, bool b_taken) {
+        if (b_taken) responses.pop_front();
+        if (aw) write_addresses.push_back(addr);
+        if (w) {
+            std::vector<uint8_t> beat_data(2 * beat);
+            std::memcpy(beat_data.data(), data, beat);
+            std::memcpy(beat_data.data() + beat, strb, beat);
+            write_data.push_back(std::move(beat_data));
+        }
+        while (!write_addresses.empty() && !write_data.empty()) {
+            uint64_t at = write_addresses.front();
+            const auto& d = write_data.front();
+            if (at % beat != 0 || !in_range(at, beat)) error = true;
+            else
+                for (uint32_t i = 0; i < beat; i++)
+                    if (d[beat + i]) bytes[at + i] = d[i];
+            write_addresses.pop_front();
+            write_data.pop_front();
+            responses.push_back(now + 1 + latency);
+        }
     }
 
     bool in_range(uint64_t addr, uint64_t n) const { return addr <= bytes.size() && n <= bytes.size() - addr; }

@@ -73,7 +73,8 @@ public sealed record OnChipBuffers(int ActivationUnits, int KvUnits, int Paramet
                     break;
             }
         }
-        return new OnChipBuffers(checked((int)ActivationUnitsFor(graph, plan, tokens, kvTile)), 2 * kvTile * kvRowUnits, parameters);
+        // attention on the cores needs no KV tiles; the binary32 engine's buffers keep a line (its f32 matrices do not use them)
+        return new OnChipBuffers(checked((int)ActivationUnitsFor(graph, plan, tokens, kvTile)), Math.Max(1, 2 * kvTile * kvRowUnits), parameters);
     }
 }
 

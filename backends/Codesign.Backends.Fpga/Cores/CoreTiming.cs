@@ -4,13 +4,15 @@ using Codesign.Backends.Fpga.Simulation;
 namespace Codesign.Backends.Fpga.Cores;
 
 /// <summary>
-/// The cycles of a core matrix instruction (hdl-templates/accel_cores.sv.sbn, accel_core.sv.sbn) behind a
+/// The cycles of a core instruction (hdl-templates/accel_cores.sv.sbn, accel_core.sv.sbn) behind a
 /// <see cref="CorePort"/>: a cycle-level model of what the RTL's timing depends on — the set-up, the quantizer's
-/// passes over each activation row, each core's fetcher (its walk over blocks and sections, the rings' credits, the
-/// outstanding bursts), its channel (latency and token bucket, as testbenches/axi_memory_model.h's AxiReadPort), its
-/// consumer (bit readers of two slots, a beat a cycle, the output FIFO's guard), the chain and dequantizer's latency,
-/// and the writeback of every core's lines a line a cycle. Data do not matter, only counts, so one instruction takes
-/// about a microsecond a thousand cycles; results are memoised on what the timing depends on.
+/// passes over each activation row (every core's at once for a matrix, each core's own in turn for attention), each
+/// core's fetcher (its walk over blocks and sections, the rings' credits, the outstanding bursts, a row a block for
+/// strided value codes), its channel (latency and token bucket, as testbenches/axi_memory_model.h's AxiChannelPort),
+/// its consumer (bit readers of two slots, a beat a cycle, the output FIFO's guard) or, appending, its writes (one a
+/// cycle, each answered the port's latency later), the chain and dequantizer's latency, and the writeback of every
+/// core's lines a line a cycle. Data do not matter, only counts, so one instruction takes about a microsecond a
+/// thousand cycles; results are memoised on what the timing depends on.
 /// </summary>
 public static class CoreTiming
 {
@@ -22,40 +24,105 @@ public static class CoreTiming
         var key = (o with { Offset = o.Offset % (design.BeatBytes / 16) }, design, port);
         lock (Memo)
             if (Memo.TryGetValue(key, out long known)) return known;
-        long cycles = new Cluster(key.Item1, design, port).Run();
+        long cycles = Matrix(key.Item1, design, port);
         lock (Memo) Memo[key] = cycles;
         return cycles;
     }
 
+    /// <summary>CORE ATTENTION SHAPE: the sixteen steps of its multiplications and the check.</summary>
+    public const long ShapeCycles = 17;
+
+    /// <summary>
+    /// The cycles of an attention instruction in <paramref name="shape"/> (its fields as the cores check them), or null
+    /// for one they refuse.
+    /// </summary>
+    public static long? Cycles(CoreAttentionOperands o, CoreAttentionShape shape, MatrixCoreDesign design, CorePort port)
+    {
+        if (shape.Problem() is not null || shape.Capacity > design.CodeBytes || shape.HeadDim > design.CodeBytes
+            || o.KvHeads > design.Cores || o.FirstKvHead + o.KvHeads > shape.KvHeads || (o.Op == Opcode.CoreScores && o.Keys > shape.Stride)
+            || (o.Op == Opcode.CoreAppend && o.Position + o.Tokens > shape.Capacity))
+            return null;
+        if (o.Op == Opcode.CoreScores && design.BlockRowsLog2(1, 4, false, 0) is null) return null;
+        // the timing depends on the regions' alignment within a beat, not on where they or the rows are
+        var key = (o with { Offset = o.Offset % (design.BeatBytes / 16), Position = 0, FirstKvHead = 0, Input = 0, Output = 0 }, shape, design, port);
+        lock (AttentionMemo)
+            if (AttentionMemo.TryGetValue(key, out long known)) return known;
+        long cycles = Attention(key.Item1, shape, design, port);
+        lock (AttentionMemo) AttentionMemo[key] = cycles;
+        return cycles;
+    }
+
     private static readonly Dictionary<(CoreMatrixOperands, MatrixCoreDesign, CorePort), long> Memo = [];
+    private static readonly Dictionary<(CoreAttentionOperands, CoreAttentionShape, MatrixCoreDesign, CorePort), long> AttentionMemo = [];
 
     /// <summary>Set-up cycles before the cores start: the division for the groups (17) and the block rows (1), then the start pulse (1).</summary>
     private const int SetupToCoresStart = 19;
 
-    private sealed class Cluster
+    /// <summary>An attention instruction's set-up: the multiplications (17), the checks (1), the block rows (1), the start pulse (1).</summary>
+    private const int AttentionSetupToCoresStart = 20;
+
+    private const int ModeMatrix = 0, ModeAppend = 1, ModeScores = 2, ModeValues = 3;
+
+    /// <summary>What the cluster hands one core for an instruction (accel_core's inputs).</summary>
+    private sealed record CoreJob(int Mode, int Bits, bool Sparse, int Mlog, bool Asym, int ScaleBytes, int K, int Glen, int Groups, int Rlog,
+        int Rows, int Row0, long Base, long PlaceRows, long PlaceBytes, int M, long RowWord0, long OutStep, long OutTok, int Rgrp, int AppendWrites);
+
+    private static long Matrix(CoreMatrixOperands o, MatrixCoreDesign d, CorePort port)
     {
-        private readonly CoreMatrixOperands _o;
-        private readonly Core[] _cores;
-        private readonly int _lines;
-
-        public Cluster(CoreMatrixOperands o, MatrixCoreDesign design, CorePort port)
+        if (o.M == 0 || o.N == 0) return 0;  // done the cycle after the start
+        int glen = o.GroupLength, groups = (o.K + glen - 1) / glen;
+        bool sparse = o.Sparse, asym = (o.Layout & MatrixLayout.Asymmetric) != 0;
+        int mlog = sparse ? System.Numerics.BitOperations.Log2((uint)MatrixCoreRules.Pattern(o).M) : 0;
+        int scaleBytes = (o.Layout & (MatrixLayout.ScalesF16 | MatrixLayout.ScalesBF16)) != 0 ? 2 : 4;
+        int rlog = d.BlockRowsLog2(groups, scaleBytes, asym, sparse ? MatrixCoreDesign.OffsetRowBytes(o.K, 1 << mlog) : 0)!.Value;
+        var cores = Enumerable.Range(0, d.Cores).Select(c =>
         {
-            _o = o;
-            _cores = [.. Enumerable.Range(0, design.Cores).Select(c => new Core(o, design, port, c))];
-            // lines of an activation row: its words from in + r·k, a 16-byte line of four a cycle (their span does not depend on r when k is a multiple of 4)
-            long first = o.Input * 4L;
-            _lines = (int)(((first + o.K - 1) >> 2) - (first >> 2) + 1);
-        }
+            var (row0, rows) = MatrixCoreRules.Rows(o.N, d.Cores, c);
+            return new Core(new CoreJob(ModeMatrix, o.Bits, sparse, mlog, asym, scaleBytes, o.K, glen, groups, rlog, rows, row0, o.Offset * 16,
+                rows, 0, o.M, o.Output * 4L, 0, o.N, 1, 0), d, port);
+        }).ToArray();
+        // lines of an activation row: its words from in + r·k, a 16-byte line of four a cycle (their span does not depend on r when k is a multiple of 4)
+        long first = o.Input * 4L;
+        int lines = (int)(((first + o.K - 1) >> 2) - (first >> 2) + 1);
+        return new Cluster(cores, SetupToCoresStart, o.M, lines, perCore: false).Run();
+    }
 
+    private static long Attention(CoreAttentionOperands o, CoreAttentionShape s, MatrixCoreDesign d, CorePort port)
+    {
+        int mode = o.Op switch { Opcode.CoreAppend => ModeAppend, Opcode.CoreScores => ModeScores, _ => ModeValues };
+        int m = mode == ModeAppend ? o.Tokens : o.Tokens * s.QueryGroup;
+        if (m == 0 || o.KvHeads == 0) return AttentionSetupToCoresStart - 2;  // done from the checks
+        int q = s.QueryGroup, hd = s.HeadDim, k = mode == ModeValues ? s.Stride : hd;
+        // the outputs' rows: a score row (stride) or an output row (head dim) per (token, head)
+        long outRow = mode == ModeScores ? s.Stride : hd;
+        int rlog = mode == ModeScores ? d.BlockRowsLog2(1, 4, false, 0)!.Value : 0;
+        var cores = Enumerable.Range(0, d.Cores).Select(c =>
+        {
+            bool working = c < o.KvHeads;
+            int rows = !working ? 0 : mode switch { ModeAppend => 1, ModeScores => o.Keys, _ => hd };
+            return new Core(new CoreJob(mode, 8, false, 0, false, 4, k, k, 1, rlog, rows, 0, o.Offset * 16,
+                mode == ModeScores ? s.Capacity : hd, mode == ModeScores ? hd : s.Capacity, m,
+                o.Output * 4L + (long)(o.FirstKvHead + c) * q * outRow, outRow, (long)(s.Heads - q + 1) * outRow, mode == ModeAppend ? 1 : q,
+                o.Values ? hd : hd + 1), d, port);
+        }).ToArray();
+        return new Cluster(cores, AttentionSetupToCoresStart, m, k / 4, perCore: true, o.KvHeads).Run();
+    }
+
+    /// <summary>
+    /// The cluster: the quantizer's rows (for a matrix, each once every core has read the last, into every core; for
+    /// attention, each core's own in turn, once that core has read its last), the cores, the writeback and the done.
+    /// </summary>
+    private sealed class Cluster(Core[] cores, int setup, int m, int lines, bool perCore, int active = 0)
+    {
         public long Run()
         {
-            if (_o.M == 0 || _o.N == 0) return 0;  // done the cycle after the start
-            // cycle 0 is the controller's issue, where the cluster takes the start; the cores see theirs in cycle 19
-            long t = SetupToCoresStart;
-            foreach (var core in _cores) core.Start();
-            // the quantizer: in Q_WAIT from cycle 20; a row starts once every core has read the last one's codes, then
-            // absmax (lines + 2 cycles), scale (1) and codes (lines + 2), and its q_rows is seen the cycle after
-            int rowsSeen = 0;
+            // cycle 0 is the controller's issue, where the cluster takes the start; the cores see theirs at `setup`
+            long t = setup;
+            foreach (var core in cores) core.Start();
+            // the quantizer waits from the cycle after; a row: absmax (lines + 2 cycles), scale (1) and codes (lines + 2),
+            // and its count is seen the cycle after
+            var seen = new int[cores.Length];
+            int rowsSeen = 0, ar = 0, ag = 0, pending = -1;
             long waitFrom = t + 1, seenAt = -1;
             int rr = 0;
             long doneCycle = -1;
@@ -63,21 +130,28 @@ public static class CoreTiming
             {
                 if (seenAt == t)
                 {
-                    rowsSeen++;
+                    if (perCore) seen[pending]++;
+                    else rowsSeen++;
                     waitFrom = t;
                     seenAt = -1;
                 }
                 bool waiting = seenAt < 0 && t >= waitFrom;
-                if (waiting && rowsSeen < _o.M && _cores.All(c => c.ReadRows >= rowsSeen))
-                    seenAt = t + 1 + (_lines + 2) + 1 + (_lines + 2);
-                // the cluster's done: in Q_WAIT with every row quantized, once every core has pulsed done
-                if (doneCycle < 0 && waiting && rowsSeen == _o.M && _cores.All(c => c.Finished(t))) doneCycle = t + 1;
+                long rowTime = t + 1 + (lines + 2) + 1 + (lines + 2);
+                if (!perCore && waiting && rowsSeen < m && cores.All(c => c.ReadRows >= rowsSeen)) seenAt = rowTime;
+                if (perCore && waiting && ar < m && cores[ag].ReadRows == ar)
+                {
+                    seenAt = rowTime;
+                    pending = ag;
+                    if (++ag == active) { ag = 0; ar++; }
+                }
+                // the cluster's done: every row quantized, once every core has pulsed done
+                if (doneCycle < 0 && waiting && (perCore ? ar : rowsSeen) == m && cores.All(c => c.Finished(t))) doneCycle = t + 1;
                 // writeback: a line a cycle, round-robin from rr
                 int grant = -1;
-                for (int i = 0; i < _cores.Length && grant < 0; i++)
-                    if (_cores[(rr + i) % _cores.Length].OutputCount > 0) grant = (rr + i) % _cores.Length;
-                if (grant >= 0) rr = (grant + 1) % _cores.Length;
-                for (int c = 0; c < _cores.Length; c++) _cores[c].Step(t, rowsSeen, c == grant);
+                for (int i = 0; i < cores.Length && grant < 0; i++)
+                    if (cores[(rr + i) % cores.Length].OutputCount > 0) grant = (rr + i) % cores.Length;
+                if (grant >= 0) rr = (grant + 1) % cores.Length;
+                for (int c = 0; c < cores.Length; c++) cores[c].Step(t, perCore ? seen[c] : rowsSeen, c == grant);
                 // the controller sees done in doneCycle and fetches the next instruction the cycle after
                 if (doneCycle >= 0 && t + 1 >= doneCycle) return doneCycle - 1;
             }
@@ -88,11 +162,11 @@ public static class CoreTiming
     private sealed class Core
     {
         private const int S = 0, Z = 1, O = 2, C = 3;
-        private readonly CoreMatrixOperands _o;
+        private readonly CoreJob _o;
         private readonly MatrixCoreDesign _d;
         private readonly CorePort _port;
         private readonly int _w, _rows, _row0, _groups, _glen, _rlog, _spanCap, _bits, _mlog, _scaleBytes;
-        private readonly bool _sparse, _asym;
+        private readonly bool _sparse, _asym, _strided;
         private readonly long _base;
         private readonly long[] _secStart = new long[4], _secEnd = new long[4], _secRow = new long[4];
         private readonly bool[] _secOn = new bool[4];
@@ -115,45 +189,52 @@ public static class CoreTiming
         // rings: beats present
         private readonly int[] _present = new int[4];
         // consumer
-        private enum K { Idle, Setup, Wait, Run, Drain, Done }
+        private enum K { Idle, Setup, Wait, Run, Drain, Done, Append }
         private K _k = K.Idle;
         private int _kr, _j, _gi, _gstart, _col, _cv, _ov, _se, _ze, _drain;
         private long _cIn, _oIn;
         private long _rowWord;
+        private int _ri;
         // pipeline: output pushes at a cycle (row outputs: their word, whether they end the activation row's slice)
         private readonly Queue<(long Cycle, long Word, bool SetLast)> _rowOutputs = new();
         private int _outputs;
         private long _doneCycle = long.MaxValue;
+        // appending: the writes of the current row left, and the cycles their responses come back
+        private int _writesLeft;
+        private readonly Queue<long> _responses = new();
 
-        public Core(CoreMatrixOperands o, MatrixCoreDesign d, CorePort port, int core)
+        public Core(CoreJob o, MatrixCoreDesign d, CorePort port)
         {
             _o = o;
             _d = d;
             _port = port;
             _w = d.BeatBytes;
-            (_row0, _rows) = MatrixCoreRules.Rows(o.N, d.Cores, core);
-            _glen = o.GroupLength;
-            _groups = (o.K + _glen - 1) / _glen;
+            (_row0, _rows) = (o.Row0, o.Rows);
+            _glen = o.Glen;
+            _groups = o.Groups;
             _bits = o.Bits;
             _sparse = o.Sparse;
-            _mlog = _sparse ? System.Numerics.BitOperations.Log2((uint)MatrixCoreRules.Pattern(o).M) : 0;
-            _asym = (o.Layout & MatrixLayout.Asymmetric) != 0;
-            _scaleBytes = (o.Layout & (MatrixLayout.ScalesF16 | MatrixLayout.ScalesBF16)) != 0 ? 2 : 4;
+            _mlog = o.Mlog;
+            _asym = o.Asym;
+            _scaleBytes = o.ScaleBytes;
+            _strided = o.Mode == ModeValues;
             int lanesCap = _bits == 8 ? d.Lanes / 2 : d.Lanes;
             _spanCap = _sparse ? 2 * lanesCap : lanesCap;
-            _rlog = d.BlockRowsLog2(_groups, _scaleBytes, _asym, _sparse ? MatrixCoreDesign.OffsetRowBytes(o.K, 1 << _mlog) : 0)!.Value;
-            _base = o.Offset * 16;
+            _rlog = o.Rlog;
+            _base = o.Base;
             int kept = MatrixCoreRules.KeptPerRow(o.K, _sparse);
             long rowCode = (long)kept * _bits / 8, rowIdx = _sparse ? (long)kept * _mlog / 8 : 0;
             long pIdx = _rows * rowIdx, pCode = _rows * rowCode, pGrp = (long)_rows * _groups;
+            // a matrix slice's codes are placed as fetched; attention's for the instruction's rows and stride
+            long pPlace = o.Mode == ModeMatrix ? pCode : o.PlaceRows * o.PlaceBytes;
             static long Align16(long v) => (v + 15) & ~15L;
-            long codesAt = _sparse ? Align16(pIdx) : 0, scalesAt = Align16(codesAt + pCode), scaleBytes = pGrp * _scaleBytes, zerosAt = Align16(scalesAt + scaleBytes);
+            long codesAt = _sparse ? Align16(pIdx) : 0, scalesAt = Align16(codesAt + pPlace), scaleBytes = pGrp * _scaleBytes, zerosAt = Align16(scalesAt + scaleBytes);
             (_secStart[S], _secEnd[S], _secRow[S], _secOn[S]) = (scalesAt, scalesAt + scaleBytes, (long)_groups * _scaleBytes, true);
             (_secStart[Z], _secEnd[Z], _secRow[Z], _secOn[Z]) = (zerosAt, zerosAt + pGrp, _groups, _asym);
             (_secStart[O], _secEnd[O], _secRow[O], _secOn[O]) = (0, pIdx, rowIdx, _sparse);
-            (_secStart[C], _secEnd[C], _secRow[C], _secOn[C]) = (codesAt, codesAt + pCode, rowCode, true);
+            (_secStart[C], _secEnd[C], _secRow[C], _secOn[C]) = (codesAt, _strided ? codesAt + pPlace - o.PlaceBytes + rowCode : codesAt + pCode, rowCode, true);
             _cap = [d.ScaleBeats, d.ZeroBeats, d.OffsetBeats, d.CodeBeats];
-            _beatsC = (_base + _secEnd[C] + _w - 1) / _w - (_base + _secStart[C]) / _w;
+            _beatsC = _strided ? pCode / _w : (_base + _secEnd[C] + _w - 1) / _w - (_base + _secStart[C]) / _w;
             _beatsO = (_base + _secEnd[O] + _w - 1) / _w - (_base + _secStart[O]) / _w;
             _skipS = (int)((_base + _secStart[S]) % _w) / _scaleBytes;
             _skipZ = (int)((_base + _secStart[Z]) % _w);
@@ -189,6 +270,10 @@ public static class CoreTiming
             bool rvalid = _bursts.Count > 0 && _bursts.Peek().Ready <= t && _credit >= _w;
             int rSection = rvalid ? _bursts.Peek().Section : -1;
             bool rLast = rvalid && _headDone + 1 == _bursts.Peek().Beats;
+            // appending: a write a cycle (the port takes every one), its response the latency later
+            bool write = _k == K.Append;
+            bool bvalid = _responses.Count > 0 && _responses.Peek() <= t;
+            int responsesNow = _responses.Count;
             // fetcher
             bool issue = false, secPending = false;
             int len = 0;
@@ -247,6 +332,8 @@ public static class CoreTiming
             }
             _credit = Math.Min(_credit + _port.BytesPerCycle, _w + _port.BytesPerCycle);
             if (issue) _bursts.Enqueue((len, t + 1 + _port.LatencyCycles, _fsec));
+            if (bvalid) _responses.Dequeue();
+            if (write) _responses.Enqueue(t + 1 + _port.LatencyCycles);
             _outstanding += (issue ? 1 : 0) - (rLast ? 1 : 0);
             if (issue) _reserved[_fsec] += len;
             if (cPush) { _reserved[C]--; _present[C]--; }
@@ -259,7 +346,7 @@ public static class CoreTiming
             switch (_f)
             {
                 case F.Setup:
-                    if (--_fSetupLeft == 0) _f = _rows == 0 ? F.Done : F.Row;
+                    if (--_fSetupLeft == 0) _f = _rows == 0 || _o.M == 0 || _o.Mode == ModeAppend ? F.Done : F.Row;
                     break;
                 case F.Row:
                     for (int s = 0; s < 4; s++)
@@ -277,7 +364,14 @@ public static class CoreTiming
                         if (_fsec != C) _fsec++;
                         else if (!Enumerable.Range(0, 4).All(s => _blkEnd[s] == _secEnd[s]))
                         {
+                            long codesEnd = _blkEnd[C];
                             for (int s = 0; s < 4; s++) _blkEnd[s] = Math.Min(_blkEnd[s] + (_secRow[s] << _rlog), _secEnd[s]);
+                            if (_strided)
+                            {
+                                // value codes: the next row place-bytes on, on a beat
+                                _blkEnd[C] = codesEnd + _o.PlaceBytes;
+                                _nxt[C] = (_base + codesEnd + _o.PlaceBytes - _secRow[C]) / _w;
+                            }
                             _fsec = S;
                         }
                         else if (_fr + 1 == _o.M) _f = F.Done;
@@ -308,9 +402,9 @@ public static class CoreTiming
                 case K.Setup:
                     if (_fSetupLeft == 0)
                     {
-                        _kr = 0; _rowWord = _o.Output * 4L;
+                        _kr = 0; _rowWord = _o.RowWord0; _ri = 0;
                         _cv = 0; _ov = 0; _cIn = 0; _oIn = 0;
-                        if (_rows == 0) { ReadRows = _o.M; _k = K.Drain; _drain = 0; }
+                        if (_rows == 0 || _o.M == 0) { ReadRows = _o.M; _k = K.Drain; _drain = 0; }
                         else { ReadRows = 0; _k = K.Wait; }
                     }
                     break;
@@ -319,8 +413,15 @@ public static class CoreTiming
                     {
                         _j = 0; _gi = 0; _gstart = 0; _col = 0;
                         _se = _skipS; _ze = _skipZ;
-                        _k = K.Run;
+                        _writesLeft = _o.AppendWrites;
+                        _k = _o.Mode == ModeAppend ? K.Append : K.Run;
                     }
+                    break;
+                case K.Append:
+                    if (--_writesLeft > 0) break;
+                    ReadRows = _kr + 1;
+                    if (_kr + 1 == _o.M) { _k = K.Drain; _drain = 0; }
+                    else { _kr++; _k = K.Wait; }
                     break;
                 case K.Run:
                     if (!fire) break;
@@ -330,14 +431,15 @@ public static class CoreTiming
                     else
                     {
                         ReadRows = _kr + 1;
-                        _rowWord += _o.N;
+                        if (_ri + 1 == _o.Rgrp) { _ri = 0; _rowWord += _o.OutTok; }
+                        else { _ri++; _rowWord += _o.OutStep; }
                         if (_kr + 1 == _o.M) { _k = K.Drain; _drain = 0; }
                         else { _kr++; _k = K.Wait; }
                     }
                     break;
                 case K.Drain:
                     if (_drain != _d.DrainCycles) _drain++;
-                    else if (outputsNow == 0) { _doneCycle = t + 1; _k = K.Done; }
+                    else if (outputsNow == 0 && responsesNow == 0) { _doneCycle = t + 1; _k = K.Done; }
                     break;
                 case K.Done:
                     _k = K.Idle;

@@ -57,8 +57,11 @@ public sealed record PerformanceModel(MemoryPort Port, int ScaleEntries = Accele
 
     private static long Beats(long bytes) => (bytes + MemoryPort.BeatBytes - 1) / MemoryPort.BeatBytes;
 
-    /// <summary>The cycles <paramref name="i"/> takes from its fetch to the next instruction's, or null where the RTL does not execute it.</summary>
-    public long? Cycles(Instruction i)
+    /// <summary>
+    /// The cycles <paramref name="i"/> takes from its fetch to the next instruction's, or null where the RTL does not
+    /// execute it; attention on the cores in <paramref name="attention"/>, the shape the program set last.
+    /// </summary>
+    public long? Cycles(Instruction i, CoreAttentionShape? attention = null)
     {
         int latency = Port.LatencyCycles;
         switch (i.Op)
@@ -88,6 +91,12 @@ public sealed record PerformanceModel(MemoryPort Port, int ScaleEntries = Accele
             case Opcode.CoreMatVec or Opcode.CoreMatMat:
                 return Cores is { } cores && CoreTiming.Cycles(CoreMatrixOperands.Of(i), cores, CorePort ?? Simulation.VerilatedAccelerator.DefaultCorePort(cores)) is { } core
                     ? IssueCycles + core + 1 : null;
+            case Opcode.CoreAttentionShape:
+                return Cores is null ? null : IssueCycles + CoreTiming.ShapeCycles + 1;
+            case Opcode.CoreAppend or Opcode.CoreScores or Opcode.CoreValues:
+                return Cores is { } design && attention is { } shape
+                    && CoreTiming.Cycles(CoreAttentionOperands.Of(i), shape, design, CorePort ?? Simulation.VerilatedAccelerator.DefaultCorePort(design)) is { } att
+                    ? IssueCycles + att + 1 : null;
             default:
                 return null;
         }
@@ -158,6 +167,17 @@ public sealed record PerformanceModel(MemoryPort Port, int ScaleEntries = Accele
             }
             case SfuFunction.SoftmaxFinish:
                 return rows * (1 + i.A + 2);
+            case SfuFunction.AttentionProbabilities:
+            {
+                var a = AttentionProbabilityOperands.Of(i);
+                if (a.Rows == 0) return 0;
+                // a pass of n elements: n reads, the last write, the turn (a pass over none: the turn)
+                static long Pass(long n) => n == 0 ? 1 : n + 2;
+                // the scale, then per row: its start, scaling and max over the stride, the max, exponentials and sum, probabilities
+                long cycles = 1;
+                for (int r = 0; r < a.Rows; r++) cycles += 1 + Pass(a.Stride) + 1 + 2 * Pass(a.Visible(r));
+                return cycles;
+            }
             default:
                 return null;
         }
@@ -291,10 +311,12 @@ public sealed record PerformanceModel(MemoryPort Port, int ScaleEntries = Accele
         var byClass = new Dictionary<string, long>(StringComparer.Ordinal);
         long total = StartCycles;
         var unpredicted = new List<int>();
+        CoreAttentionShape? attention = null;
         for (int n = 0; n < program.Count; n++)
         {
             var i = program[n];
-            var cycles = Cycles(i);
+            if (i.Op == Opcode.CoreAttentionShape) attention = CoreAttentionShape.Of(i);
+            var cycles = Cycles(i, attention);
             if (cycles is null) unpredicted.Add(n);
             perInstruction[n] = cycles ?? 0;
             total += perInstruction[n];
@@ -310,6 +332,7 @@ public sealed record PerformanceModel(MemoryPort Port, int ScaleEntries = Accele
     {
         Opcode.Sfu => $"sfu.{((SfuFunction)i.Function).ToString().ToLowerInvariant()}",
         Opcode.MatVec or Opcode.MatMat when MatrixFormat.IsAttention(i.Function) => "attention",
+        Opcode.CoreAttentionShape or Opcode.CoreAppend or Opcode.CoreScores or Opcode.CoreValues => "attention",
         Opcode.CoreMatVec or Opcode.CoreMatMat => "matvec",
         _ => i.Op.ToString().ToLowerInvariant(),
     };
