@@ -22,7 +22,8 @@ namespace Codesign.Backends.Fpga.Tests;
 [Category("Verilator")]
 public class MatrixCoreTests : RequiresVerilator
 {
-    private static readonly OnChipBuffers Buffers = new(260, 2, 2);
+    // CoreAttentionTests runs its attention steps on these designs too (one Verilator build each): the activation buffer holds their caches' rows.
+    internal static readonly OnChipBuffers Buffers = new(6144, 2, 2);
     private const long ExternalBytes = 8_192;
     private const long CoreBytes = 65_536;
 
@@ -35,7 +36,7 @@ public class MatrixCoreTests : RequiresVerilator
         foreach (var (cores, beat, bits, group, symmetric, scales, ternary, sparse) in new[]
         {
             (2, 16, 4, 32, false, DType.F16, false, 0), (1, 16, 8, 0, true, DType.F32, false, 0), (4, 16, 3, 16, false, DType.BF16, false, 0),
-            (2, 32, 2, 48, true, DType.F16, true, 0), (4, 16, 4, 0, false, DType.F16, false, 4), (2, 16, 8, 32, true, DType.F32, false, 8),
+            (2, 64, 2, 48, true, DType.F16, true, 0), (4, 16, 4, 0, false, DType.F16, false, 4), (2, 16, 8, 32, true, DType.F32, false, 8),
             (2, 32, 4, 64, false, DType.F16, false, 4), (4, 32, 2, 16, true, DType.F16, false, 0),
         })
             yield return new TestCaseData(cores, beat, QuantScheme.Create(bits, group, symmetric, scales, ternary: ternary), sparse)
@@ -130,7 +131,7 @@ public class MatrixCoreTests : RequiresVerilator
         yield return new TestCaseData(new CoreMatrixOperands(5, MatrixLayout.Of(g32), 0, 8, 64, 1, 32, 0, 20), "5-bit", 1).SetArgDisplayNames("5-bit codes");
         yield return new TestCaseData(new CoreMatrixOperands(4, MatrixLayout.Of(g32), 0, 8, 768, 1, 32, 0, 200), "code banks", 7).SetArgDisplayNames("a row longer than the code banks");
         yield return new TestCaseData(new CoreMatrixOperands(4, MatrixLayout.Of(g32), 0, 8, 64, 1, 32, 0, 8), "overlaps", 5).SetArgDisplayNames("the output over the input");
-        yield return new TestCaseData(new CoreMatrixOperands(4, MatrixLayout.Of(g32), 0, 64, 64, 1, 32, 0, 250), "outside", 2).SetArgDisplayNames("the output past the buffer");
+        yield return new TestCaseData(new CoreMatrixOperands(4, MatrixLayout.Of(g32), 0, 64, 64, 1, 32, 0, Buffers.ActivationUnits - 4), "outside", 2).SetArgDisplayNames("the output past the buffer");
     }
 
     /// <summary>An instruction the cores refuse stops the RTL and the functional model at the same instruction, each naming why.</summary>

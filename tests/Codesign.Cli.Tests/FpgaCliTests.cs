@@ -106,7 +106,7 @@ public class FpgaCliTests : ScratchDirectoryTest
     {
         if (!YosysSynthesis.IsInstalled) Assert.Ignore("yosys is not installed (scripts/setup.sh installs it)");
         string dir = Path.Combine(Scratch, "u280");
-        // the design CoreFitTests synthesises: Yosys' counts are cached by the RTL's hash
+        // the design WholeDesignSynthesisTests synthesises: Yosys' counts are cached by the RTL's hash
         var compile = Run("compile", TestPaths.TinyLlama, "--recipe", TestPaths.ExampleRecipe(Recipe), "--target", "fpga", "--max-context", "16",
             "--fpga-cores", "2", "--fpga-beat", "16", "-o", dir);
         Assert.That(compile.Exit, Is.Zero, compile.Err);

@@ -18,7 +18,9 @@ public static class ExternalTool
 
     /// <param name="package">The Debian package that provides <paramref name="tool"/>, named when it is missing.</param>
     /// <param name="limitSetting">What sets <paramref name="limit"/>, named when the tool runs past it.</param>
-    public static Result Run(string tool, string package, IEnumerable<string> arguments, TimeSpan limit, string? workingDirectory = null, string? input = null, string? limitSetting = null)
+    /// <param name="cancel">Kills the tool (and what it started) and throws <see cref="OperationCanceledException"/>.</param>
+    public static Result Run(string tool, string package, IEnumerable<string> arguments, TimeSpan limit, string? workingDirectory = null, string? input = null,
+        string? limitSetting = null, CancellationToken cancel = default)
     {
         var start = new ProcessStartInfo(tool)
         {
@@ -47,12 +49,28 @@ public static class ExternalTool
                 process.StandardInput.Write(input);
                 process.StandardInput.Close();
             }
-            if (!process.WaitForExit(limit))
+            bool exited;
+            using (cancel.Register(() => Kill(process)))
+                exited = process.WaitForExit(limit);
+            cancel.ThrowIfCancellationRequested();
+            if (!exited)
             {
                 process.Kill(entireProcessTree: true);
                 throw new CodesignException($"fpga backend: '{tool} {string.Join(' ', start.ArgumentList)}' did not finish within {limit.TotalSeconds:F0} s{(limitSetting is null ? "" : $" ({limitSetting} sets the limit)")}");
             }
             return new Result(process.ExitCode, stdout.Result, stderr.Result);
+        }
+    }
+
+    private static void Kill(Process process)
+    {
+        try
+        {
+            process.Kill(entireProcessTree: true);
+        }
+        catch (Exception e) when (e is InvalidOperationException or Win32Exception)
+        {
+            // it exited meanwhile
         }
     }
 

@@ -19,14 +19,14 @@ public static class YosysSynthesis
 
     public static bool IsInstalled => ExternalTool.IsInstalled(Tool);
 
-    public static ResourceReport Synthesize(IReadOnlyDictionary<string, string> rtl, string top, string family)
+    public static ResourceReport Synthesize(IReadOnlyDictionary<string, string> rtl, string top, string family, CancellationToken cancel = default)
     {
         string cache = Path.Combine(Path.GetTempPath(), "codesign-yosys", $"{top}-{family}-{RtlScratch.Key($"{top}\0{family}", rtl)}.json");
         if (File.Exists(cache)) return ResourceReport.FromCells(ReadCells(cache));
         using var scratch = new RtlScratch(Tool, rtl);
         string stat = Path.Combine(scratch.Directory, "stat.json");
         string script = $"read_verilog -sv {string.Join(' ', scratch.Files)}; synth_xilinx -family {family} -noiopad -top {top}; flatten; tee -q -o {stat} stat -json";
-        var result = ExternalTool.Run(Tool, "yosys", ["-q", "-p", script], Limit, scratch.Directory);
+        var result = ExternalTool.Run(Tool, "yosys", ["-q", "-p", script], Limit, scratch.Directory, cancel: cancel);
         if (result.ExitCode != 0 || !File.Exists(stat))
             throw new CodesignException($"yosys could not synthesise {top} for {family}: {(result.Error + result.Output).Trim()}");
         var report = ResourceReport.FromCells(ReadCells(stat));
