@@ -7,18 +7,21 @@ using Codesign.Backends.Fpga.Rtl;
 using Codesign.Backends.Fpga.Simulation;
 using Codesign.Compiler.Frontends.HuggingFace;
 using Codesign.IR.Quantization;
+using Codesign.IR.Diagnostics;
 using Codesign.IR.Graphs;
 using Codesign.IR.Ops;
 using Codesign.IR.Semantics;
 using Codesign.IR.Sparsity;
 using Codesign.IR.Types;
+using Codesign.IR.Values;
 
 /// <summary>
 /// Decode of a LLaMA-2-7B-shaped model on the generated accelerator, extrapolated by the performance model (checked
 /// against the Verilated RTL: exact per core instruction, within 10 % per step on tiny-llama-a) onto the U280
 /// description with the matrix cores CoreFit chooses for it: the decode program of a 1-layer and a 2-layer model are
 /// compiled and predicted, and 32 layers are the first plus 31 times the difference, dense W4A8, with every linear layer
-/// 2:4-sparse, and W4 on the LUT-mpGEMM engine. Printed beside FlightLLM's published U280 figures.
+/// 2:4-sparse (each with an int8 cache and attention on the cores, or an f32 cache on the binary32 engine), and W4 on
+/// the LUT-mpGEMM engine; and a 128-token prompt's prefill. Printed beside FlightLLM's published U280 figures.
 /// </summary>
 internal static class Fpga7bEstimate
 {
@@ -34,13 +37,24 @@ internal static class Fpga7bEstimate
         Console.WriteLine();
         var scheme = QuantScheme.Create(4, 128, false, DType.F16);
         var rows = new List<string>();
-        rows.AddRange(Estimate("W4A8 g128", null, lutEngine: false, scheme, port, u280, clock, hbm.GbytesPerSecond));
-        rows.AddRange(Estimate("W4A8 g128 2:4", SparseFormat.NOfM(2, 4), lutEngine: false, scheme, port, u280, clock, hbm.GbytesPerSecond));
-        rows.AddRange(Estimate("W4 g128, LUT engine", null, lutEngine: true, scheme, port, u280, clock, hbm.GbytesPerSecond));
+        var dense = Estimate("W4A8 g128, int8 KV, attention on the cores", null, lutEngine: false, kv8: true, scheme, port, u280, clock, hbm.GbytesPerSecond);
+        var sparse = Estimate("W4A8 g128 2:4, int8 KV, attention on the cores", SparseFormat.NOfM(2, 4), lutEngine: false, kv8: true, scheme, port, u280, clock, hbm.GbytesPerSecond);
+        rows.AddRange(dense.Rows);
+        rows.AddRange(sparse.Rows);
+        rows.AddRange(Estimate("W4A8 g128, f32 KV (binary32 attention)", null, lutEngine: false, kv8: false, scheme, port, u280, clock, hbm.GbytesPerSecond).Rows);
+        rows.AddRange(Estimate("W4A8 g128 2:4, f32 KV", SparseFormat.NOfM(2, 4), lutEngine: false, kv8: false, scheme, port, u280, clock, hbm.GbytesPerSecond).Rows);
+        rows.AddRange(Estimate("W4 g128, LUT engine", null, lutEngine: true, kv8: false, scheme, port, u280, clock, hbm.GbytesPerSecond).Rows);
         Console.WriteLine();
         Console.WriteLine("| weights | context | cycles / token | of which matrix | of which attention | of which sfu | of which load/store | tokens/s | weight+KV bytes / token | bandwidth used | of HBM peak | MACs / cycle | of the cores' lanes |");
         Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var row in rows) Console.WriteLine(row);
+        Console.WriteLine();
+        Console.WriteLine("Prefill of a 128-token prompt in the largest chunks the activation buffer takes (at most the compiler's default of 8): each core streams its weights once per activation row, so a chunk of T tokens costs about T decode steps' matrices");
+        Console.WriteLine();
+        Console.WriteLine("| weights | chunk | cycles (128 tokens) | of which matrix | tokens/s | decode tokens/s at context 128 |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|");
+        Console.WriteLine(Prefill("W4A8 g128, int8 KV, attention on the cores", null, scheme, port, u280, clock, dense.TokensPerSecond[0]));
+        Console.WriteLine(Prefill("W4A8 g128 2:4, int8 KV, attention on the cores", SparseFormat.NOfM(2, 4), scheme, port, u280, clock, sparse.TokensPerSecond[0]));
         Console.WriteLine();
         Storage(scheme);
         Console.WriteLine();
@@ -48,7 +62,7 @@ internal static class Fpga7bEstimate
         Console.WriteLine("bandwidth utilisation 65.9 % of HBM (35.6 % before its always-on-chip decode and instruction optimisations); 6,345 DSP, 1,252 BRAM, 792 URAM used.");
     }
 
-    private static List<string> Estimate(string label, SparseFormat? sparsity, bool lutEngine, QuantScheme scheme, MemoryPort port, FpgaDevice device,
+    private static (List<string> Rows, List<double> TokensPerSecond) Estimate(string label, SparseFormat? sparsity, bool lutEngine, bool kv8, QuantScheme scheme, MemoryPort port, FpgaDevice device,
         double clock, double hbmGbytesPerSecond)
     {
         var perLayers = new Dictionary<int, (ProgramPrediction Prediction, long Bytes, long Macs)[]>();
@@ -57,7 +71,7 @@ internal static class Fpga7bEstimate
         CorePort? corePort = null;
         foreach (int layers in new[] { 1, 2 })
         {
-            var (graph, bytes) = AcceleratorGraph(layers, sparsity, lutEngine, scheme);
+            var (graph, bytes) = AcceleratorGraph(layers, sparsity, lutEngine, scheme, kv8);
             if (shape is null)
             {
                 var fit = FpgaCompilation.Fit(graph, w => bytes[w.WeightKey!], contexts.Max(), 1, device);
@@ -76,6 +90,7 @@ internal static class Fpga7bEstimate
             })];
         }
         var rows = new List<string>();
+        var tokensPerSecond = new List<double>();
         for (int c = 0; c < contexts.Length; c++)
         {
             var (one, two) = (perLayers[1][c], perLayers[2][c]);
@@ -85,10 +100,68 @@ internal static class Fpga7bEstimate
             long sfu = one.Prediction.ByClass.Keys.Where(k => k.StartsWith("sfu.", StringComparison.Ordinal)).Sum(Class);
             long bytes = Extrapolate(one.Bytes, two.Bytes), macs = Extrapolate(one.Macs, two.Macs);
             double tokens = clock / cycles, bandwidth = bytes * tokens / 1e9;
+            tokensPerSecond.Add(tokens);
             long transfers = Class("load") + Class("store") + Class("gather");
+            if (c == 0)
+                Console.WriteLine($"  {label}, context {contexts[c]}, cycles a token by class: " + string.Join(", ", one.Prediction.ByClass.Keys
+                    .Select(k => (Name: k, Cycles: Class(k))).OrderByDescending(k => k.Cycles).Select(k => $"{k.Name} {k.Cycles:N0}")));
             rows.Add($"| {label} | {contexts[c]} | {cycles:N0} | {(double)matrix / cycles:P0} | {(double)attention / cycles:P0} | {(double)sfu / cycles:P0} | {(double)transfers / cycles:P0} | {tokens:F3} | {bytes / 1e9:F2} GB | {bandwidth:F2} GB/s | {bandwidth / hbmGbytesPerSecond:P2} | {(double)macs / cycles:F2} | {(double)macs / cycles / (shape!.Cores * shape.Lanes):P0} |");
         }
-        return rows;
+        return (rows, tokensPerSecond);
+    }
+
+    private const int PromptTokens = 128;
+
+    /// <summary>
+    /// A 128-token prompt through prefill chunks (chunk k of T tokens ends at context kT; the last may be shorter), T the
+    /// largest up to the compiler's default whose rows the on-chip activation buffer holds; each chunk's program predicted
+    /// for 1 and 2 layers and extrapolated to 32 as the decode steps are, the cores sized for chunks of T.
+    /// </summary>
+    private static string Prefill(string label, SparseFormat? sparsity, QuantScheme scheme, MemoryPort port, FpgaDevice device, double clock, double decodeTokensPerSecond)
+    {
+        var totals = new Dictionary<int, (long Cycles, long Matrix)>();
+        int chunk = 0;
+        foreach (int layers in new[] { 1, 2 })
+        {
+            var (graph, bytes) = AcceleratorGraph(layers, sparsity, lutEngine: false, scheme, kv8: true);
+            long Bytes(Value w) => bytes[w.WeightKey!];
+            (InstructionProgram Program, PerformanceModel Model) Compiled(int t)
+            {
+                var shape = FpgaCompilation.Fit(graph, Bytes, PromptTokens, t, device).Shape;
+                var cores = CoreAssignment.For(graph, shape, PromptTokens);
+                var plan = FpgaMemoryPlan.For(graph, Bytes, maxContext: PromptTokens, chunkTokens: t, cores);
+                return (InstructionCompiler.Compile(graph, plan, decode: false, maxContext: PromptTokens), new PerformanceModel(port) { Cores = cores.Design, CorePort = CorePort.Of(device, shape) });
+            }
+            if (chunk == 0) chunk = Enumerable.Range(1, FpgaCompilation.DefaultChunkTokens).Reverse().First(t => Fits(() => Compiled(t)));
+            var (program, model) = Compiled(chunk);
+            long cycles = 0, matrix = 0;
+            for (int done = 0; done < PromptTokens; done += chunk)
+            {
+                int tokens = Math.Min(chunk, PromptTokens - done);
+                var step = program.Patched(tokens, done + tokens);
+                var prediction = model.Predict(step);
+                if (prediction.Unpredicted.Count > 0) throw new InvalidOperationException($"no prediction for {step[prediction.Unpredicted[0]]}");
+                cycles += prediction.Total;
+                matrix += prediction.ByClass.GetValueOrDefault("matvec");
+            }
+            totals[layers] = (cycles, matrix);
+        }
+        long total = Extrapolate(totals[1].Cycles, totals[2].Cycles), matrices = Extrapolate(totals[1].Matrix, totals[2].Matrix);
+        return $"| {label} | {chunk} | {total:N0} | {(double)matrices / total:P0} | {PromptTokens * clock / total:F2} | {decodeTokensPerSecond:F2} |";
+    }
+
+    /// <summary>Whether a chunk's program compiles: the compiler refuses one whose rows the on-chip buffers do not hold.</summary>
+    private static bool Fits(Action compile)
+    {
+        try
+        {
+            compile();
+            return true;
+        }
+        catch (CodesignException)
+        {
+            return false;
+        }
     }
 
     /// <summary>
@@ -103,7 +176,7 @@ internal static class Fpga7bEstimate
         var perLayers = new Dictionary<int, (long Adaptive, long PerLength, int Programs)>();
         foreach (int layers in new[] { 1, 2 })
         {
-            var (graph, bytes) = AcceleratorGraph(layers, null, lutEngine: false, scheme);
+            var (graph, bytes) = AcceleratorGraph(layers, null, lutEngine: false, scheme, kv8: false);
             var plan = FpgaMemoryPlan.For(graph, w => bytes[w.WeightKey!], maxContext, chunkTokens: 2);
             var programs = LengthAdaptivePrograms.Compile(graph, plan);
             perLayers[layers] = (programs.Bytes, LengthAdaptivePrograms.BytesOfOneProgramPerLength(graph, plan), programs.Decode.Count + programs.Prefill.Count);
@@ -122,10 +195,11 @@ internal static class Fpga7bEstimate
 
     /// <summary>
     /// The 7B shape with <paramref name="layers"/> layers of random <paramref name="scheme"/> weights as the accelerator
-    /// runs it (its linear layers on the LUT engine, or with int8 activations and <paramref name="sparsity"/>), and each
-    /// weight's packed bytes by weight key (the LUT lowering copies the graph).
+    /// runs it (its linear layers on the LUT engine, or with int8 activations and <paramref name="sparsity"/>; with
+    /// <paramref name="kv8"/> an int8 cache and integer attention, which the matrix cores run), and each weight's packed
+    /// bytes by weight key (the LUT lowering copies the graph).
     /// </summary>
-    private static (Graph Graph, Dictionary<string, long> Bytes) AcceleratorGraph(int layers, SparseFormat? sparsity, bool lutEngine, QuantScheme scheme)
+    private static (Graph Graph, Dictionary<string, long> Bytes) AcceleratorGraph(int layers, SparseFormat? sparsity, bool lutEngine, QuantScheme scheme, bool kv8)
     {
         var config = Cpu7bDecodeBenchmark.Llama7bConfig(layers);
         var store = Cpu7bDecodeBenchmark.RandomModel(config, scheme);
@@ -133,6 +207,9 @@ internal static class Fpga7bEstimate
         var bytes = graph.Weights.ToDictionary(w => w.WeightKey!, w => (long)GraphBinding.Weight(w, store).Data.Length);
         if (lutEngine) graph = LutEngineLowering.Apply(graph);
         else Int8Activations(graph, sparsity, bytes);
+        if (kv8)
+            foreach (var node in graph.Nodes.Where(n => n.Op is AttentionOp).ToList())
+                graph.ReplaceNode(node, ((AttentionOp)node.Op).WithKvBits(8, 8), node.Inputs);
         return (graph, bytes);
     }
 
@@ -157,19 +234,29 @@ internal static class Fpga7bEstimate
         }
     }
 
-    /// <summary>Bytes a step moves over the memory port: every load and store, the weights the matrix instructions stream and the gathered rows.</summary>
+    /// <summary>
+    /// Bytes a step moves over the memory ports: every load and store, the weights the matrix instructions stream, the
+    /// gathered rows, and the int8 caches the cores read and write (each core its kv head's keys and scales per query row,
+    /// its value codes up to the stride and their row scales; a code and (keys) a scale per appended row).
+    /// </summary>
     private static long Traffic(IReadOnlyList<Instruction> step)
     {
         long bytes = 0;
+        CoreAttentionShape shape = default;
         foreach (var i in step)
         {
             if (i.Op == Opcode.End) break;
+            if (i.Op == Opcode.CoreAttentionShape) shape = CoreAttentionShape.Of(i);
+            var a = CoreAttentionOperands.Is(i) ? CoreAttentionOperands.Of(i) : default;
             bytes += i.Op switch
             {
                 Opcode.Load or Opcode.Store => i.C,
                 Opcode.Gather => (long)i.B * i.C,
                 Opcode.MatVec or Opcode.MatMat when !MatrixFormat.IsAttention(i.Function) => WeightBytes(i),
                 Opcode.CoreMatVec or Opcode.CoreMatMat => WeightBytes(i),
+                Opcode.CoreScores => (long)a.KvHeads * a.Tokens * shape.QueryGroup * a.Keys * (shape.HeadDim + 4),
+                Opcode.CoreValues => (long)a.KvHeads * a.Tokens * shape.QueryGroup * shape.HeadDim * (shape.Stride + 4),
+                Opcode.CoreAppend => (long)a.KvHeads * a.Tokens * (shape.HeadDim + (a.Values ? 0 : 4)),
                 _ => 0,
             };
         }
@@ -188,9 +275,23 @@ internal static class Fpga7bEstimate
     }
 
     /// <summary>Multiply-accumulates of the step's matrix and attention products (of an N:M-sparse matrix, its kept weights' only: the DSPs' work).</summary>
-    private static long Macs(IReadOnlyList<Instruction> step) => step.TakeWhile(i => i.Op != Opcode.End)
-        .Where(i => i.Op is Opcode.MatVec or Opcode.MatMat or Opcode.CoreMatVec or Opcode.CoreMatMat)
-        .Sum(i => (long)(i.B >> 16) * (i.B & 0xffff)
-            * (MatrixFormat.IsAttention(i.Function) ? (i.C & 0xffff) * Math.Max(1, i.C >> 16) : Math.Max(1, i.C >> 16))
-            / (MatrixFormat.IsNOfM(i.Function) ? MatrixLayout.PatternOf(i.Layout).M / MatrixLayout.PatternOf(i.Layout).N : 1));
+    private static long Macs(IReadOnlyList<Instruction> step)
+    {
+        long macs = 0;
+        CoreAttentionShape shape = default;
+        foreach (var i in step.TakeWhile(i => i.Op != Opcode.End))
+        {
+            if (i.Op == Opcode.CoreAttentionShape) shape = CoreAttentionShape.Of(i);
+            if (i.Op is Opcode.CoreScores or Opcode.CoreValues)
+            {
+                var a = CoreAttentionOperands.Of(i);
+                macs += (long)a.KvHeads * a.Tokens * shape.QueryGroup * shape.HeadDim * (i.Op == Opcode.CoreScores ? a.Keys : shape.Stride);
+            }
+            else if (i.Op is Opcode.MatVec or Opcode.MatMat or Opcode.CoreMatVec or Opcode.CoreMatMat)
+                macs += (long)(i.B >> 16) * (i.B & 0xffff)
+                    * (MatrixFormat.IsAttention(i.Function) ? (i.C & 0xffff) * Math.Max(1, i.C >> 16) : Math.Max(1, i.C >> 16))
+                    / (MatrixFormat.IsNOfM(i.Function) ? MatrixLayout.PatternOf(i.Layout).M / MatrixLayout.PatternOf(i.Layout).N : 1);
+        }
+        return macs;
+    }
 }

@@ -18,7 +18,7 @@ namespace Codesign.Backends.Fpga.Performance;
 /// <paramref name="IndexLines"/>-line index buffer), its scales (and zero points) a beat at a time, its offsets
 /// (sparse) at the port's rate, and its codes at the slower of the DSP chain (a beat of one group's weights a cycle:
 /// 32 columns of dense 2- to 4-bit codes, 16 of 8-bit ones, up to 64 sparse) and the port; the binary32 engine (attention, f32 weights) a product a cycle, or four — a line of each operand (scores and f32 weights in rows of whole lines), or four Σ p·v dots side by side (head dims a multiple of 4) — and four more cycles per dot;
-/// the special-function unit's passes over a row an element a cycle. The formulas follow the RTL's state machines; the Verilated accelerator's measured cycles
+/// the special-function unit's passes over a row an element a cycle (element-wise operations a line of four). The formulas follow the RTL's state machines; the Verilated accelerator's measured cycles
 /// check them (PerformanceModelTests, MatrixEngineTests). Instructions the RTL does not execute yet have no prediction.
 /// </summary>
 public sealed record PerformanceModel(MemoryPort Port, int ScaleEntries = AcceleratorRtl.DefaultScaleEntries, int IndexLines = AcceleratorRtl.DefaultIndexLines)
@@ -147,15 +147,18 @@ public sealed record PerformanceModel(MemoryPort Port, int ScaleEntries = Accele
         {
             case SfuFunction.Add or SfuFunction.Multiply or SfuFunction.Silu:
             {
+                // a line of four elements a cycle, then a cycle to write the last
                 long elements = i.A * rows;
-                return elements == 0 ? 0 : elements + 1;
+                return elements == 0 ? 0 : (elements + 3) / 4 + 1;
             }
             case SfuFunction.RmsNorm:
-                // eps, then per row: the sum of squares (a pass), the inverse, the scaling (a pass)
-                return 1 + rows * (2 * (i.A + 2) + RmsNormInverseCycles);
+                // eps, then per row: the sum of squares (a pass an element a cycle), the inverse, the scaling (a pass, a
+                // line of four a cycle when the row is a multiple of 4)
+                return 1 + rows * (i.A + 2 + (i.A % 4 == 0 ? i.A / 4 : i.A) + 2 + RmsNormInverseCycles);
             case SfuFunction.Rope:
-                // three cycles per pair: read both halves, write the low, write the high
-                return i.A < 2 ? 0 : rows * (i.A / 2) * 3;
+                // three cycles a step (read both halves, write the low, write the high); a step is four pairs when the
+                // row is a multiple of 8 (its halves start on lines), else one
+                return i.A < 2 ? 0 : rows * ((i.A / 2) / (i.A % 8 == 0 ? 4 : 1)) * 3;
             case SfuFunction.SoftmaxTile:
             {
                 var t = SoftmaxTileOperands.Of(i);
