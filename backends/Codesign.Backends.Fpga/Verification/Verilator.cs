@@ -73,7 +73,9 @@ public static class Verilator
             var sources = RtlScratch.WriteFiles(staging, testbenchTexts).Where(f => f.EndsWith(".cpp", StringComparison.Ordinal));
             // A shared library is Verilator's executable linked with -shared, every object position-independent.
             string[] library = sharedLibrary ? ["-LDFLAGS", "-shared"] : [];
-            string cflags = (sharedLibrary ? "-fPIC " : "") + $"-O1 -I{staging}";
+            // -O0: a whole accelerator builds about 20 % faster than at -O1, and a decode test's simulation took the same
+            // wall time (tiny-llama-a with an int8 cache, 12 and 18 tokens: 20.4 and 28.3 s against 20.6 and 28.9 s).
+            string cflags = (sharedLibrary ? "-fPIC " : "") + $"-O0 -I{staging}";
             var result = ExternalTool.Run(Tool, Package,
                 ["--cc", "--exe", "--build", "-j", "2", "-Wno-fatal", "--top-module", top, "--Mdir", "obj", "-o", output, "-CFLAGS", cflags, .. library, .. files, .. sources],
                 BuildLimit, staging, limitSetting: $"the environment variable {BuildTimeoutVariable}, in seconds");
