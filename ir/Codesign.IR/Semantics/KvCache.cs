@@ -41,18 +41,8 @@ public sealed class KvLayerCache
         if (_pool is not null && _pool.KvBits != 0 && _pool.KvBits != kvBits)
             throw new CodesignException($"{_holder}: the KV pool stores {_pool.KvBits}-bit rows but the attention op caches {(kvBits == 0 ? "f32" : $"{kvBits}-bit")} rows; give the pool the graph's kv_bits (or 0)");
         RowSize = rowSize;
-        // Rows as the cache gives them back; a pool storing codes quantizes the raw rows itself.
-        bool storesCodes = _pool is not null && _pool.KvBits != 0;
-        ReadOnlySpan<float> k = keys, v = values;
-        if (kvBits != 0 && !storesCodes)
-        {
-            var kq = keys.ToArray();
-            var vq = values.ToArray();
-            ActivationQuantizer.FakeQuantizeRows(kq, headDim, kvBits);
-            ActivationQuantizer.FakeQuantizeRows(vq, headDim, kvBits);
-            k = kq;
-            v = vq;
-        }
+        HeadDim = headDim;
+        Bits = kvBits;
         if (_pool is null)
         {
             int need = (Length + tokens) * rowSize;
@@ -69,20 +59,31 @@ public sealed class KvLayerCache
                     Array.Resize(ref _valueScales, capacity / headDim);
                 }
             }
-            k.CopyTo(_keys.AsSpan(Length * rowSize));
-            v.CopyTo(_values.AsSpan(Length * rowSize));
-            if (kvBits != 0)
+            int at = Length * rowSize, count = tokens * rowSize;
+            if (kvBits == 0)
             {
-                StoreCodes(keys, _keyCodes, _keyScales, Length * rowSize, tokens * rowSize, headDim, kvBits);
-                StoreCodes(values, _valueCodes, _valueScales, Length * rowSize, tokens * rowSize, headDim, kvBits);
+                keys.CopyTo(_keys.AsSpan(at));
+                values.CopyTo(_values.AsSpan(at));
             }
-            HeadDim = headDim;
-            Bits = kvBits;
+            else
+            {
+                Quantize(keys, _keyCodes, _keyScales, _keys, at, count, headDim, kvBits);
+                Quantize(values, _valueCodes, _valueScales, _values, at, count, headDim, kvBits);
+            }
             Length += tokens;
             return;
         }
-        HeadDim = headDim;
-        Bits = kvBits;
+        // Rows as the cache gives them back; a pool storing codes quantizes the raw rows itself.
+        ReadOnlySpan<float> k = keys, v = values;
+        if (kvBits != 0 && _pool.KvBits == 0)
+        {
+            var kq = keys.ToArray();
+            var vq = values.ToArray();
+            ActivationQuantizer.FakeQuantizeRows(kq, headDim, kvBits);
+            ActivationQuantizer.FakeQuantizeRows(vq, headDim, kvBits);
+            k = kq;
+            v = vq;
+        }
         for (int t = 0; t < tokens; t++)
         {
             int slot = Length % _pool.BlockTokens;
@@ -92,13 +93,22 @@ public sealed class KvLayerCache
         }
     }
 
-    private static void StoreCodes(ReadOnlySpan<float> rows, sbyte[] codes, float[] scales, int at, int count, int headDim, int bits)
+    /// <summary>
+    /// Quantizes <paramref name="count"/> elements of head rows once: their codes and each head row's scale, and the f32
+    /// rows the cache gives back, code · scale (<see cref="ActivationQuantizer.FakeQuantizeRows"/>'s values).
+    /// </summary>
+    private static void Quantize(ReadOnlySpan<float> rows, sbyte[] codes, float[] scales, float[] dequantized, int at, int count, int headDim, int bits)
     {
         Span<int> headCodes = stackalloc int[headDim];
         for (int r = 0; r < count; r += headDim)
         {
-            scales[(at + r) / headDim] = ActivationQuantizer.QuantizeRow(rows.Slice(r, headDim), headCodes, bits);
-            for (int i = 0; i < headDim; i++) codes[at + r + i] = (sbyte)headCodes[i];
+            float scale = ActivationQuantizer.QuantizeRow(rows.Slice(r, headDim), headCodes, bits);
+            scales[(at + r) / headDim] = scale;
+            for (int i = 0; i < headDim; i++)
+            {
+                codes[at + r + i] = (sbyte)headCodes[i];
+                dequantized[at + r + i] = headCodes[i] * scale;
+            }
         }
     }
 
