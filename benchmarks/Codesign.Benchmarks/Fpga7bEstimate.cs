@@ -37,8 +37,8 @@ internal static class Fpga7bEstimate
         Console.WriteLine();
         var scheme = QuantScheme.Create(4, 128, false, DType.F16);
         var rows = new List<string>();
-        var dense = Estimate("W4A8 g128, int8 KV, attention on the cores", null, lutEngine: false, kv8: true, scheme, port, u280, clock, hbm.GbytesPerSecond);
-        var sparse = Estimate("W4A8 g128 2:4, int8 KV, attention on the cores", SparseFormat.NOfM(2, 4), lutEngine: false, kv8: true, scheme, port, u280, clock, hbm.GbytesPerSecond);
+        var dense = Estimate("W4A8 g128, int8 KV, attention on the cores", null, lutEngine: false, kv8: true, scheme, port, u280, clock, hbm.GbytesPerSecond, prefill: true);
+        var sparse = Estimate("W4A8 g128 2:4, int8 KV, attention on the cores", SparseFormat.NOfM(2, 4), lutEngine: false, kv8: true, scheme, port, u280, clock, hbm.GbytesPerSecond, prefill: true);
         rows.AddRange(dense.Rows);
         rows.AddRange(sparse.Rows);
         rows.AddRange(Estimate("W4A8 g128, f32 KV (binary32 attention)", null, lutEngine: false, kv8: false, scheme, port, u280, clock, hbm.GbytesPerSecond).Rows);
@@ -53,8 +53,8 @@ internal static class Fpga7bEstimate
         Console.WriteLine();
         Console.WriteLine("| weights | chunk | cycles (128 tokens) | of which matrix | tokens/s | decode tokens/s at context 128 |");
         Console.WriteLine("|---|---:|---:|---:|---:|---:|");
-        Console.WriteLine(Prefill("W4A8 g128, int8 KV, attention on the cores", null, scheme, port, u280, clock, dense.TokensPerSecond[0]));
-        Console.WriteLine(Prefill("W4A8 g128 2:4, int8 KV, attention on the cores", SparseFormat.NOfM(2, 4), scheme, port, u280, clock, sparse.TokensPerSecond[0]));
+        Console.WriteLine(dense.Prefill);
+        Console.WriteLine(sparse.Prefill);
         Console.WriteLine();
         Storage(scheme);
         Console.WriteLine();
@@ -62,9 +62,12 @@ internal static class Fpga7bEstimate
         Console.WriteLine("bandwidth utilisation 65.9 % of HBM (35.6 % before its always-on-chip decode and instruction optimisations); 6,345 DSP, 1,252 BRAM, 792 URAM used.");
     }
 
-    private static (List<string> Rows, List<double> TokensPerSecond) Estimate(string label, SparseFormat? sparsity, bool lutEngine, bool kv8, QuantScheme scheme, MemoryPort port, FpgaDevice device,
-        double clock, double hbmGbytesPerSecond)
+    /// <param name="prefill">Also a 128-token prompt's prefill on the same graphs (<see cref="PrefillCycles"/>): the last item, a table row.</param>
+    private static (List<string> Rows, List<double> TokensPerSecond, string? Prefill) Estimate(string label, SparseFormat? sparsity, bool lutEngine, bool kv8, QuantScheme scheme,
+        MemoryPort port, FpgaDevice device, double clock, double hbmGbytesPerSecond, bool prefill = false)
     {
+        var prefillTotals = new Dictionary<int, (long Cycles, long Matrix)>();
+        int chunk = 0;
         var perLayers = new Dictionary<int, (ProgramPrediction Prediction, long Bytes, long Macs)[]>();
         int[] contexts = [128, 512, 1024, 2048];
         AcceleratorShape? shape = null;
@@ -88,6 +91,7 @@ internal static class Fpga7bEstimate
                 if (prediction.Unpredicted.Count > 0) throw new InvalidOperationException($"no prediction for {step[prediction.Unpredicted[0]]}");
                 return (prediction, Traffic(step), Macs(step));
             })];
+            if (prefill) prefillTotals[layers] = PrefillCycles(graph, bytes, port, device, ref chunk);
         }
         var rows = new List<string>();
         var tokensPerSecond = new List<double>();
@@ -107,61 +111,60 @@ internal static class Fpga7bEstimate
                     .Select(k => (Name: k, Cycles: Class(k))).OrderByDescending(k => k.Cycles).Select(k => $"{k.Name} {k.Cycles:N0}")));
             rows.Add($"| {label} | {contexts[c]} | {cycles:N0} | {(double)matrix / cycles:P0} | {(double)attention / cycles:P0} | {(double)sfu / cycles:P0} | {(double)transfers / cycles:P0} | {tokens:F3} | {bytes / 1e9:F2} GB | {bandwidth:F2} GB/s | {bandwidth / hbmGbytesPerSecond:P2} | {(double)macs / cycles:F2} | {(double)macs / cycles / (shape!.Cores * shape.Lanes):P0} |");
         }
-        return (rows, tokensPerSecond);
+        string? prefillRow = null;
+        if (prefill)
+        {
+            long total = Extrapolate(prefillTotals[1].Cycles, prefillTotals[2].Cycles), matrices = Extrapolate(prefillTotals[1].Matrix, prefillTotals[2].Matrix);
+            prefillRow = $"| {label} | {chunk} | {total:N0} | {(double)matrices / total:P0} | {PromptTokens * clock / total:F2} | {tokensPerSecond[0]:F2} |";
+        }
+        return (rows, tokensPerSecond, prefillRow);
     }
 
     private const int PromptTokens = 128;
 
     /// <summary>
-    /// A 128-token prompt through prefill chunks (chunk k of T tokens ends at context kT; the last may be shorter), T the
-    /// largest up to the compiler's default whose rows the on-chip activation buffer holds; each chunk's program predicted
-    /// for 1 and 2 layers and extrapolated to 32 as the decode steps are, the cores sized for chunks of T.
+    /// A 128-token prompt through prefill chunks on <paramref name="graph"/> (chunk k of T tokens ends at context kT; the
+    /// last may be shorter): its cycles and their matrices' share, each chunk's program predicted with the cores sized for
+    /// chunks of T. T is <paramref name="chunk"/>, or where that is 0 the largest up to the compiler's default whose rows
+    /// the on-chip buffers hold, which it is set to.
     /// </summary>
-    private static string Prefill(string label, SparseFormat? sparsity, QuantScheme scheme, MemoryPort port, FpgaDevice device, double clock, double decodeTokensPerSecond)
+    private static (long Cycles, long Matrix) PrefillCycles(Graph graph, Dictionary<string, long> bytes, MemoryPort port, FpgaDevice device, ref int chunk)
     {
-        var totals = new Dictionary<int, (long Cycles, long Matrix)>();
-        int chunk = 0;
-        foreach (int layers in new[] { 1, 2 })
+        long Bytes(Value w) => bytes[w.WeightKey!];
+        (InstructionProgram Program, PerformanceModel Model) Compiled(int t)
         {
-            var (graph, bytes) = AcceleratorGraph(layers, sparsity, lutEngine: false, scheme, kv8: true);
-            long Bytes(Value w) => bytes[w.WeightKey!];
-            (InstructionProgram Program, PerformanceModel Model) Compiled(int t)
+            var shape = FpgaCompilation.Fit(graph, Bytes, PromptTokens, t, device).Shape;
+            var cores = CoreAssignment.For(graph, shape, PromptTokens);
+            var plan = FpgaMemoryPlan.For(graph, Bytes, maxContext: PromptTokens, chunkTokens: t, cores);
+            return (InstructionCompiler.Compile(graph, plan, decode: false, maxContext: PromptTokens), new PerformanceModel(port) { Cores = cores.Design, CorePort = CorePort.Of(device, shape) });
+        }
+        (InstructionProgram Program, PerformanceModel Model)? compiled = null;
+        if (chunk != 0) compiled = Compiled(chunk);
+        else
+            // the compiler refuses a chunk whose rows the on-chip buffers do not hold
+            for (int t = FpgaCompilation.DefaultChunkTokens; t >= 1 && compiled is null; t--)
             {
-                var shape = FpgaCompilation.Fit(graph, Bytes, PromptTokens, t, device).Shape;
-                var cores = CoreAssignment.For(graph, shape, PromptTokens);
-                var plan = FpgaMemoryPlan.For(graph, Bytes, maxContext: PromptTokens, chunkTokens: t, cores);
-                return (InstructionCompiler.Compile(graph, plan, decode: false, maxContext: PromptTokens), new PerformanceModel(port) { Cores = cores.Design, CorePort = CorePort.Of(device, shape) });
+                try
+                {
+                    compiled = Compiled(t);
+                    chunk = t;
+                }
+                catch (CodesignException)
+                {
+                }
             }
-            if (chunk == 0) chunk = Enumerable.Range(1, FpgaCompilation.DefaultChunkTokens).Reverse().First(t => Fits(() => Compiled(t)));
-            var (program, model) = Compiled(chunk);
-            long cycles = 0, matrix = 0;
-            for (int done = 0; done < PromptTokens; done += chunk)
-            {
-                int tokens = Math.Min(chunk, PromptTokens - done);
-                var step = program.Patched(tokens, done + tokens);
-                var prediction = model.Predict(step);
-                if (prediction.Unpredicted.Count > 0) throw new InvalidOperationException($"no prediction for {step[prediction.Unpredicted[0]]}");
-                cycles += prediction.Total;
-                matrix += prediction.ByClass.GetValueOrDefault("matvec");
-            }
-            totals[layers] = (cycles, matrix);
-        }
-        long total = Extrapolate(totals[1].Cycles, totals[2].Cycles), matrices = Extrapolate(totals[1].Matrix, totals[2].Matrix);
-        return $"| {label} | {chunk} | {total:N0} | {(double)matrices / total:P0} | {PromptTokens * clock / total:F2} | {decodeTokensPerSecond:F2} |";
-    }
-
-    /// <summary>Whether a chunk's program compiles: the compiler refuses one whose rows the on-chip buffers do not hold.</summary>
-    private static bool Fits(Action compile)
-    {
-        try
+        var (program, model) = compiled ?? throw new InvalidOperationException("not even a prefill chunk of one token compiles");
+        long cycles = 0, matrix = 0;
+        for (int done = 0; done < PromptTokens; done += chunk)
         {
-            compile();
-            return true;
+            int tokens = Math.Min(chunk, PromptTokens - done);
+            var step = program.Patched(tokens, done + tokens);
+            var prediction = model.Predict(step);
+            if (prediction.Unpredicted.Count > 0) throw new InvalidOperationException($"no prediction for {step[prediction.Unpredicted[0]]}");
+            cycles += prediction.Total;
+            matrix += prediction.ByClass.GetValueOrDefault("matvec");
         }
-        catch (CodesignException)
-        {
-            return false;
-        }
+        return (cycles, matrix);
     }
 
     /// <summary>
@@ -234,6 +237,17 @@ internal static class Fpga7bEstimate
         }
     }
 
+    /// <summary>A step's instructions up to its END, each with the attention shape the cores hold when it runs.</summary>
+    private static IEnumerable<(Instruction Instruction, CoreAttentionShape Shape)> WithAttentionShapes(IReadOnlyList<Instruction> step)
+    {
+        CoreAttentionShape shape = default;
+        foreach (var i in step.TakeWhile(i => i.Op != Opcode.End))
+        {
+            if (i.Op == Opcode.CoreAttentionShape) shape = CoreAttentionShape.Of(i);
+            yield return (i, shape);
+        }
+    }
+
     /// <summary>
     /// Bytes a step moves over the memory ports: every load and store, the weights the matrix instructions stream, the
     /// gathered rows, and the int8 caches the cores read and write (each core its kv head's keys and scales per query row,
@@ -242,11 +256,8 @@ internal static class Fpga7bEstimate
     private static long Traffic(IReadOnlyList<Instruction> step)
     {
         long bytes = 0;
-        CoreAttentionShape shape = default;
-        foreach (var i in step)
+        foreach (var (i, shape) in WithAttentionShapes(step))
         {
-            if (i.Op == Opcode.End) break;
-            if (i.Op == Opcode.CoreAttentionShape) shape = CoreAttentionShape.Of(i);
             var a = CoreAttentionOperands.Is(i) ? CoreAttentionOperands.Of(i) : default;
             bytes += i.Op switch
             {
@@ -278,10 +289,8 @@ internal static class Fpga7bEstimate
     private static long Macs(IReadOnlyList<Instruction> step)
     {
         long macs = 0;
-        CoreAttentionShape shape = default;
-        foreach (var i in step.TakeWhile(i => i.Op != Opcode.End))
+        foreach (var (i, shape) in WithAttentionShapes(step))
         {
-            if (i.Op == Opcode.CoreAttentionShape) shape = CoreAttentionShape.Of(i);
             if (i.Op is Opcode.CoreScores or Opcode.CoreValues)
             {
                 var a = CoreAttentionOperands.Of(i);

@@ -58,9 +58,11 @@ public class CoreAttentionTests : RequiresVerilator
     {
         public readonly int Keys, Values, Queries, ValueScales, Scores, Outputs, Units;
 
+        /// <summary>The units <paramref name="words"/> f32 words take.</summary>
+        public static int UnitsOf(long words) => (int)FpgaMemoryPlan.UnitsOf(words * 4);
+
         public ActivationLayout(CoreAttentionShape shape, int context, int tokens)
         {
-            static int UnitsOf(long words) => (int)FpgaMemoryPlan.UnitsOf(words * 4);
             long rows = (long)context * shape.KvHeads * shape.HeadDim;
             Keys = 0;
             Values = Keys + UnitsOf(rows);
@@ -80,12 +82,12 @@ public class CoreAttentionTests : RequiresVerilator
         var keys = RandomTensors.RandomFloats(r, (long)context * kvh * hd, spread: r.Next(1, 8));
         var values = RandomTensors.RandomFloats(r, (long)context * kvh * hd, spread: r.Next(1, 8));
         var queries = RandomTensors.RandomFloats(r, (long)tokens * shape.Heads * hd, spread: r.Next(1, 8));
-        int UnitsOf(long words) => (int)FpgaMemoryPlan.UnitsOf(words * 4);
         var placed = new ActivationLayout(shape, context, tokens);
         int kAt = placed.Keys, vAt = placed.Values, qAt = placed.Queries, vsAt = placed.ValueScales, sAt = placed.Scores, oAt = placed.Outputs;
         int rowUnits = kvh * hd / 4;
         const float scale = 0.125f;
-        long extParameter = sAt, extScores = extParameter + 1, extProbabilities = extScores + UnitsOf((long)tokens * shape.Heads * shape.Stride), extOutputs = extProbabilities + UnitsOf((long)tokens * shape.Heads * shape.Stride);
+        int scoreUnits = ActivationLayout.UnitsOf((long)tokens * shape.Heads * shape.Stride);
+        long extParameter = sAt, extScores = extParameter + 1, extProbabilities = extScores + scoreUnits, extOutputs = extProbabilities + scoreUnits;
         // each round's key and value regions, at the same offset in every core's channel
         long Aligned(long bytes) => (FpgaMemoryPlan.UnitsOf(bytes) + 3) / 4 * 4;
         var keyRegions = new long[rounds];

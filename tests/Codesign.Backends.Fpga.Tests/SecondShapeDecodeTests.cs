@@ -1,14 +1,10 @@
 using Codesign.Backends.Fpga.Compilation;
 using Codesign.Backends.Fpga.Cores;
-using Codesign.Backends.Fpga.Performance;
-using Codesign.Backends.Fpga.Simulation;
 using Codesign.Compiler.Frontends.HuggingFace;
 using Codesign.Compiler.Recipes;
 using Codesign.IR.Graphs;
-using Codesign.IR.Semantics;
 using Codesign.IR.Types;
 using Codesign.IR.Weights;
-using static Codesign.Backends.Fpga.Tests.FunctionalAcceleratorTests;
 
 namespace Codesign.Backends.Fpga.Tests;
 
@@ -72,36 +68,9 @@ public class SecondShapeDecodeTests : RequiresVerilator
         Assert.That(graph.Weights.Where(w => w.Type.DType == DType.BF16).Select(w => w.WeightKey), Does.Contain("model.embed_tokens.weight"), "the tied table stays bf16");
         var model = FpgaCompilation.Compile(graph, store, maxContext: 32, chunkTokens: 4, shape: new AcceleratorShape(cores, beat));
         Assert.That(model.Plan.Cores.Nodes.Count(), Is.EqualTo(2 * 7), "every layer's seven matrices are on the cores");
-        using var functional = model.FunctionalModel();
-        using var rtl = model.Simulator();
-        var golden = model.Runner(functional);
-        var simulated = model.Runner(rtl);
-        var performance = new PerformanceModel(MemoryPort.Default) { Cores = model.Cores, CorePort = VerilatedAccelerator.DefaultCorePort(model.Cores) };
-        var interpreter = new ReferenceInterpreter(graph, store);
-        var cache = new KvCache();
         var r = new Random(seed);
         var prompt = Enumerable.Range(0, 9).Select(_ => r.Next(Config.VocabSize)).ToArray();
-        List<int> fpgaTokens = [], referenceTokens = [];
-        int next = 0;
-        for (int position = 0; position < prompt.Length + 6;)
-        {
-            int[] tokens = position < prompt.Length ? prompt[position..Math.Min(position + 4, prompt.Length)] : [next];
-            int context = position + tokens.Length;
-            var expected = golden.Step(tokens, context);
-            var got = simulated.Step(tokens, context);
-            int first = Enumerable.Range(0, got.Length).FirstOrDefault(i => BitConverter.SingleToInt32Bits(got[i]) != BitConverter.SingleToInt32Bits(expected[i]), -1);
-            Assert.That(first, Is.EqualTo(-1), () => $"seed {seed}, position {position}: logit {first} is {got[first]:R} on the RTL, {expected[first]:R} on the functional model");
-            var prediction = performance.Predict(simulated.LastProgram!);
-            Assert.That((double)prediction.Total, Is.EqualTo(simulated.LastRun!.Cycles).Within(2).Percent, $"position {position}: predicted cycles");
-            float[] reference = [];
-            foreach (int token in tokens) reference = InterpreterStep(interpreter, cache, graph, token, position++);
-            next = ArgMax(got[^reference.Length..]);
-            if (position >= prompt.Length)
-            {
-                fpgaTokens.Add(next);
-                referenceTokens.Add(ArgMax(reference));
-            }
-        }
+        var (fpgaTokens, referenceTokens, _, _) = DecodeOnTheRtl.Run(model, prompt, chunk: 4, generate: 6, $"seed {seed}, ");
         Assert.That(fpgaTokens, Is.EqualTo(referenceTokens), $"seed {seed}");
     }
 }

@@ -1,8 +1,4 @@
-using System.Diagnostics;
 using Codesign.Backends.Fpga.Cores;
-using Codesign.Backends.Fpga.Performance;
-using Codesign.Backends.Fpga.Simulation;
-using Codesign.IR.Semantics;
 using static Codesign.Backends.Fpga.Tests.FunctionalAcceleratorTests;
 
 namespace Codesign.Backends.Fpga.Tests;
@@ -25,45 +21,9 @@ public class VerilatedDecodeTests : RequiresVerilator
         int cores, int beat)
     {
         var model = Compile(recipe, maxContext: 64, new AcceleratorShape(cores, beat));
-        var graph = model.Graph;
-        using var functional = model.FunctionalModel();
-        using var rtl = model.Simulator();
-        var golden = model.Runner(functional);
-        var simulated = model.Runner(rtl);
-        var interpreter = new ReferenceInterpreter(graph, model.Store);
-        var cache = new KvCache();
-        // block-sparse products' cycles follow their masks, which the weights hold
-        var performance = new PerformanceModel(MemoryPort.Default) { Memory = functional.Read, Cores = model.Cores, CorePort = VerilatedAccelerator.DefaultCorePort(model.Cores) };
-
         var prompt = FixturePrompt(promptIndex).Take(promptTokens).ToArray();
-        var rtlTokens = new List<int>();
-        var referenceTokens = new List<int>();
-        int next = 0;
-        var clock = Stopwatch.StartNew();
-        long cycles = 0;
-        for (int position = 0; position < prompt.Length + generate;)
-        {
-            int[] tokens = position < prompt.Length ? prompt[position..Math.Min(position + chunk, prompt.Length)] : [next];
-            int context = position + tokens.Length;
-            var expected = golden.Step(tokens, context);
-            var got = simulated.Step(tokens, context);
-            cycles += simulated.LastRun!.Cycles;
-            // The performance model predicts the whole step within 2 %.
-            var prediction = performance.Predict(simulated.LastProgram!);
-            Assert.That(prediction.Unpredicted, Is.Empty);
-            Assert.That((double)prediction.Total, Is.EqualTo(simulated.LastRun.Cycles).Within(2).Percent, $"position {position}: predicted cycles");
-            int first = Enumerable.Range(0, got.Length).FirstOrDefault(i => BitConverter.SingleToInt32Bits(got[i]) != BitConverter.SingleToInt32Bits(expected[i]), -1);
-            Assert.That(first, Is.EqualTo(-1), () => $"position {position}: logit {first} is {got[first]:R} on the RTL, {expected[first]:R} on the functional model");
-            float[] reference = [];
-            foreach (int token in tokens) reference = InterpreterStep(interpreter, cache, graph, token, position++);
-            next = ArgMax(got[^reference.Length..]);
-            if (position >= prompt.Length)
-            {
-                rtlTokens.Add(next);
-                referenceTokens.Add(ArgMax(reference));
-            }
-        }
-        TestContext.Out.WriteLine($"{recipe} on {model.Cores.Shape}, chunks of {chunk}: {prompt.Length + generate} tokens, {cycles / (prompt.Length + generate)} cycles a token, {clock.Elapsed.TotalSeconds:F1} s");
+        var (rtlTokens, referenceTokens, cycles, elapsed) = DecodeOnTheRtl.Run(model, prompt, chunk, generate);
+        TestContext.Out.WriteLine($"{recipe} on {model.Cores.Shape}, chunks of {chunk}: {prompt.Length + generate} tokens, {cycles / (prompt.Length + generate)} cycles a token, {elapsed.TotalSeconds:F1} s");
         Assert.That(rtlTokens, Is.EqualTo(referenceTokens));
     }
 }

@@ -69,7 +69,7 @@ public sealed class CoreAssignment
         shape.Checked();
         var attention = graph.Nodes.Where(n => n.Op is AttentionOp a
             && AttentionProblem(a, (int)n.Inputs[0].Type.Shape[^2].Size, (int)n.Inputs[0].Type.Shape[^1].Size) is null).ToHashSet();
-        int capacity = attention.Count == 0 ? 0 : (Math.Max(maxContext, 1) + CoreAttentionShape.Alignment - 1) / CoreAttentionShape.Alignment * CoreAttentionShape.Alignment;
+        int capacity = attention.Count == 0 ? 0 : CoreAttentionShape.Positions(maxContext);
         int headDim = attention.Select(n => (int)n.Inputs[0].Type.Shape[^1].Size).DefaultIfEmpty(0).Max();
         var candidates = new List<(Node Node, QuantScheme Scheme, int K, int M)>();
         bool legacy = false;

@@ -223,7 +223,7 @@ public sealed class InstructionCompiler
         var qShape = node.Inputs[0].Type.Shape;
         int heads = (int)qShape[^2].Size, headDim = (int)qShape[^1].Size, kvHeads = regions.KvHeads;
         int cores = _plan.Cores.Design.Cores, rounds = regions.Keys.Length, capacity = regions.Layout.Capacity;
-        int stride = Math.Min(capacity, (_maxContext + CoreAttentionShape.Alignment - 1) / CoreAttentionShape.Alignment * CoreAttentionShape.Alignment);
+        int stride = Math.Min(capacity, CoreAttentionShape.Positions(_maxContext));
         var scratch = OnChipBuffers.CoreScratch(_plan, node, MaxTokens);
         if (scratch.ScoreTokens == 0)
             throw new CodesignException($"fpga: node %{node.Outputs[0].Name}: one token's {heads} score rows of {capacity} positions do not fit the activation buffer after the step's activations");

@@ -15,6 +15,9 @@ public readonly record struct CoreAttentionShape(int Capacity, int HeadDim, int 
     /// <summary>Capacity and stride are multiples of the widest beat, so every row of value codes starts on a beat and is whole beats.</summary>
     public const int Alignment = 64;
 
+    /// <summary>The positions a cache or a score row holds for a context of <paramref name="context"/> (at least one): rounded up to <see cref="Alignment"/>.</summary>
+    public static int Positions(int context) => (Math.Max(context, 1) + Alignment - 1) / Alignment * Alignment;
+
     public static CoreAttentionShape Of(Instruction i) => new((int)i.A, (int)(i.B >> 16), (int)(i.B & 0xffff),
         (int)(i.C >> 16), (int)(i.C & 0xffff), (int)i.D);
 
