@@ -77,7 +77,11 @@ internal static class Cpu7bDecodeBenchmark
             string p = $"model.layers.{i}.";
             Dense(p + "input_layernorm.weight", c.HiddenSize);
             Dense(p + "post_attention_layernorm.weight", c.HiddenSize);
-            foreach (var name in new[] { "q_proj", "k_proj", "v_proj", "o_proj" }) Quantized(p + "self_attn." + name + ".weight", c.HiddenSize, c.HiddenSize);
+            int q = c.NumHeads * c.HeadDim, kv = c.NumKvHeads * c.HeadDim;
+            Quantized(p + "self_attn.q_proj.weight", q, c.HiddenSize);
+            Quantized(p + "self_attn.k_proj.weight", kv, c.HiddenSize);
+            Quantized(p + "self_attn.v_proj.weight", kv, c.HiddenSize);
+            Quantized(p + "self_attn.o_proj.weight", c.HiddenSize, q);
             Quantized(p + "mlp.gate_proj.weight", c.IntermediateSize, c.HiddenSize);
             Quantized(p + "mlp.up_proj.weight", c.IntermediateSize, c.HiddenSize);
             Quantized(p + "mlp.down_proj.weight", c.HiddenSize, c.IntermediateSize);

@@ -60,12 +60,58 @@ internal static class Fpga7bEstimate
         Console.WriteLine();
         Console.WriteLine("FlightLLM on the U280 (Zeng et al., FPGA '24, as digested in shared/papers.md): LLaMA2-7B batch 1 decode at 225 MHz, **55 tokens/s**, 45 W;");
         Console.WriteLine("bandwidth utilisation 65.9 % of HBM (35.6 % before its always-on-chip decode and instruction optimisations); 6,345 DSP, 1,252 BRAM, 792 URAM used.");
+        Console.WriteLine();
+        Zcu104(scheme, Extrapolate(DenseWeightBytes(1, scheme), DenseWeightBytes(2, scheme)));
+    }
+
+    /// <summary>TinyLlama-1.1B's shapes (22 layers, GQA with 4 kv heads of 64).</summary>
+    private static LlamaConfig TinyLlamaConfig(int layers) => new()
+    {
+        ModelType = "llama", HiddenSize = 2048, IntermediateSize = 5632, NumLayers = layers, NumHeads = 32, NumKvHeads = 4,
+        HeadDim = 64, VocabSize = 32000, RmsNormEps = 1e-5, RopeTheta = 10000, TieWordEmbeddings = false, MaxPositionEmbeddings = 2048,
+    };
+
+    /// <summary>The packed bytes of LLaMA-2-7B's shapes with <paramref name="layers"/> layers, dense <paramref name="scheme"/>.</summary>
+    private static long DenseWeightBytes(int layers, QuantScheme scheme) =>
+        AcceleratorGraph(Cpu7bDecodeBenchmark.Llama7bConfig(layers), null, lutEngine: false, scheme, kv8: true).Bytes.Values.Sum();
+
+    /// <summary>
+    /// The ZCU104: LLaMA-2-7B's weights against the board's memory, and TinyLlama-1.1B's shapes decoding on the cores
+    /// CoreFit chooses for it, with their share of the DDR4's bound (bytes a token over its 19.2 GB/s).
+    /// </summary>
+    private static void Zcu104(QuantScheme scheme, long sevenBBytes)
+    {
+        var zcu = FpgaDevices.Load("zcu104");
+        var ddr = zcu.WeightMemory;
+        long capacity = zcu.Memories.Sum(m => m.Bytes);
+        Console.WriteLine($"ZCU104 ({zcu.Part}, {zcu.ClockMhz} MHz, {ddr.Name} {ddr.GbytesPerSecond} GB/s, {capacity / (1L << 30)} GB):");
+        Console.WriteLine($"  LLaMA-2-7B W4 g128 is {sevenBBytes / 1e9:F2} GB of weights and tables: {(sevenBBytes > capacity ? "more than the board's memory, so no 7B figure" : "within the board's memory")}; at the DDR4's peak it would be at most {ddr.GbytesPerSecond * 1e9 / sevenBBytes:F1} tokens/s.");
+        var rows = new List<string>();
+        var port = MemoryPort.Of(zcu);
+        double clock = zcu.ClockMhz * 1e6;
+        foreach (var (label, sparsity) in new[] { ("TinyLlama-1.1B shapes, W4A8 g128, int8 KV on the cores", (SparseFormat?)null), ("TinyLlama-1.1B shapes, W4A8 g128 2:4, int8 KV on the cores", SparseFormat.NOfM(2, 4)) })
+            try
+            {
+                rows.AddRange(Estimate(label, sparsity, lutEngine: false, kv8: true, scheme, port, zcu, clock, ddr.GbytesPerSecond, model: TinyLlamaConfig, totalLayers: 22).Rows);
+            }
+            catch (CodesignException e)
+            {
+                Console.WriteLine($"  {label}: {e.Message}");
+            }
+        if (rows.Count == 0) return;
+        Console.WriteLine();
+        Console.WriteLine("| weights | context | cycles / token | of which matrix | of which attention | of which sfu | of which load/store | tokens/s | weight+KV bytes / token | bandwidth used | of the DDR4's bound | MACs / cycle | of the cores' lanes |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var row in rows) Console.WriteLine(row);
     }
 
     /// <param name="prefill">Also a 128-token prompt's prefill on the same graphs (<see cref="PrefillCycles"/>): the last item, a table row.</param>
+    /// <param name="model">The model's shapes by layer count (LLaMA-2-7B's by default), and <paramref name="totalLayers"/> its layers.</param>
     private static (List<string> Rows, List<double> TokensPerSecond, string? Prefill) Estimate(string label, SparseFormat? sparsity, bool lutEngine, bool kv8, QuantScheme scheme,
-        MemoryPort port, FpgaDevice device, double clock, double hbmGbytesPerSecond, bool prefill = false)
+        MemoryPort port, FpgaDevice device, double clock, double hbmGbytesPerSecond, bool prefill = false, Func<int, LlamaConfig>? model = null, int totalLayers = 32)
     {
+        model ??= Cpu7bDecodeBenchmark.Llama7bConfig;
+        long Extrapolate(long oneLayer, long twoLayers) => Fpga7bEstimate.Extrapolate(oneLayer, twoLayers, totalLayers);
         var prefillTotals = new Dictionary<int, (long Cycles, long Matrix)>();
         int chunk = 0;
         var perLayers = new Dictionary<int, (ProgramPrediction Prediction, long Bytes, long Macs)[]>();
@@ -74,7 +120,7 @@ internal static class Fpga7bEstimate
         CorePort? corePort = null;
         foreach (int layers in new[] { 1, 2 })
         {
-            var (graph, bytes) = AcceleratorGraph(layers, sparsity, lutEngine, scheme, kv8);
+            var (graph, bytes) = AcceleratorGraph(model(layers), sparsity, lutEngine, scheme, kv8);
             if (shape is null)
             {
                 var fit = FpgaCompilation.Fit(graph, w => bytes[w.WeightKey!], contexts.Max(), 1, device);
@@ -179,7 +225,7 @@ internal static class Fpga7bEstimate
         var perLayers = new Dictionary<int, (long Adaptive, long PerLength, int Programs)>();
         foreach (int layers in new[] { 1, 2 })
         {
-            var (graph, bytes) = AcceleratorGraph(layers, null, lutEngine: false, scheme, kv8: false);
+            var (graph, bytes) = AcceleratorGraph(Cpu7bDecodeBenchmark.Llama7bConfig(layers), null, lutEngine: false, scheme, kv8: false);
             var plan = FpgaMemoryPlan.For(graph, w => bytes[w.WeightKey!], maxContext, chunkTokens: 2);
             var programs = LengthAdaptivePrograms.Compile(graph, plan);
             perLayers[layers] = (programs.Bytes, LengthAdaptivePrograms.BytesOfOneProgramPerLength(graph, plan), programs.Decode.Count + programs.Prefill.Count);
@@ -193,18 +239,17 @@ internal static class Fpga7bEstimate
         Console.WriteLine($"saved: {(double)perLength / adaptive:F1}x");
     }
 
-    /// <summary>A 32-layer figure from the 1-layer and 2-layer ones: the first layer and 31 more of the difference.</summary>
-    private static long Extrapolate(long oneLayer, long twoLayers) => oneLayer + 31 * (twoLayers - oneLayer);
+    /// <summary>A figure for <paramref name="layers"/> layers from the 1-layer and 2-layer ones: the first layer and the rest of the difference.</summary>
+    private static long Extrapolate(long oneLayer, long twoLayers, int layers = 32) => oneLayer + (layers - 1) * (twoLayers - oneLayer);
 
     /// <summary>
-    /// The 7B shape with <paramref name="layers"/> layers of random <paramref name="scheme"/> weights as the accelerator
+    /// A model of <paramref name="config"/>'s shapes with random <paramref name="scheme"/> weights as the accelerator
     /// runs it (its linear layers on the LUT engine, or with int8 activations and <paramref name="sparsity"/>; with
     /// <paramref name="kv8"/> an int8 cache and integer attention, which the matrix cores run), and each weight's packed
     /// bytes by weight key (the LUT lowering copies the graph).
     /// </summary>
-    private static (Graph Graph, Dictionary<string, long> Bytes) AcceleratorGraph(int layers, SparseFormat? sparsity, bool lutEngine, QuantScheme scheme, bool kv8)
+    private static (Graph Graph, Dictionary<string, long> Bytes) AcceleratorGraph(LlamaConfig config, SparseFormat? sparsity, bool lutEngine, QuantScheme scheme, bool kv8)
     {
-        var config = Cpu7bDecodeBenchmark.Llama7bConfig(layers);
         var store = Cpu7bDecodeBenchmark.RandomModel(config, scheme);
         var graph = LlamaGraphBuilder.Build("llama_7b_shape", config, store, "random");
         var bytes = graph.Weights.ToDictionary(w => w.WeightKey!, w => (long)GraphBinding.Weight(w, store).Data.Length);
@@ -279,7 +324,8 @@ internal static class Fpga7bEstimate
         int n = (int)(i.B >> 16), k = (int)(i.B & 0xffff), bits = MatrixFormat.WeightBits(i.Function);
         if (bits == 0) return (long)n * k * 4 * Math.Max(1, i.C >> 16);
         var scheme = MatrixLayout.Scheme(bits, (int)(i.C & 0xffff), k, i.Layout);
-        if (MatrixFormat.IsBlockSparse(i.Function)) throw new InvalidOperationException("the 7B estimate's graphs are dense or N:M-sparse");
+        // a core instruction's bit 5 is ReuseCodes, not the single-port engine's block-sparse flag
+        if (!CoreMatrixOperands.Is(i) && MatrixFormat.IsBlockSparse(i.Function)) throw new InvalidOperationException("the 7B estimate's graphs are dense or N:M-sparse");
         if ((i.Function & MatrixFormat.Sparse) == 0) return new QuantizedLayout(scheme, n, k).TotalBytes;
         var (keep, of) = MatrixLayout.PatternOf(i.Layout);
         return SparseLayout.NOfM(SparseFormat.NOfM(keep, of), DType.Quantized(scheme), n, k).TotalBytes;
@@ -299,7 +345,7 @@ internal static class Fpga7bEstimate
             else if (i.Op is Opcode.MatVec or Opcode.MatMat or Opcode.CoreMatVec or Opcode.CoreMatMat)
                 macs += (long)(i.B >> 16) * (i.B & 0xffff)
                     * (MatrixFormat.IsAttention(i.Function) ? (i.C & 0xffff) * Math.Max(1, i.C >> 16) : Math.Max(1, i.C >> 16))
-                    / (MatrixFormat.IsNOfM(i.Function) ? MatrixLayout.PatternOf(i.Layout).M / MatrixLayout.PatternOf(i.Layout).N : 1);
+                    / ((CoreMatrixOperands.Is(i) ? CoreMatrixOperands.Of(i).Sparse : MatrixFormat.IsNOfM(i.Function)) ? MatrixLayout.PatternOf(i.Layout).M / MatrixLayout.PatternOf(i.Layout).N : 1);
         }
         return macs;
     }

@@ -164,6 +164,44 @@ public class FunctionalAcceleratorTests
 
     private const double QuantizedTolerance = 5e-2;
 
+    /// <summary>
+    /// The design carries only the units its model uses: with every matrix and attention on the cores (fpga-w4a8-kv8)
+    /// there is no binary32 engine, and an f32 lm_head (fpga-w4a8) keeps it; a 2:4 model's cores wire no 4:8 inputs.
+    /// </summary>
+    [TestCase("fpga-w4a8-kv8", false, false), TestCase("fpga-w4a8", true, false), TestCase("fpga-w4a8-sparse24", true, true)]
+    public void The_rendered_design_leaves_out_the_units_its_model_does_not_use(string recipe, bool binary32, bool sparse)
+    {
+        var model = Compile(recipe, maxContext: 32, new AcceleratorShape(2, 16));
+        Assert.That(model.Plan.Cores.Binary32Engine, Is.EqualTo(binary32));
+        var files = model.Rtl.Render();
+        Assert.That(files.ContainsKey("accel_fp32_matrix.sv"), Is.EqualTo(binary32));
+        Assert.That(files[$"{Rtl.AcceleratorRtl.Top}.sv"], binary32 ? Does.Contain("u_fp32_matrix (") : Does.Not.Contain("u_fp32_matrix (").And.Contain("assign fp_fault = 5'd1;"));
+        Assert.That(model.Cores.Mux, Is.EqualTo(sparse ? SparseMux.TwoOfFour : SparseMux.None));
+        Assert.That(files["accel_cores.sv"], Does.Contain(sparse ? ".SPARSE(1'b1), .NM8(1'b0)" : ".SPARSE(1'b0), .NM8(1'b0)"));
+        var estimate = CoreFit.Estimate(model.Cores.Shape, model.Cores.Mux, CoreFit.Shared(model.Buffers, model.Rtl.ProgramDepth, model.Rtl.LegacyMatrix, binary32));
+        var withEngine = CoreFit.Estimate(model.Cores.Shape, model.Cores.Mux, CoreFit.Shared(model.Buffers, model.Rtl.ProgramDepth, model.Rtl.LegacyMatrix, true));
+        Assert.That(withEngine.Lut - estimate.Lut, Is.EqualTo(binary32 ? 0 : CoreFit.MeasuredBinary32Engine.Lut));
+    }
+
+    /// <summary>Cores that wire 2:4 only refuse a 4:8 row as a format they do not execute (fault 1), where cores that wire both take it.</summary>
+    [Test]
+    public void Cores_without_the_four_of_eight_inputs_refuse_a_four_of_eight_row()
+    {
+        var g32 = IR.Types.QuantScheme.Create(4, 32, false, IR.Types.DType.F16);
+        var fourOfEight = new CoreMatrixOperands(4 | MatrixFormat.Sparse, (byte)(MatrixLayout.Of(g32) | MatrixLayout.Pattern(4, 8)!.Value), 0, 8, 64, 1, 32, 0, 20);
+        var twoOfFour = fourOfEight with { Layout = (byte)(MatrixLayout.Of(g32) | MatrixLayout.Pattern(2, 4)!.Value) };
+        var shape = new AcceleratorShape(2, 16);
+        var both = MatrixCoreDesign.For(shape, 512, 64, 16, 64, [32], sparse: true, fourOfEight: true);
+        var twoOnly = MatrixCoreDesign.For(shape, 512, 64, 16, 64, [32], sparse: true, fourOfEight: false);
+        Assert.That(both.Refusal(fourOfEight), Is.Null);
+        Assert.That(twoOnly.Refusal(twoOfFour), Is.Null);
+        Assert.That(twoOnly.Refusal(fourOfEight)?.Fault, Is.EqualTo(1));
+        Assert.That(twoOnly.Refusal(fourOfEight)?.Reason, Does.Contain("4:8"));
+        using var functional = new FunctionalAccelerator(8192, new OnChipBuffers(256, 2, 2), twoOnly, 65_536);
+        var program = new[] { fourOfEight.Encode(decode: true, Units.None, Units.None), new Instruction(Opcode.End, 0, Units.All, Units.None, 0, 0, 0, 0) };
+        Assert.That(() => functional.Run(program), Throws.TypeOf<CodesignException>().With.Message.Contain("instruction 0").And.Message.Contain("4:8"));
+    }
+
     [Test]
     public void An_access_outside_a_memory_and_a_program_without_end_are_faults_naming_the_instruction()
     {

@@ -27,27 +27,32 @@ public class MatrixCoreTests : RequiresVerilator
     private const long ExternalBytes = 8_192;
     private const long CoreBytes = 65_536;
 
-    /// <summary>A design whose rings are small (rows stream in many blocks) and whose window rotates by 16 columns.</summary>
-    internal static AcceleratorRtl Design(int cores, int beat) =>
-        new(Buffers, 64) { Cores = new MatrixCoreDesign(new AcceleratorShape(cores, beat), 16, (512 + 4 * beat - 1) / (4 * beat), 32, 8, 8, 8).Checked(), LegacyMatrix = false };
+    /// <summary>A design whose rings are small (rows stream in many blocks) and whose window rotates by 16 columns; lanes of <paramref name="laneBytes"/> (by default the beat's).</summary>
+    internal static AcceleratorRtl Design(int cores, int beat, int? laneBytes = null) =>
+        new(Buffers, 64)
+        {
+            Cores = new MatrixCoreDesign(new AcceleratorShape(cores, beat, laneBytes), 16, (512 + 4 * (laneBytes ?? beat) - 1) / (4 * (laneBytes ?? beat)), 32, 8, 8, 8).Checked(),
+            LegacyMatrix = false,
+        };
 
+    /// <summary>Beats of 16 to 64 bytes, two designs with lanes narrower than the port (16-byte lane beats behind 32-byte ports), every code width and N:M pattern.</summary>
     private static IEnumerable<TestCaseData> Cases()
     {
-        foreach (var (cores, beat, bits, group, symmetric, scales, ternary, sparse) in new[]
+        foreach (var (cores, beat, lanes, bits, group, symmetric, scales, ternary, sparse) in new[]
         {
-            (2, 16, 4, 32, false, DType.F16, false, 0), (1, 16, 8, 0, true, DType.F32, false, 0), (4, 16, 3, 16, false, DType.BF16, false, 0),
-            (2, 64, 2, 48, true, DType.F16, true, 0), (4, 16, 4, 0, false, DType.F16, false, 4), (2, 16, 8, 32, true, DType.F32, false, 8),
-            (2, 32, 4, 64, false, DType.F16, false, 4), (4, 32, 2, 16, true, DType.F16, false, 0),
+            (2, 16, 16, 4, 32, false, DType.F16, false, 0), (1, 16, 16, 8, 0, true, DType.F32, false, 0), (4, 16, 16, 3, 16, false, DType.BF16, false, 0),
+            (2, 64, 64, 2, 48, true, DType.F16, true, 0), (4, 16, 16, 4, 0, false, DType.F16, false, 4), (2, 16, 16, 8, 32, true, DType.F32, false, 8),
+            (2, 32, 16, 4, 64, false, DType.F16, false, 4), (4, 32, 16, 2, 16, true, DType.F16, false, 0),
         })
-            yield return new TestCaseData(cores, beat, QuantScheme.Create(bits, group, symmetric, scales, ternary: ternary), sparse)
-                .SetArgDisplayNames($"{cores} cores {beat} B {(ternary ? "ternary" : $"int{bits}")} g{group} {(symmetric ? "sym" : "asym")} {scales}{(sparse == 0 ? "" : $" {sparse / 2}:{sparse}")}");
+            yield return new TestCaseData(cores, beat, lanes, QuantScheme.Create(bits, group, symmetric, scales, ternary: ternary), sparse)
+                .SetArgDisplayNames($"{cores} cores {beat} B{(lanes == beat ? "" : $" {2 * lanes} lanes")} {(ternary ? "ternary" : $"int{bits}")} g{group} {(symmetric ? "sym" : "asym")} {scales}{(sparse == 0 ? "" : $" {sparse / 2}:{sparse}")}");
     }
 
     [TestCaseSource(nameof(Cases))]
-    public void A_striped_matrix_equals_the_interpreter_bit_for_bit_in_the_predicted_cycles(int cores, int beat, QuantScheme scheme, int sparseM)
+    public void A_striped_matrix_equals_the_interpreter_bit_for_bit_in_the_predicted_cycles(int cores, int beat, int laneBytes, QuantScheme scheme, int sparseM)
     {
         var r = RandomTensors.Fresh();
-        var design = Design(cores, beat);
+        var design = Design(cores, beat, laneBytes == beat ? null : laneBytes);
         for (int trial = 0; trial < 3; trial++)
         {
             int k = 16 * r.Next(1, 14), n = r.Next(1, 60), m = trial == 2 ? r.Next(2, 4) : 1;
@@ -121,6 +126,77 @@ public class MatrixCoreTests : RequiresVerilator
         Assert.That(Run(rtl).Select(BitConverter.SingleToUInt32Bits), Is.EqualTo(expected.Select(BitConverter.SingleToUInt32Bits)));
     }
 
+    /// <summary>
+    /// A decode instruction marked <see cref="CoreMatrixOperands.ReuseCodes"/> multiplies the row the last one quantized
+    /// (its codes are still in the banks, whatever its input field names: here a different row), in the cycles the
+    /// performance model predicts, which skip the quantizer's two passes; the functional model holds that row too.
+    /// </summary>
+    [Test]
+    public void A_reused_row_is_the_last_instructions_codes_without_the_quantizers_passes()
+    {
+        var r = RandomTensors.Fresh();
+        var design = Design(2, 16);
+        var scheme = QuantScheme.Create(4, 32, false, DType.F16);
+        int k = 16 * r.Next(8, 24), n = r.Next(20, 50);
+        var first = RandomTensors.RandomMatrix(r, scheme, n, k);
+        var second = RandomTensors.RandomMatrix(r, scheme, n, k);
+        var x = RandomTensors.RandomFloats(r, 2L * k, spread: 8);
+        var type = DType.Quantized(scheme);
+        int outFirst = k / 2 + 8, outSecond = outFirst + (n + 3) / 4 + 4;
+        long secondAt = CoreSlices.Bytes(type, n, k) / 16 + 4;  // past the first's slices
+        Instruction Mat(long offset, bool reuse, int input, int output) =>
+            new CoreMatrixOperands((byte)(4 | (reuse ? CoreMatrixOperands.ReuseCodes : 0)), MatrixLayout.Of(scheme), offset, n, k, 1, 32, input, output).Encode(decode: true, Units.None, Units.None);
+        var program = new[]
+        {
+            VerilatedAcceleratorTests.Load(OnChipBuffer.Activations, 0, 0, x.Length * 4),
+            Mat(0, false, 0, outFirst), Mat(secondAt, true, k / 4, outSecond),
+            VerilatedAcceleratorTests.Store(OnChipBuffer.Activations, 200, outFirst, n * 4), VerilatedAcceleratorTests.Store(OnChipBuffer.Activations, 240, outSecond, n * 4),
+            VerilatedAcceleratorTests.End,
+        };
+        float[] Run(IAcceleratorDevice device, out AcceleratorRun run)
+        {
+            var bytes = new byte[x.Length * 4];
+            Buffer.BlockCopy(x, 0, bytes, 0, bytes.Length);
+            device.Write(0, bytes);
+            foreach (var (matrix, offset) in new[] { (first, 0L), (second, secondAt) })
+                for (int c = 0; c < 2; c++)
+                {
+                    var (row, count) = MatrixCoreRules.Rows(n, 2, c);
+                    device.WriteCore(c, offset * 16, CoreSlices.Slice(type, n, k, matrix.Pack(), row, count));
+                }
+            run = device.Run(program);
+            var y = new byte[2 * n * 4];
+            device.Read(200 * 16, y.AsSpan(0, n * 4));
+            device.Read(240 * 16, y.AsSpan(n * 4));
+            var result = new float[2 * n];
+            Buffer.BlockCopy(y, 0, result, 0, y.Length);
+            return result;
+        }
+        var corePort = new CorePort(40, 16);
+        using var rtl = VerilatedAccelerator.Create(design, ExternalBytes, MemoryPort.Default, CoreBytes, corePort);
+        using var functional = new FunctionalAccelerator(ExternalBytes, Buffers, design.Cores, CoreBytes);
+        // both products are of x's first row: the second instruction's input field names the second row
+        var expected = QMatMulKernel.IntegerGroupAccumulate(x[..k], first, 1, 8).Concat(QMatMulKernel.IntegerGroupAccumulate(x[..k], second, 1, 8)).ToArray();
+        Assert.That(Run(functional, out _).Select(BitConverter.SingleToUInt32Bits), Is.EqualTo(expected.Select(BitConverter.SingleToUInt32Bits)));
+        Assert.That(Run(rtl, out var simulated).Select(BitConverter.SingleToUInt32Bits), Is.EqualTo(expected.Select(BitConverter.SingleToUInt32Bits)));
+        var model = new PerformanceModel(MemoryPort.Default) { Cores = design.Cores, CorePort = corePort };
+        long quantized = simulated.InstructionCycles![1], reused = simulated.InstructionCycles[2];
+        Assert.That((double?)model.Cycles(program[1]), Is.EqualTo(quantized).Within(2).Percent, "the quantizing instruction");
+        Assert.That((double?)model.Cycles(program[2]), Is.EqualTo(reused).Within(2).Percent, "the reusing instruction");
+        TestContext.Out.WriteLine($"K = {k}, N = {n}: {quantized} cycles quantizing, {reused} reusing");
+        Assert.That(reused, Is.LessThan(quantized), "the reused row skips the quantizer");
+    }
+
+    /// <summary>Without a held row (nothing before, or attention since) the functional model refuses a reuse naming it.</summary>
+    [Test]
+    public void A_reuse_with_no_row_held_is_a_fault_of_the_functional_model()
+    {
+        var scheme = QuantScheme.Create(4, 32, false, DType.F16);
+        using var functional = new FunctionalAccelerator(ExternalBytes, Buffers, Design(2, 16).Cores, CoreBytes);
+        var reuse = new CoreMatrixOperands(4 | CoreMatrixOperands.ReuseCodes, MatrixLayout.Of(scheme), 0, 8, 64, 1, 32, 0, 20).Encode(decode: true, Units.None, Units.None);
+        Assert.That(() => functional.Run([reuse, VerilatedAcceleratorTests.End]), Throws.TypeOf<CodesignException>().With.Message.Contain("instruction 0").And.Message.Contain("the cores hold none"));
+    }
+
     private static IEnumerable<TestCaseData> Refusals()
     {
         var g32 = QuantScheme.Create(4, 32, false, DType.F16);
@@ -129,6 +205,8 @@ public class MatrixCoreTests : RequiresVerilator
         yield return new TestCaseData(new CoreMatrixOperands(4 | MatrixFormat.Sparse, (byte)(MatrixLayout.Of(g32) | MatrixLayout.Pattern(1, 4)!.Value), 0, 8, 64, 1, 32, 0, 20), "1:4", 1)
             .SetArgDisplayNames("an N:M pattern the sparse MUX does not wire");
         yield return new TestCaseData(new CoreMatrixOperands(5, MatrixLayout.Of(g32), 0, 8, 64, 1, 32, 0, 20), "5-bit", 1).SetArgDisplayNames("5-bit codes");
+        yield return new TestCaseData(new CoreMatrixOperands(4 | CoreMatrixOperands.ReuseCodes, MatrixLayout.Of(g32), 0, 8, 64, 2, 32, 0, 40), "reused over m = 2", 1)
+            .SetArgDisplayNames("a reused row over two rows");
         yield return new TestCaseData(new CoreMatrixOperands(4, MatrixLayout.Of(g32), 0, 8, 768, 1, 32, 0, 200), "code banks", 7).SetArgDisplayNames("a row longer than the code banks");
         yield return new TestCaseData(new CoreMatrixOperands(4, MatrixLayout.Of(g32), 0, 8, 64, 1, 32, 0, 8), "overlaps", 5).SetArgDisplayNames("the output over the input");
         yield return new TestCaseData(new CoreMatrixOperands(4, MatrixLayout.Of(g32), 0, 64, 64, 1, 32, 0, Buffers.ActivationUnits - 4), "outside", 2).SetArgDisplayNames("the output past the buffer");

@@ -30,12 +30,18 @@ public class RtlTemplateTests : RequiresVerilator
     public void The_whole_accelerator_lints_clean(int activationLines, int kvLines, int parameterLines, int programDepth) =>
         Assert.That(() => Verilator.Lint(new AcceleratorRtl(new(activationLines, kvLines, parameterLines), programDepth).Render(), AcceleratorRtl.Top), Throws.Nothing);
 
-    /// <summary>Designs of each core beat, sparse or dense (no offset ring and sparse MUX), with or without the single-port engine.</summary>
-    [TestCase(1, 16, true, true), TestCase(4, 32, false, false), TestCase(2, 64, true, false), TestCase(8, 16, false, true)]
-    public void The_accelerator_with_matrix_cores_lints_clean(int cores, int beat, bool sparse, bool legacy) =>
+    /// <summary>
+    /// Designs of each core beat, lanes as wide as the beat or narrower, sparse (2:4 and 4:8, or 2:4 only) or dense (no
+    /// offset ring and sparse MUX), with or without the single-port engine and the binary32 engine.
+    /// </summary>
+    [TestCase(1, 16, 16, true, true, true, true), TestCase(4, 32, 32, false, false, false, true), TestCase(2, 64, 64, true, false, false, false),
+     TestCase(8, 16, 16, false, false, true, false), TestCase(2, 32, 32, true, true, false, false), TestCase(2, 64, 32, true, false, false, false),
+     TestCase(4, 32, 16, true, true, false, true), TestCase(2, 64, 16, false, false, false, false)]
+    public void The_accelerator_with_matrix_cores_lints_clean(int cores, int beat, int laneBytes, bool sparse, bool fourOfEight, bool legacy, bool binary32) =>
         Assert.That(() => Verilator.Lint(new AcceleratorRtl(new(300, 64, 33), 4096)
         {
-            Cores = Cores.MatrixCoreDesign.For(new Cores.AcceleratorShape(cores, beat), 11008, 172, 86, 2752, [128], sparse), LegacyMatrix = legacy,
+            Cores = Cores.MatrixCoreDesign.For(new Cores.AcceleratorShape(cores, beat, laneBytes), 11008, 172, 86, 2752, [128], sparse, fourOfEight), LegacyMatrix = legacy,
+            Binary32Engine = binary32,
         }.Render(), AcceleratorRtl.Top), Throws.Nothing);
 
     [Test]

@@ -17,7 +17,7 @@ public class WholeDesignSynthesisTests
     {
         if (!YosysSynthesis.IsInstalled) Assert.Ignore("yosys is not installed (scripts/setup.sh installs it)");
         var (model, report) = WholeDesignSynthesis.Result();
-        var estimate = CoreFit.Estimate(WholeDesignSynthesis.Shape, model.Cores.Sparse, CoreFit.Shared(model.Buffers, model.Rtl.ProgramDepth, model.Rtl.LegacyMatrix));
+        var estimate = CoreFit.Estimate(WholeDesignSynthesis.Shape, model.Cores.Mux, CoreFit.Shared(model.Buffers, model.Rtl.ProgramDepth, model.Rtl.LegacyMatrix, model.Rtl.Binary32Engine));
         TestContext.Out.WriteLine($"yosys: {report.Summary}; estimate: {estimate.Summary}");
         Assert.That((double)report.Dsp, Is.EqualTo(estimate.Dsp).Within(5).Percent, "DSP");
         Assert.That((double)report.Lut, Is.EqualTo(estimate.Lut).Within(10).Percent, "LUT");

@@ -155,6 +155,11 @@ public class FpgaCliTests : ScratchDirectoryTest
         Assert.That(cores.Err.Trim(), Is.EqualTo("error: fpga: 3 matrix cores; a power of two from 1 to 64"));
         var beat = Run("compile", TestPaths.TinyLlama, "--recipe", TestPaths.ExampleRecipe(Recipe), "--target", "fpga", "--no-synthesis", "--fpga-beat", "48", "-o", Path.Combine(Scratch, "beat"));
         Assert.That(beat.Err.Trim(), Is.EqualTo("error: fpga: a core beat of 48 bytes; one of 16, 32, 64"));
+        var lanes = Run("compile", TestPaths.TinyLlama, "--recipe", TestPaths.ExampleRecipe(Recipe), "--target", "fpga", "--no-synthesis", "--fpga-cores", "2", "--fpga-beat", "32",
+            "--fpga-lanes", "128", "-o", Path.Combine(Scratch, "lanes"));
+        Assert.That(lanes.Err.Trim(), Is.EqualTo("error: fpga: 128 lanes behind 32-byte beats; 32, 64"));
+        var oddLanes = Run("compile", TestPaths.TinyLlama, "--recipe", TestPaths.ExampleRecipe(Recipe), "--target", "fpga", "--no-synthesis", "--fpga-lanes", "33", "-o", Path.Combine(Scratch, "odd"));
+        Assert.That(oddLanes.Err.Trim(), Is.EqualTo("error: --fpga-lanes 33: two lanes a byte of a lane beat, so 32, 64 or 128"));
         var tooMany = Run("compile", TestPaths.TinyLlama, "--recipe", TestPaths.ExampleRecipe(Recipe), "--target", "fpga", "--no-synthesis", "--fpga-device", "zcu104",
             "--fpga-cores", "64", "--fpga-beat", "64", "-o", Path.Combine(Scratch, "many"));
         Assert.That(tooMany.Err, Does.StartWith("error: fpga: 64 cores x 128 lanes (64-byte beats) do not fit the zcu104 (xczu7ev-ffvc1156-2-e): estimated DSP"));

@@ -71,7 +71,7 @@ public static class FpgaArtifact
 
         var storage = new FpgaProgramStorage(compilation.Programs.Bytes, LengthAdaptivePrograms.BytesOfOneProgramPerLength(compilation.Graph, compilation.Plan));
         return new FpgaArtifactSection(device, compilation.Plan.MaxContext, compilation.ExternalBytes, memoryFile, segments, programFile, decode, prefill,
-            storage, compilation.Io, compilation.Buffers, rtl.ProgramDepth, rtlFiles, resources, compilation.Cores, compilation.CoreBytes, rtl.LegacyMatrix);
+            storage, compilation.Io, compilation.Buffers, rtl.ProgramDepth, rtlFiles, resources, compilation.Cores, compilation.CoreBytes, rtl.LegacyMatrix, rtl.Binary32Engine);
     }
 
     /// <summary>

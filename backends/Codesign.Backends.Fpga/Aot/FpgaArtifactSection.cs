@@ -41,4 +41,5 @@ public sealed record FpgaArtifactSection(
     ResourceReport? Resources,
     MatrixCoreDesign Cores,
     long CoreBytes,
-    bool LegacyMatrix);
+    bool LegacyMatrix,
+    bool Binary32Engine = true);

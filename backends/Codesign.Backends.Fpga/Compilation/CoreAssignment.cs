@@ -20,8 +20,9 @@ public sealed class CoreAssignment
     private readonly HashSet<Node> _nodes;
     private readonly HashSet<Node> _attention;
 
-    private CoreAssignment(MatrixCoreDesign design, HashSet<Node> nodes, HashSet<Node> attention, int attentionCapacity, bool legacyMatrix)
+    private CoreAssignment(MatrixCoreDesign design, HashSet<Node> nodes, HashSet<Node> attention, int attentionCapacity, bool legacyMatrix, bool binary32Engine)
     {
+        Binary32Engine = binary32Engine;
         Design = design;
         _nodes = nodes;
         _attention = attention;
@@ -51,6 +52,9 @@ public sealed class CoreAssignment
 
     /// <summary>Whether some group-wise matrix (block-sparse, LUT-mpGEMM, a shape the cores refuse) needs the single-port matrix engine.</summary>
     public bool LegacyMatrix { get; }
+
+    /// <summary>Whether some matrix with f32 weights or some attention the cores do not take needs the binary32 engine.</summary>
+    public bool Binary32Engine { get; }
 
     public bool Takes(Node node) => _nodes.Contains(node);
 
@@ -92,7 +96,7 @@ public sealed class CoreAssignment
             candidates.Select(c => c.Scheme.GroupCount(c.K) * c.Scheme.ScaleType.ByteSize).DefaultIfEmpty(4).Max(),
             candidates.Select(c => c.Scheme.GroupCount(c.K)).DefaultIfEmpty(1).Max(),
             candidates.Where(c => c.M > 1).Select(c => MatrixCoreDesign.OffsetRowBytes(c.K, c.M)).DefaultIfEmpty(1).Max(),
-            groups, sparse: candidates.Any(c => c.M > 1));
+            groups, sparse: candidates.Any(c => c.M > 1), fourOfEight: candidates.Any(c => c.M == 8));
         var nodes = new HashSet<Node>();
         foreach (var (node, scheme, k, _) in candidates)
         {
@@ -104,6 +108,9 @@ public sealed class CoreAssignment
             if (design.Refusal(operands) is null) nodes.Add(node);
             else legacy = true;
         }
-        return new CoreAssignment(design, nodes, attention, capacity, legacy);
+        // the instruction compiler's rule (EmitMatrix, EmitAttention): uncoded dense weights and attention off the cores
+        bool binary32 = graph.Nodes.Any(n => (n.Op is AttentionOp && !attention.Contains(n))
+            || (n.Op is MatMulOp or QMatMulOp or SpMatMulOp && n.Inputs[1].Type.DType is { CodeScheme: null, Sparsity: null }));
+        return new CoreAssignment(design, nodes, attention, capacity, legacy, binary32);
     }
 }

@@ -1,5 +1,6 @@
 using Codesign.Backends.Fpga.Cores;
 using Codesign.Backends.Fpga.Devices;
+using Codesign.Backends.Fpga.Isa;
 using Codesign.Backends.Fpga.Rtl;
 using Codesign.Backends.Fpga.Simulation;
 using Codesign.IR.Diagnostics;
@@ -17,6 +18,20 @@ namespace Codesign.Backends.Fpga.Compilation;
 /// </summary>
 public sealed record FpgaCompilation(Graph Graph, IWeightStore Store, FpgaMemoryPlan Plan, LengthAdaptivePrograms Programs, OnChipBuffers Buffers)
 {
+    /// <summary>
+    /// The smallest instruction memory rendered: <see cref="AcceleratorRtl.DefaultProgramDepth"/>, so designs share a
+    /// Verilator build, unless the device is too small for it (<see cref="ProgramFloorFor"/>).
+    /// </summary>
+    public int ProgramFloor { get; init; } = AcceleratorRtl.DefaultProgramDepth;
+
+    /// <summary>
+    /// The instruction memory's floor on <paramref name="device"/>: the default where it takes at most a quarter of the
+    /// device's block RAM (the U280: 464 BRAM36 of 2 016), else none, the longest program deciding (the ZCU104: 64 Ki
+    /// instructions would be 149 % of its 312).
+    /// </summary>
+    public static int ProgramFloorFor(FpgaDevice? device) =>
+        device is null || CoreFit.ProgramBram(AcceleratorRtl.DefaultProgramDepth) <= device.Resources.Bram36 / 4.0 ? AcceleratorRtl.DefaultProgramDepth : 1;
+
     /// <summary>The prefill chunk unless a caller chooses: prompts go through 8 tokens a step.</summary>
     public const int DefaultChunkTokens = 8;
 
@@ -36,17 +51,32 @@ public sealed record FpgaCompilation(Graph Graph, IWeightStore Store, FpgaMemory
         var cores = CoreAssignment.For(graph, shape, maxContext);
         var plan = FpgaMemoryPlan.For(graph, Bytes, maxContext, chunk, cores);
         var compilation = new FpgaCompilation(graph, store, plan, LengthAdaptivePrograms.Compile(graph, plan),
-            OnChipBuffers.For(graph, plan, LengthAdaptivePrograms.DecodeBucket));
-        if (device is not null) CoreFit.Check(shape, cores.Design.Sparse, CoreFit.Shared(compilation.Buffers, compilation.Rtl.ProgramDepth, cores.LegacyMatrix), device);
+            OnChipBuffers.For(graph, plan, LengthAdaptivePrograms.DecodeBucket)) { ProgramFloor = ProgramFloorFor(device) };
+        if (!cores.Binary32Engine && compilation.Programs.Decode.Concat(compilation.Programs.Prefill).Any(p => p.Instructions.Any(MatrixFormat.OnBinary32Engine)))
+            throw new InvalidOperationException("fpga: a program has a binary32-engine instruction, but the core assignment left the engine out");
+        if (device is not null) CoreFit.Check(shape, cores.Design.Mux, CoreFit.Shared(compilation.Buffers, compilation.Rtl.ProgramDepth, cores.LegacyMatrix, cores.Binary32Engine), device);
         return compilation;
     }
 
-    /// <summary>The cores that fill <paramref name="device"/> for this graph: its on-chip buffers (which do not depend on the cores) and whether its cores need N:M rows.</summary>
+    /// <summary>The cores that run this graph's matrices fastest on <paramref name="device"/>: its on-chip buffers (which do not depend on the cores), the units it needs, its matrices.</summary>
     public static CoreFit.Choice Fit(Graph graph, Func<Value, long> weightBytes, int maxContext, int chunkTokens, FpgaDevice device)
     {
         var provisional = CoreAssignment.For(graph, AcceleratorShape.Minimal, maxContext);
-        var buffers = OnChipBuffers.For(graph, FpgaMemoryPlan.For(graph, weightBytes, maxContext, chunkTokens, provisional), LengthAdaptivePrograms.DecodeBucket);
-        return CoreFit.For(device, provisional.Design.Sparse, CoreFit.Shared(buffers, AcceleratorRtl.DefaultProgramDepth, provisional.LegacyMatrix));
+        var provisionalPlan = FpgaMemoryPlan.For(graph, weightBytes, maxContext, chunkTokens, provisional);
+        var buffers = OnChipBuffers.For(graph, provisionalPlan, LengthAdaptivePrograms.DecodeBucket);
+        // one core runs attention in the most rounds: its programs are the longest any shape compiles
+        int floor = ProgramFloorFor(device);
+        int depth = floor >= AcceleratorRtl.DefaultProgramDepth ? AcceleratorRtl.DefaultProgramDepth
+            : AcceleratorRtl.ProgramDepthFor(LengthAdaptivePrograms.Compile(graph, provisionalPlan).LongestProgram, floor);
+        var work = provisional.Nodes.Select(node =>
+        {
+            var w = node.Inputs[1];
+            var scheme = w.Type.DType.CodeScheme!;
+            int k = (int)w.Type[1].Size;
+            return new MatrixWork((int)w.Type[0].Size, k, scheme.Bits, scheme.GroupLength(k), w.Type.DType.Sparsity is not null, weightBytes(w));
+        }).ToList();
+        return CoreFit.For(device, provisional.Design.Mux, CoreFit.Shared(buffers, depth, provisional.LegacyMatrix, provisional.Binary32Engine),
+            work.Count == 0 ? null : work);
     }
 
     public long ExternalBytes => Plan.ExternalUnits * FpgaMemoryPlan.Unit;
@@ -59,7 +89,7 @@ public sealed record FpgaCompilation(Graph Graph, IWeightStore Store, FpgaMemory
     public FpgaIo Io => FpgaIo.For(Graph, Plan);
 
     /// <summary>The accelerator with these buffers and an instruction memory that holds the longest program.</summary>
-    public AcceleratorRtl Rtl => AcceleratorRtl.For(Buffers, Programs.LongestProgram) with { Cores = Plan.Cores.Design, LegacyMatrix = Plan.Cores.LegacyMatrix };
+    public AcceleratorRtl Rtl => AcceleratorRtl.For(Buffers, Programs.LongestProgram, ProgramFloor) with { Cores = Plan.Cores.Design, LegacyMatrix = Plan.Cores.LegacyMatrix, Binary32Engine = Plan.Cores.Binary32Engine };
 
     /// <summary>The functional model of this design with empty memories.</summary>
     public FunctionalAccelerator FunctionalModel() => new(ExternalBytes, Buffers, Cores, CoreBytes);

@@ -25,6 +25,9 @@ public sealed class InstructionCompiler
     private readonly int _maxContext;
     private readonly int _kvTile;
     private readonly List<Instruction> _instructions = [];
+
+    /// <summary>The activation whose one row the cores' banks hold (decode: the last core matrix instruction's input), or null.</summary>
+    private Value? _coresHold;
     private readonly List<PatchPoint> _patches = [];
 
     private InstructionCompiler(FpgaMemoryPlan plan, bool decode, int maxContext, int kvTile)
@@ -137,6 +140,7 @@ public sealed class InstructionCompiler
                 EmitMatrix(node);
                 return;
             case AttentionOp when _plan.Cores.TakesAttention(node):
+                _coresHold = null;  // attention quantizes its own rows into the banks
                 EmitCoreAttention(node);
                 return;
             case AttentionOp attention:
@@ -175,8 +179,12 @@ public sealed class InstructionCompiler
             format |= formatBits;
             layout |= layoutBits;
         }
+        // a decode step's row already in the cores (q_proj's for k_proj and v_proj, gate_proj's for up_proj) is not quantized again
+        bool reuse = _decode && _coresHold == node.Inputs[0];
+        if (_plan.Cores.Takes(node)) _coresHold = _decode ? node.Inputs[0] : null;
         int i = _plan.Cores.Takes(node)
-            ? Emit(new CoreMatrixOperands(format, layout, _plan.CoreOffsets[w], n, k, 0, Math.Min(group, ushort.MaxValue), Chip(node.Inputs[0]), Chip(node.Outputs[0]))
+            ? Emit(new CoreMatrixOperands((byte)(format | (reuse ? CoreMatrixOperands.ReuseCodes : 0)), layout, _plan.CoreOffsets[w], n, k, 0, Math.Min(group, ushort.MaxValue),
+                    Chip(node.Inputs[0]), Chip(node.Outputs[0]))
                 .Encode(_decode, Units.Sfu, Units.Matrix))
             : Emit(new Instruction(_decode ? Opcode.MatVec : Opcode.MatMat, format, Units.Sfu, Units.Matrix,
                 (uint)_plan.External[w], Instruction.Pack16(n, k), Instruction.Pack16(0, Math.Min(group, ushort.MaxValue)),

@@ -84,7 +84,7 @@ public static class CoreTiming
         // lines of an activation row: its words from in + r·k, a 16-byte line of four a cycle (their span does not depend on r when k is a multiple of 4)
         long first = o.Input * 4L;
         int lines = (int)(((first + o.K - 1) >> 2) - (first >> 2) + 1);
-        return new Cluster(cores, SetupToCoresStart, o.M, lines, perCore: false).Run();
+        return new Cluster(cores, SetupToCoresStart, o.M, lines, perCore: false) { Reused = o.Reuse }.Run();
     }
 
     private static long Attention(CoreAttentionOperands o, CoreAttentionShape s, MatrixCoreDesign d, CorePort port)
@@ -114,6 +114,9 @@ public static class CoreTiming
     /// </summary>
     private sealed class Cluster(Core[] cores, int setup, int m, int lines, bool perCore, int active = 0)
     {
+        /// <summary>The one row is already quantized (<see cref="CoreMatrixOperands.ReuseCodes"/>): the cores see it from their start.</summary>
+        public bool Reused { get; init; }
+
         public long Run()
         {
             // cycle 0 is the controller's issue, where the cluster takes the start; the cores see theirs at `setup`
@@ -122,7 +125,7 @@ public static class CoreTiming
             // the quantizer waits from the cycle after; a row: absmax (lines + 2 cycles), scale (1) and codes (lines + 2),
             // and its count is seen the cycle after
             var seen = new int[cores.Length];
-            int rowsSeen = 0, ar = 0, ag = 0, pending = -1;
+            int rowsSeen = Reused ? 1 : 0, ar = 0, ag = 0, pending = -1;
             long waitFrom = t + 1, seenAt = -1;
             int rr = 0;
             long doneCycle = -1;

@@ -9,10 +9,20 @@ namespace Codesign.Backends.Fpga.Cores;
 /// activation window's rotation (<see cref="Rotation"/> columns), the code banks (<see cref="CodeRows"/> rows of 2L
 /// codes: the longest K), and each core's rings in beats: codes (a FIFO deep enough to keep a port's latency of
 /// requests in flight), scales, zero points and N:M offsets (each holding two blocks of rows). A design that is not
-/// <see cref="Sparse"/> has no offset ring, offset reader or sparse MUX, and refuses N:M rows.
+/// <see cref="Sparse"/> has no offset ring, offset reader or sparse MUX, and refuses N:M rows; a sparse one wires 2:4,
+/// and 4:8 only where <see cref="FourOfEight"/> (its eight-way MUX is about 11 000 LUTs of a 64-byte core's 41 000).
 /// </summary>
-public sealed record MatrixCoreDesign(AcceleratorShape Shape, int Rotation, int CodeRows, int CodeBeats, int ScaleBeats, int ZeroBeats, int OffsetBeats, bool Sparse = true)
+public sealed record MatrixCoreDesign(AcceleratorShape Shape, int Rotation, int CodeRows, int CodeBeats, int ScaleBeats, int ZeroBeats, int OffsetBeats, bool Sparse = true, bool FourOfEight = true)
 {
+    /// <summary>Whether the cores take N:M rows of this pattern.</summary>
+    public bool TakesPattern(int n, int m) => Sparse && ((n, m) == (2, 4) || ((n, m) == (4, 8) && FourOfEight));
+
+    /// <summary>Whether the sparse MUX wires 4:8 (the RTL's NM8).</summary>
+    public bool WiresFourOfEight => Sparse && FourOfEight;
+
+    /// <summary>The N:M patterns a core's MUX wires, which its cost depends on.</summary>
+    public SparseMux Mux => !Sparse ? SparseMux.None : FourOfEight ? SparseMux.TwoOfFourAndFourOfEight : SparseMux.TwoOfFour;
+
     /// <summary>Bursts a core keeps in flight.</summary>
     public const int Outstanding = 16;
 
@@ -50,14 +60,14 @@ public sealed record MatrixCoreDesign(AcceleratorShape Shape, int Rotation, int 
     /// bytes of scales, <paramref name="maxGroups"/> zero points and <paramref name="maxOffsetRowBytes"/> bytes of N:M
     /// offsets, their group lengths below K <paramref name="groups"/>.
     /// </summary>
-    public static MatrixCoreDesign For(AcceleratorShape shape, int maxK, int maxScaleRowBytes, int maxGroups, int maxOffsetRowBytes, IEnumerable<int> groups, bool sparse = true)
+    public static MatrixCoreDesign For(AcceleratorShape shape, int maxK, int maxScaleRowBytes, int maxGroups, int maxOffsetRowBytes, IEnumerable<int> groups, bool sparse = true, bool fourOfEight = true)
     {
         shape.Checked();
         int w = shape.BeatBytes;
         // two blocks of TargetBlockRows rows, each maybe straddling one more beat
         int Ring(int rowBytes) => (int)Math.Max(8, BitOperations.RoundUpToPowerOf2((uint)(2 * ((TargetBlockRows * (long)rowBytes + w - 1) / w + 2))));
         return new MatrixCoreDesign(shape, MatrixCoreRules.Rotation(shape, groups), Math.Max(1, (maxK + 2 * shape.Lanes - 1) / (2 * shape.Lanes)),
-            128, Ring(maxScaleRowBytes), Ring(maxGroups), Ring(maxOffsetRowBytes), sparse).Checked();
+            128, Ring(maxScaleRowBytes), Ring(maxGroups), Ring(maxOffsetRowBytes), sparse, fourOfEight).Checked();
     }
 
     /// <summary>Bytes of one row's N:M offsets (M = 2N: K/2 of log2 M bits).</summary>
@@ -83,7 +93,8 @@ public sealed record MatrixCoreDesign(AcceleratorShape Shape, int Rotation, int 
     {
         var (keep, of) = o.Sparse ? MatrixCoreRules.Pattern(o) : (1, 1);
         bool ternary = (o.Layout & MatrixLayout.Ternary) != 0, asymmetric = (o.Layout & MatrixLayout.Asymmetric) != 0;
-        if (o.Bits is not (2 or 3 or 4 or 8) || (o.Format & 0xe0) != 0 || (o.Sparse ? !Sparse || !MatrixCoreRules.TakesPattern(keep, of) : (o.Layout & MatrixLayout.PatternBits) != 0)
+        if (o.Reuse && o.M != 1) return (1, $"an activation row reused over m = {o.M} rows (the cores hold one)");
+        if (o.Bits is not (2 or 3 or 4 or 8) || (o.Format & 0xc0) != 0 || (o.Sparse ? !TakesPattern(keep, of) : (o.Layout & MatrixLayout.PatternBits) != 0)
             || (ternary && (o.Bits != 2 || asymmetric)) || o.K % 16 != 0 || o.Group == 0 || (o.GroupLength < o.K && o.GroupLength % Rotation != 0))
             return (1, $"{o.Bits}-bit {(o.Sparse ? $"{keep}:{of} " : "")}weights over K = {o.K} in groups of {o.Group}: not a format the matrix cores execute");
         if (o.K > CodeBytes) return (7, $"a row of {o.K} codes; the cores' code banks hold {CodeBytes}");
@@ -94,3 +105,6 @@ public sealed record MatrixCoreDesign(AcceleratorShape Shape, int Rotation, int 
         return null;
     }
 }
+
+/// <summary>The N:M patterns a core's sparse MUX wires: none (a dense core), 2:4, or 2:4 and 4:8.</summary>
+public enum SparseMux { None, TwoOfFour, TwoOfFourAndFourOfEight }

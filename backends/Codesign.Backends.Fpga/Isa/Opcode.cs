@@ -119,6 +119,9 @@ public static class MatrixFormat
 
     /// <summary>Whether the LUT-mpGEMM engine reads codes of <paramref name="bits"/> (its bit reader and two or four planes).</summary>
     public static bool LutReads(int bits) => bits is 2 or 3 or 4;
+
+    /// <summary>Whether the binary32 engine executes <paramref name="i"/> (the RTL's rule: a MATVEC/MATMAT whose format's low five bits are 0).</summary>
+    public static bool OnBinary32Engine(Instruction i) => i.Op is Opcode.MatVec or Opcode.MatMat && (i.Function & 0x1f) == 0;
 }
 
 /// <summary>The layout byte of a matrix instruction (header bits 24..31): how its group-wise weights are packed (QuantizedLayout).</summary>

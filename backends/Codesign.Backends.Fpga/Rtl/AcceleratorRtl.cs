@@ -28,6 +28,9 @@ public sealed record AcceleratorRtl(OnChipBuffers Buffers, int ProgramDepth, int
     /// <summary>Whether the design has the single-port matrix engine (block sparsity, LUT-mpGEMM, shapes the cores refuse).</summary>
     public bool LegacyMatrix { get; init; } = true;
 
+    /// <summary>Whether the design has the binary32 engine (f32 matrices, attention over f32 KV tiles): about 100 000 LUTs, so a design whose work all runs on the cores leaves it out.</summary>
+    public bool Binary32Engine { get; init; } = true;
+
     /// <summary>The matrix engine's scale buffer and index buffer (16-byte lines: N:M offsets, or a block mask) as compiled artifacts have them.</summary>
     public const int DefaultScaleEntries = 1024, DefaultIndexLines = 1024;
 
@@ -48,14 +51,16 @@ public sealed record AcceleratorRtl(OnChipBuffers Buffers, int ProgramDepth, int
     /// <summary>The smallest instruction memory rendered: a decode step of a 7B-class model fits, and models that fit share one build.</summary>
     public const int DefaultProgramDepth = 1 << 16;
 
-    /// <summary>The accelerator for <paramref name="buffers"/> whose instruction memory (a power of two) holds <paramref name="longestProgram"/> instructions.</summary>
-    public static AcceleratorRtl For(OnChipBuffers buffers, int longestProgram = 0) => new(buffers, ProgramDepthFor(longestProgram));
+    /// <summary>
+    /// The accelerator for <paramref name="buffers"/> whose instruction memory (a power of two, at least
+    /// <paramref name="floor"/>) holds <paramref name="longestProgram"/> instructions.
+    /// </summary>
+    public static AcceleratorRtl For(OnChipBuffers buffers, int longestProgram = 0, int floor = DefaultProgramDepth) => new(buffers, ProgramDepthFor(longestProgram, floor));
 
-    /// <summary>The instruction memory (a power of two, at least <see cref="DefaultProgramDepth"/>) that holds <paramref name="longestProgram"/> instructions.</summary>
-    public static int ProgramDepthFor(int longestProgram) =>
-        longestProgram <= DefaultProgramDepth ? DefaultProgramDepth
-            : longestProgram > MaxProgramDepth ? throw new CodesignException($"fpga rtl: a program of {longestProgram} instructions exceeds the largest instruction memory, {MaxProgramDepth}")
-            : (int)BitOperations.RoundUpToPowerOf2((uint)longestProgram);
+    /// <summary>The instruction memory (a power of two, at least <paramref name="floor"/>) that holds <paramref name="longestProgram"/> instructions.</summary>
+    public static int ProgramDepthFor(int longestProgram, int floor = DefaultProgramDepth) =>
+        longestProgram > MaxProgramDepth ? throw new CodesignException($"fpga rtl: a program of {longestProgram} instructions exceeds the largest instruction memory, {MaxProgramDepth}")
+            : (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(Math.Max(longestProgram, floor), 2));
 
     /// <summary>The arithmetic blocks beyond group_dequant's (<see cref="GroupDequantRtl"/>), each rendered with its name only.</summary>
     private static readonly string[] ArithmeticBlocks = ["fp32_div", "f16_to_f32", "fp32_to_int8"];
@@ -72,7 +77,8 @@ public sealed record AcceleratorRtl(OnChipBuffers Buffers, int ProgramDepth, int
         var files = GroupDequantRtl.Render();
         foreach (var block in ArithmeticBlocks) files[$"{block}.sv"] = RtlTemplates.Render(block, new Dictionary<string, object> { ["module_name"] = block });
         files["fp32_exp.sv"] = Fp32ExpRtl.Render();
-        var blocks = new List<string> { "accel_buffer", "accel_dma", "accel_sfu", "sfu_elementwise", "sfu_rms_norm", "sfu_rope", "sfu_softmax", "accel_fp32_matrix" };
+        var blocks = new List<string> { "accel_buffer", "accel_dma", "accel_sfu", "sfu_elementwise", "sfu_rms_norm", "sfu_rope", "sfu_softmax" };
+        if (Binary32Engine) blocks.Add("accel_fp32_matrix");
         if (LegacyMatrix)
         {
             files["mpe_chain.sv"] = Chain.Render();
@@ -93,9 +99,9 @@ public sealed record AcceleratorRtl(OnChipBuffers Buffers, int ProgramDepth, int
         {
             ["module_name"] = "accel_cores", ["prefix"] = "",
             ["cores"] = cores.Cores, ["log2_cores"] = cores.Shape.Log2Cores, ["log2_cores_bits"] = Math.Max(1, cores.Shape.Log2Cores),
-            ["lanes"] = cores.Lanes, ["beat_bytes"] = cores.BeatBytes, ["rotation"] = cores.Rotation, ["code_rows"] = cores.CodeRows,
+            ["lanes"] = cores.Lanes, ["beat_bytes"] = cores.BeatBytes, ["lane_bytes"] = cores.Shape.LaneBytes, ["rotation"] = cores.Rotation, ["code_rows"] = cores.CodeRows,
             ["code_beats"] = cores.CodeBeats, ["scale_beats"] = cores.ScaleBeats, ["zero_beats"] = cores.ZeroBeats, ["offset_beats"] = cores.OffsetBeats,
-            ["outstanding"] = MatrixCoreDesign.Outstanding, ["max_burst"] = cores.MaxBurst, ["sparse"] = cores.Sparse,
+            ["outstanding"] = MatrixCoreDesign.Outstanding, ["max_burst"] = cores.MaxBurst, ["sparse"] = cores.Sparse, ["four_of_eight"] = cores.WiresFourOfEight,
         });
         files[$"{Top}.sv"] = RtlTemplates.Render("accelerator", new Dictionary<string, object>
         {
@@ -115,6 +121,7 @@ public sealed record AcceleratorRtl(OnChipBuffers Buffers, int ProgramDepth, int
             ["cores"] = cores.Cores,
             ["beat_bytes"] = cores.BeatBytes,
             ["legacy_matrix"] = LegacyMatrix,
+            ["fp32_engine"] = Binary32Engine,
         });
         return files;
     }

@@ -29,6 +29,9 @@ public sealed class FunctionalAccelerator : IAcceleratorDevice
     private readonly byte[][] _channels;
     private readonly MatrixCoreDesign? _cores;
     private CoreAttentionShape? _attention;
+
+    /// <summary>The activation row the cores' banks hold after a core matrix instruction of one row (its codes are this row's, quantized), or null.</summary>
+    private float[]? _heldRow;
     private int _index;
     private Instruction _current;
     private bool _running;
@@ -225,7 +228,11 @@ public sealed class FunctionalAccelerator : IAcceleratorDevice
         if (Intersect(o.Output * 4L, (long)o.M * o.N, o.Input * 4L, (long)o.M * o.K)) throw Fault("the destination overlaps a source");
         var scheme = o.Scheme;
         var type = o.Sparse ? DType.Sparse(SparseFormat.NOfM(MatrixCoreRules.Pattern(o).N, MatrixCoreRules.Pattern(o).M), DType.Quantized(scheme)) : DType.Quantized(scheme);
-        var activations = x.ToArray();
+        // a reused row is what the banks hold, whatever the input field names (the compiler names the same row)
+        var activations = !o.Reuse ? x.ToArray()
+            : _heldRow is { } held && held.Length == o.K ? held
+            : throw Fault($"reuses an activation row of {o.K} codes; the cores hold {(_heldRow is null ? "none (no core matrix instruction of one row since the last attention instruction)" : $"one of {_heldRow.Length}")}");
+        _heldRow = o.M == 1 ? activations : null;
         var result = new float[(long)o.M * o.N];
         for (int c = 0; c < design.Cores; c++)
         {
@@ -255,6 +262,7 @@ public sealed class FunctionalAccelerator : IAcceleratorDevice
     /// </summary>
     private void CoreAttention(CoreAttentionOperands o)
     {
+        _heldRow = null;  // attention quantizes each core's own rows into its banks
         if (_cores is null) throw Fault("the accelerator has no matrix cores");
         var shape = _attention ?? throw Fault("no attention shape was set (CORE ATTENTION SHAPE)");
         if (o.KvHeads > _cores.Cores || o.FirstKvHead + o.KvHeads > shape.KvHeads)

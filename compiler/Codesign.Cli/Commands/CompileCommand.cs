@@ -3,10 +3,10 @@ using System.Globalization;
 using Codesign.Backends.Fpga.Cores;
 using Codesign.Backends.Fpga.Devices;
 using Codesign.Compiler.Frontends;
+using Codesign.IR.Diagnostics;
 using Codesign.Compiler.Frontends.Gguf;
 using Codesign.Compiler.Partitioning;
 using Codesign.Compiler.Recipes;
-using Codesign.IR.Diagnostics;
 using Codesign.IR.Text;
 using Codesign.Runtime.Artifacts;
 using Codesign.Runtime.Compression;
@@ -37,10 +37,11 @@ internal static class CompileCommand
         var chunk = new Option<int>("--chunk") { Description = "fpga: the most prompt tokens one prefill step takes (the on-chip activations grow with it); 1 compiles decode programs only.", DefaultValueFactory = _ => Backends.Fpga.Compilation.FpgaCompilation.DefaultChunkTokens };
         var fpgaCores = new Option<int?>("--fpga-cores") { Description = "fpga: matrix cores, a power of two up to 64, each on a memory channel (group) of its own (default: what fills the device)." };
         var fpgaBeat = new Option<int?>("--fpga-beat") { Description = "fpga: bytes of each core's port beat, 16, 32 or 64; a core has two lanes a byte (default: what fills the device)." };
+        var fpgaLanes = new Option<int?>("--fpga-lanes") { Description = "fpga: lanes of each core, 32, 64 or 128, at most two a byte of the beat; fewer suit N:M rows (default: two a byte of the beat, or what the device's fit chose)." };
         var noSynthesis = new Option<bool>("--no-synthesis") { Description = "fpga: skip Yosys (synth_xilinx), so no resource counts and no check that the design fits the device." };
         var placement = ModelArguments.Placement();
         var lut = ModelArguments.Lut();
-        var command = new Command("compile", "Compress a model with a recipe and write it, or compile it for a device.") { model, recipe, outPath, fallback, target, placement, lut, fpgaDevice, maxContext, chunk, fpgaCores, fpgaBeat, noSynthesis };
+        var command = new Command("compile", "Compress a model with a recipe and write it, or compile it for a device.") { model, recipe, outPath, fallback, target, placement, lut, fpgaDevice, maxContext, chunk, fpgaCores, fpgaBeat, fpgaLanes, noSynthesis };
         command.SetAction(parse =>
         {
             using var m = ModelLoader.Load(parse.GetValue(model)!);
@@ -65,14 +66,15 @@ internal static class CompileCommand
                 if (device == "fpga")
                 {
                     var fpgaTarget = FpgaDevices.Load(parse.GetValue(fpgaDevice)!);
-                    int? cores = parse.GetValue(fpgaCores), beat = parse.GetValue(fpgaBeat);
+                    int? cores = parse.GetValue(fpgaCores), beat = parse.GetValue(fpgaBeat), lanes = parse.GetValue(fpgaLanes);
+                    if (lanes is { } l && l % 2 != 0) throw new CodesignException($"--fpga-lanes {l}: two lanes a byte of a lane beat, so 32, 64 or 128");
                     AcceleratorShape? shape = null;
-                    if (cores is { } c && beat is { } w) shape = new AcceleratorShape(c, w).Checked();
-                    else if (cores is not null || beat is not null)
+                    if (cores is { } c && beat is { } w) shape = new AcceleratorShape(c, w, lanes / 2).Checked();
+                    else if (cores is not null || beat is not null || lanes is not null)
                     {
-                        // one of the two given: the other as the device's fit would have it
+                        // some given: the others as the device's fit would have them (lanes two a byte of a given beat)
                         var fit = FitFor(m, store, fpgaTarget, parse.GetValue(maxContext), parse.GetValue(lut) != Backends.Cpu.Lowering.LutChoice.Never, parse.GetValue(chunk));
-                        shape = new AcceleratorShape(cores ?? fit.Cores, beat ?? fit.BeatBytes).Checked();
+                        shape = new AcceleratorShape(cores ?? fit.Cores, beat ?? fit.BeatBytes, lanes / 2 ?? (beat is null ? fit.LaneBeatBytes : null)).Checked();
                     }
                     WriteFpga(output, m, store, path, fpgaTarget, parse.GetValue(maxContext), !parse.GetValue(noSynthesis), parse.GetValue(recipe),
                         lutEngine: parse.GetValue(lut) != Backends.Cpu.Lowering.LutChoice.Never, parse.GetValue(chunk), shape);
@@ -123,7 +125,7 @@ internal static class CompileCommand
             $"  programs: {fpga.Decode.Count} decode and {fpga.Prefill.Count} prefill-chunk (up to {fpga.Io.ChunkTokens} tokens) length buckets, {fpga.Storage.Bytes} bytes; one program per length would take {fpga.Storage.OneProgramPerLengthBytes} bytes ({(double)fpga.Storage.OneProgramPerLengthBytes / fpga.Storage.Bytes:F1}x)"));
         var port = Backends.Fpga.Simulation.CorePort.Of(device, shape);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  matrix cores: {shape}{(requested is null ? " (what fills the device)" : "")}, each a port of {port.BytesPerCycle:0.#} bytes/cycle on the {device.WeightMemory.Name} ({fpga.CoreBytes} bytes a channel); estimated {CoreFit.Estimate(shape, fpga.Cores.Sparse, CoreFit.Shared(fpga.Buffers, fpga.ProgramDepth, fpga.LegacyMatrix)).Summary}{(fpga.LegacyMatrix ? "; with the single-port matrix engine" : "")}"));
+            $"  matrix cores: {shape}{(requested is null ? " (what fills the device)" : "")}, each a port of {port.BytesPerCycle:0.#} bytes/cycle on the {device.WeightMemory.Name} ({fpga.CoreBytes} bytes a channel); estimated {CoreFit.Estimate(shape, fpga.Cores.Mux, CoreFit.Shared(fpga.Buffers, fpga.ProgramDepth, fpga.LegacyMatrix, fpga.Binary32Engine)).Summary}{(fpga.LegacyMatrix ? "; with the single-port matrix engine" : "")}{(fpga.Binary32Engine ? "" : "; no binary32 engine (every matrix and attention on the cores)")}"));
         output.WriteLine($"  rtl: {fpga.RtlFiles.Count} files in {Path.GetDirectoryName(fpga.RtlFiles[0])}");
         if (fpga.Resources is { } r)
         {
