@@ -21,7 +21,9 @@ using Codesign.IR.Values;
 /// description with the matrix cores CoreFit chooses for it: the decode program of a 1-layer and a 2-layer model are
 /// compiled and predicted, and 32 layers are the first plus 31 times the difference, dense W4A8, with every linear layer
 /// 2:4-sparse (each with an int8 cache and attention on the cores, or an f32 cache on the binary32 engine), and W4 on
-/// the LUT-mpGEMM engine; and a 128-token prompt's prefill. Printed beside FlightLLM's published U280 figures.
+/// the LUT-mpGEMM engine; and a 128-token prompt's prefill. Printed beside FlightLLM's published U280 figures. Then the
+/// ZCU104: 7B's weights against its 2 GB, and TinyLlama-1.1B's shapes (22 layers extrapolated the same way) on the cores
+/// CoreFit chooses for it, against its DDR4's bound.
 /// </summary>
 internal static class Fpga7bEstimate
 {
