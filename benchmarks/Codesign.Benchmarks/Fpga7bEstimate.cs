@@ -63,7 +63,7 @@ internal static class Fpga7bEstimate
         Console.WriteLine("FlightLLM on the U280 (Zeng et al., FPGA '24, as digested in shared/papers.md): LLaMA2-7B batch 1 decode at 225 MHz, **55 tokens/s**, 45 W;");
         Console.WriteLine("bandwidth utilisation 65.9 % of HBM (35.6 % before its always-on-chip decode and instruction optimisations); 6,345 DSP, 1,252 BRAM, 792 URAM used.");
         Console.WriteLine();
-        Zcu104(scheme, Extrapolate(DenseWeightBytes(1, scheme), DenseWeightBytes(2, scheme)));
+        Zcu104(scheme, dense.ModelBytes);
     }
 
     /// <summary>TinyLlama-1.1B's shapes (22 layers, GQA with 4 kv heads of 64).</summary>
@@ -72,10 +72,6 @@ internal static class Fpga7bEstimate
         ModelType = "llama", HiddenSize = 2048, IntermediateSize = 5632, NumLayers = layers, NumHeads = 32, NumKvHeads = 4,
         HeadDim = 64, VocabSize = 32000, RmsNormEps = 1e-5, RopeTheta = 10000, TieWordEmbeddings = false, MaxPositionEmbeddings = 2048,
     };
-
-    /// <summary>The packed bytes of LLaMA-2-7B's shapes with <paramref name="layers"/> layers, dense <paramref name="scheme"/>.</summary>
-    private static long DenseWeightBytes(int layers, QuantScheme scheme) =>
-        AcceleratorGraph(Cpu7bDecodeBenchmark.Llama7bConfig(layers), null, lutEngine: false, scheme, kv8: true).Bytes.Values.Sum();
 
     /// <summary>
     /// The ZCU104: LLaMA-2-7B's weights against the board's memory, and TinyLlama-1.1B's shapes decoding on the cores
@@ -109,7 +105,8 @@ internal static class Fpga7bEstimate
 
     /// <param name="prefill">Also a 128-token prompt's prefill on the same graphs (<see cref="PrefillCycles"/>): the last item, a table row.</param>
     /// <param name="model">The model's shapes by layer count (LLaMA-2-7B's by default), and <paramref name="totalLayers"/> its layers.</param>
-    private static (List<string> Rows, List<double> TokensPerSecond, string? Prefill) Estimate(string label, SparseFormat? sparsity, bool lutEngine, bool kv8, QuantScheme scheme,
+    /// <returns>The table's rows, tokens/s by context, the prefill row, and the model's packed weights and tables in bytes.</returns>
+    private static (List<string> Rows, List<double> TokensPerSecond, string? Prefill, long ModelBytes) Estimate(string label, SparseFormat? sparsity, bool lutEngine, bool kv8, QuantScheme scheme,
         MemoryPort port, FpgaDevice device, double clock, double hbmGbytesPerSecond, bool prefill = false, Func<int, LlamaConfig>? model = null, int totalLayers = 32)
     {
         model ??= Cpu7bDecodeBenchmark.Llama7bConfig;
@@ -117,12 +114,14 @@ internal static class Fpga7bEstimate
         var prefillTotals = new Dictionary<int, (long Cycles, long Matrix)>();
         int chunk = 0;
         var perLayers = new Dictionary<int, (ProgramPrediction Prediction, long Bytes, long Macs)[]>();
+        var modelBytes = new Dictionary<int, long>();
         int[] contexts = [128, 512, 1024, 2048];
         AcceleratorShape? shape = null;
         CorePort? corePort = null;
         foreach (int layers in new[] { 1, 2 })
         {
             var (graph, bytes) = AcceleratorGraph(model(layers), sparsity, lutEngine, scheme, kv8);
+            modelBytes[layers] = bytes.Values.Sum();
             if (shape is null)
             {
                 var fit = FpgaCompilation.Fit(graph, w => bytes[w.WeightKey!], contexts.Max(), 1, device);
@@ -165,7 +164,7 @@ internal static class Fpga7bEstimate
             long total = Extrapolate(prefillTotals[1].Cycles, prefillTotals[2].Cycles), matrices = Extrapolate(prefillTotals[1].Matrix, prefillTotals[2].Matrix);
             prefillRow = $"| {label} | {chunk} | {total:N0} | {(double)matrices / total:P0} | {PromptTokens * clock / total:F2} | {tokensPerSecond[0]:F2} |";
         }
-        return (rows, tokensPerSecond, prefillRow);
+        return (rows, tokensPerSecond, prefillRow, Extrapolate(modelBytes[1], modelBytes[2]));
     }
 
     private const int PromptTokens = 128;

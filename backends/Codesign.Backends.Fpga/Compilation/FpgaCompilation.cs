@@ -52,7 +52,7 @@ public sealed record FpgaCompilation(Graph Graph, IWeightStore Store, FpgaMemory
         var plan = FpgaMemoryPlan.For(graph, Bytes, maxContext, chunk, cores);
         var compilation = new FpgaCompilation(graph, store, plan, LengthAdaptivePrograms.Compile(graph, plan),
             OnChipBuffers.For(graph, plan, LengthAdaptivePrograms.DecodeBucket)) { ProgramFloor = ProgramFloorFor(device) };
-        if (!cores.Binary32Engine && compilation.Programs.Decode.Concat(compilation.Programs.Prefill).Any(p => p.Instructions.Any(MatrixFormat.OnBinary32Engine)))
+        if (!cores.Binary32Engine && compilation.Programs.All.Any(p => p.Instructions.Any(MatrixFormat.OnBinary32Engine)))
             throw new InvalidOperationException("fpga: a program has a binary32-engine instruction, but the core assignment left the engine out");
         if (device is not null) CoreFit.Check(shape, cores.Design.Mux, CoreFit.Shared(compilation.Buffers, compilation.Rtl.ProgramDepth, cores.LegacyMatrix, cores.Binary32Engine), device);
         return compilation;

@@ -35,8 +35,11 @@ public sealed class LengthAdaptivePrograms
     /// <summary>Storage of the decode programs alone.</summary>
     public long DecodeBytes => Decode.Sum(p => p.Bytes);
 
+    /// <summary>Every program, decode then prefill.</summary>
+    public IEnumerable<InstructionProgram> All => Decode.Concat(Prefill);
+
     /// <summary>Instructions of the longest program: what the instruction memory holds.</summary>
-    public int LongestProgram => Decode.Concat(Prefill).Max(p => p.Instructions.Count);
+    public int LongestProgram => All.Max(p => p.Instructions.Count);
 
     public static LengthAdaptivePrograms Compile(Graph graph, FpgaMemoryPlan plan, int kvTile = DecodeBucket)
     {

@@ -113,7 +113,10 @@ public static class CoreFit
     public static ResourceEstimate MeasuredBinary32Engine { get; } = new(21, 99_526, 2_761, 0, 0);
 
     /// <summary>BRAM36 an instruction memory of <paramref name="depth"/> 160-bit instructions takes, at <see cref="BramPerBlock"/>.</summary>
-    public static double ProgramBram(int depth) => Math.Ceiling(BramPerBlock * depth * 160.0 / 36_864);
+    public static double ProgramBram(int depth) => Bram(depth * 160.0);
+
+    /// <summary>BRAM36 that <paramref name="bits"/> of buffer take, at <see cref="BramPerBlock"/> per 36 Kb.</summary>
+    private static double Bram(double bits) => Math.Ceiling(BramPerBlock * bits / 36_864);
 
     /// <summary>
     /// The shared part for a design with these buffers and instruction memory, the single-port engine where
@@ -122,7 +125,7 @@ public static class CoreFit
     public static ResourceEstimate Shared(OnChipBuffers buffers, int programDepth, bool legacyMatrix, bool binary32Engine = true)
     {
         double bits = ((double)buffers.ActivationUnits + 2.0 * buffers.KvUnits + buffers.ParameterUnits) * 128 + (double)programDepth * 160;
-        var shared = MeasuredSharedLogic + new ResourceEstimate(0, 0, 0, Math.Ceiling(BramPerBlock * bits / 36_864), 0);
+        var shared = MeasuredSharedLogic + new ResourceEstimate(0, 0, 0, Bram(bits), 0);
         if (!binary32Engine) shared += -1 * MeasuredBinary32Engine;
         return legacyMatrix ? shared + MeasuredLegacyEngine : shared;
     }

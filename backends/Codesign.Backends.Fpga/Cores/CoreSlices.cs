@@ -17,6 +17,16 @@ public static class CoreSlices
         ? SparseLayout.NOfM(s, type.Element!, rows, k).TotalBytes
         : new QuantizedLayout(type.Scheme ?? throw new CodesignException($"fpga: {type} weights on the matrix cores"), rows, k).TotalBytes;
 
+    /// <summary>The packed [n, k] <paramref name="packed"/> striped over <paramref name="cores"/> cores: each core that holds rows and its slice.</summary>
+    public static IEnumerable<(int Core, byte[] Data)> Striped(DType type, int n, int k, ReadOnlyMemory<byte> packed, int cores)
+    {
+        for (int c = 0; c < cores; c++)
+        {
+            var (first, count) = MatrixCoreRules.Rows(n, cores, c);
+            if (count > 0) yield return (c, Slice(type, n, k, packed.Span, first, count));
+        }
+    }
+
     /// <summary>Rows <paramref name="first"/>.. of the packed [n, k] <paramref name="packed"/>, as a [count, k] matrix.</summary>
     public static byte[] Slice(DType type, int n, int k, ReadOnlySpan<byte> packed, int first, int count)
     {

@@ -14,11 +14,8 @@ namespace Codesign.Backends.Fpga.Cores;
 /// </summary>
 public sealed record MatrixCoreDesign(AcceleratorShape Shape, int Rotation, int CodeRows, int CodeBeats, int ScaleBeats, int ZeroBeats, int OffsetBeats, bool Sparse = true, bool FourOfEight = true)
 {
-    /// <summary>Whether the cores take N:M rows of this pattern.</summary>
-    public bool TakesPattern(int n, int m) => Sparse && ((n, m) == (2, 4) || ((n, m) == (4, 8) && FourOfEight));
-
-    /// <summary>Whether the sparse MUX wires 4:8 (the RTL's NM8).</summary>
-    public bool WiresFourOfEight => Sparse && FourOfEight;
+    /// <summary>Whether the cores take N:M rows of this pattern: one the cores' MUX can wire, and 4:8 only where this design wires it.</summary>
+    public bool TakesPattern(int n, int m) => Sparse && MatrixCoreRules.TakesPattern(n, m) && (m != 8 || FourOfEight);
 
     /// <summary>The N:M patterns a core's MUX wires, which its cost depends on.</summary>
     public SparseMux Mux => !Sparse ? SparseMux.None : FourOfEight ? SparseMux.TwoOfFourAndFourOfEight : SparseMux.TwoOfFour;

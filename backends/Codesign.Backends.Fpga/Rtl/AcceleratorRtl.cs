@@ -101,7 +101,7 @@ public sealed record AcceleratorRtl(OnChipBuffers Buffers, int ProgramDepth, int
             ["cores"] = cores.Cores, ["log2_cores"] = cores.Shape.Log2Cores, ["log2_cores_bits"] = Math.Max(1, cores.Shape.Log2Cores),
             ["lanes"] = cores.Lanes, ["beat_bytes"] = cores.BeatBytes, ["lane_bytes"] = cores.Shape.LaneBytes, ["rotation"] = cores.Rotation, ["code_rows"] = cores.CodeRows,
             ["code_beats"] = cores.CodeBeats, ["scale_beats"] = cores.ScaleBeats, ["zero_beats"] = cores.ZeroBeats, ["offset_beats"] = cores.OffsetBeats,
-            ["outstanding"] = MatrixCoreDesign.Outstanding, ["max_burst"] = cores.MaxBurst, ["sparse"] = cores.Sparse, ["four_of_eight"] = cores.WiresFourOfEight,
+            ["outstanding"] = MatrixCoreDesign.Outstanding, ["max_burst"] = cores.MaxBurst, ["sparse"] = cores.Sparse, ["four_of_eight"] = cores.Mux == SparseMux.TwoOfFourAndFourOfEight,
         });
         files[$"{Top}.sv"] = RtlTemplates.Render("accelerator", new Dictionary<string, object>
         {

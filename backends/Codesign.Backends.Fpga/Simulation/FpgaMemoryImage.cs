@@ -39,15 +39,8 @@ public static class FpgaMemoryImage
         yield return new(-1, plan.Constants.Base * FpgaMemoryPlan.Unit, plan.Constants.Bytes());
         int cores = plan.Cores.Design.Cores;
         foreach (var w in graph.Weights.Where(plan.CoreOffsets.ContainsKey))
-        {
-            var packed = GraphBinding.Weight(w, weights).Data;
-            int n = (int)w.Type[0].Size, k = (int)w.Type[1].Size;
-            for (int c = 0; c < cores; c++)
-            {
-                var (first, count) = MatrixCoreRules.Rows(n, cores, c);
-                if (count > 0) yield return new(c, plan.CoreOffsets[w] * FpgaMemoryPlan.Unit, CoreSlices.Slice(w.Type.DType, n, k, packed.Span, first, count));
-            }
-        }
+            foreach (var (core, slice) in CoreSlices.Striped(w.Type.DType, (int)w.Type[0].Size, (int)w.Type[1].Size, GraphBinding.Weight(w, weights).Data, cores))
+                yield return new(core, plan.CoreOffsets[w] * FpgaMemoryPlan.Unit, slice);
         // the cores' value caches are matrices whose rows have a scale of 1 (the values' own scales go to the softmax)
         foreach (var regions in plan.CoreKv.Values)
             for (int r = 0; r < regions.Values.Length; r++)
