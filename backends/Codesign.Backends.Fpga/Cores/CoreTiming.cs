@@ -20,8 +20,8 @@ public static partial class CoreTiming
     public static long? Cycles(CoreMatrixOperands o, MatrixCoreDesign design, CorePort port)
     {
         if (design.Refusal(o) is not null) return null;
-        // the timing depends on the slices' alignment within a beat, not on where they are
-        var key = (o with { Offset = o.Offset % (design.BeatBytes / 16) }, design, port);
+        // the timing depends on where the slices are within a 4 KiB page (bursts never cross one), not on which page
+        var key = (o with { Offset = o.Offset % PageLines }, design, port);
         lock (Memo)
             if (Memo.TryGetValue(key, out long known)) return known;
         long cycles = Matrix(key.Item1, design, port);
@@ -43,14 +43,17 @@ public static partial class CoreTiming
             || (o.Op == Opcode.CoreAppend && o.Position + o.Tokens > shape.Capacity))
             return null;
         if (o.Op == Opcode.CoreScores && design.BlockRowsLog2(1, 4, false, 0) is null) return null;
-        // the timing depends on the regions' alignment within a beat, not on where they or the rows are
-        var key = (o with { Offset = o.Offset % (design.BeatBytes / 16), Position = 0, FirstKvHead = 0, Input = 0, Output = 0 }, shape, design, port);
+        // the timing depends on where the regions are within a 4 KiB page, not on which page or where the rows are
+        var key = (o with { Offset = o.Offset % PageLines, Position = 0, FirstKvHead = 0, Input = 0, Output = 0 }, shape, design, port);
         lock (AttentionMemo)
             if (AttentionMemo.TryGetValue(key, out long known)) return known;
         long cycles = Attention(key.Item1, shape, design, port);
         lock (AttentionMemo) AttentionMemo[key] = cycles;
         return cycles;
     }
+
+    /// <summary>16-byte lines of the 4 KiB page an AXI4 burst may not cross.</summary>
+    private const long PageLines = 4096 / 16;
 
     private static readonly Dictionary<(CoreMatrixOperands, MatrixCoreDesign, CorePort), long> Memo = [];
     private static readonly Dictionary<(CoreAttentionOperands, CoreAttentionShape, MatrixCoreDesign, CorePort), long> AttentionMemo = [];
