@@ -11,6 +11,9 @@ namespace Codesign.Backends.Fpga.Verification;
 /// </summary>
 public sealed record ResourceReport(long Dsp, long Lut, long Ff, double Bram36, long Uram, long Carry, IReadOnlyDictionary<string, long> CellsByType)
 {
+    /// <summary>The deepest register-to-register path of each unit, where the synthesis measured it.</summary>
+    public LogicDepth? Depth { get; init; }
+
     /// <summary>The counts in a line: "DSP 16, LUT 1234, FF 5678, BRAM36 2.5, URAM 0".</summary>
     public string Summary => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"DSP {Dsp}, LUT {Lut}, FF {Ff}, BRAM36 {Bram36}, URAM {Uram}");
 

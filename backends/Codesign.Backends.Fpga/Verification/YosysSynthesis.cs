@@ -6,9 +6,10 @@ namespace Codesign.Backends.Fpga.Verification;
 /// <summary>
 /// Synthesises RTL with Yosys (Debian's package) for a Xilinx family (<c>synth_xilinx -family xcup -noiopad</c>:
 /// a block inside a larger design, so no I/O buffers) and reads the cell counts from <c>stat -json</c> of the
-/// flattened netlist (Yosys 0.23 writes a hierarchical design's stat with its module tree inside the JSON). The counts
-/// are kept per machine by a hash of the sources, the top and the family: the whole accelerator takes minutes, and
-/// models whose buffers are the same share its RTL.
+/// flattened netlist (Yosys 0.23 writes a hierarchical design's stat with its module tree inside the JSON), and the
+/// deepest register-to-register path of each unit from the same netlist (<see cref="LogicDepth"/>). Both are kept per
+/// machine by a hash of the sources, the top and the family: the whole accelerator takes minutes, and models whose
+/// buffers are the same share its RTL.
 /// </summary>
 public static class YosysSynthesis
 {
@@ -22,19 +23,46 @@ public static class YosysSynthesis
     public static ResourceReport Synthesize(IReadOnlyDictionary<string, string> rtl, string top, string family, CancellationToken cancel = default)
     {
         string cache = Path.Combine(Path.GetTempPath(), "codesign-yosys", $"{top}-{family}-{RtlScratch.Key($"{top}\0{family}", rtl)}.json");
-        if (File.Exists(cache)) return ResourceReport.FromCells(ReadCells(cache));
+        string depthCache = Path.ChangeExtension(cache, ".depth.json");
+        if (File.Exists(cache) && ReadDepth(depthCache) is { } cached)
+            return ResourceReport.FromCells(ReadCells(cache)) with { Depth = cached };
         using var scratch = new RtlScratch(Tool, rtl);
-        string stat = Path.Combine(scratch.Directory, "stat.json");
-        string script = $"read_verilog -sv {string.Join(' ', scratch.Files)}; synth_xilinx -family {family} -noiopad -top {top}; flatten; tee -q -o {stat} stat -json";
+        string stat = Path.Combine(scratch.Directory, "stat.json"), netlist = Path.Combine(scratch.Directory, "netlist.json");
+        // the netlist without source locations: they are most of its size
+        string script = $"read_verilog -sv {string.Join(' ', scratch.Files)}; synth_xilinx -family {family} -noiopad -top {top}; flatten; tee -q -o {stat} stat -json; "
+            + $"setattr -unset src; opt_clean -purge; write_json {netlist}";
         var result = ExternalTool.Run(Tool, "yosys", ["-q", "-p", script], Limit, scratch.Directory, cancel: cancel);
-        if (result.ExitCode != 0 || !File.Exists(stat))
+        if (result.ExitCode != 0 || !File.Exists(stat) || !File.Exists(netlist))
             throw new CodesignException($"yosys could not synthesise {top} for {family}: {(result.Error + result.Output).Trim()}");
-        var report = ResourceReport.FromCells(ReadCells(stat));
+        var depth = LogicDepth.FromNetlist(netlist);
+        var report = ResourceReport.FromCells(ReadCells(stat)) with { Depth = depth };
         Directory.CreateDirectory(Path.GetDirectoryName(cache)!);
-        string staging = $"{cache}.{Guid.NewGuid():N}";
-        File.Copy(stat, staging);
-        File.Move(staging, cache, overwrite: true);
+        Publish(stat, cache);
+        string depthFile = Path.Combine(scratch.Directory, "depth.json");
+        File.WriteAllText(depthFile, JsonSerializer.Serialize(depth));
+        Publish(depthFile, depthCache);
         return report;
+    }
+
+    /// <summary>Copies a result into the cache under a fresh name, then renames it, so a reader never sees half a file.</summary>
+    private static void Publish(string file, string cached)
+    {
+        string staging = $"{cached}.{Guid.NewGuid():N}";
+        File.Copy(file, staging);
+        File.Move(staging, cached, overwrite: true);
+    }
+
+    /// <summary>The cached logic depth, or null where there is none or it is not this version's (then the synthesis runs again).</summary>
+    private static LogicDepth? ReadDepth(string path)
+    {
+        try
+        {
+            return File.Exists(path) && JsonSerializer.Deserialize<LogicDepth>(File.ReadAllText(path)) is { LevelsByUnit: not null, StartByUnit: not null } depth ? depth : null;
+        }
+        catch (Exception e) when (e is JsonException or NotSupportedException or IOException)
+        {
+            return null;
+        }
     }
 
     private static Dictionary<string, long> ReadCells(string statJson)
