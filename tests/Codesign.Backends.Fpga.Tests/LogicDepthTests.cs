@@ -33,7 +33,9 @@ public class LogicDepthTests
         Assert.That(depth.LevelsByUnit["(top)"], Is.EqualTo(0));
         Assert.That(depth.LevelsByUnit["u_a"], Is.EqualTo(0));
         Assert.That((depth.Deepest, depth.DeepestUnit), Is.EqualTo((2.85, "u_b.g_lane[3]")));
-        Assert.That(depth.StartByUnit["u_b.g_lane[3]"], Is.EqualTo("u_a"), "the deepest path into u_b's lane starts at u_a's register");
+        Assert.That(depth.PathByUnit["u_b.g_lane[3]"], Is.EqualTo(new[] { "u_a", "u_b.g_lane[3]", "u_b", "u_b.g_lane[3]" }),
+            "from u_a's register through the lane's LUTs, u_b's multiplexer and carries, into the lane's register");
+        Assert.That(depth.PathByUnit["u_a"], Is.EqualTo(new[] { "(top)", "u_a" }));
     }
 
     [Test]

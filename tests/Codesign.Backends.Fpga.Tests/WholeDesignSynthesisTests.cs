@@ -45,7 +45,7 @@ public class WholeDesignSynthesisTests
         var depth = report.Depth!;
         double clock = Devices.FpgaDevices.Load("u280").ClockMhz, budget = TimingEstimate.LevelBudget(clock);
         foreach (var (unit, levels) in depth.LevelsByUnit.OrderByDescending(kv => kv.Value))
-            TestContext.Out.WriteLine($"{levels,8:F2} levels in {unit} (deepest path from {depth.StartByUnit[unit]})");
+            TestContext.Out.WriteLine($"{levels,8:F2} levels in {unit}: {string.Join(" -> ", depth.PathByUnit[unit])}");
         TestContext.Out.WriteLine($"estimated Fmax {TimingEstimate.FmaxMhz(depth.Deepest):F1} MHz; {clock} MHz allows {budget} levels");
         Assert.Multiple(() =>
         {

@@ -13,9 +13,10 @@ namespace Codesign.Backends.Fpga.Verification;
 /// block the chain continues into, a DSP slice without registers four (DS923 gives an unregistered DSP48E2 410 MHz at
 /// -2 against 775 with every register), inverters none (Vivado folds them into the LUTs). A path belongs to the unit
 /// of the register it ends at: the instance path in the flattened cell's name (<c>u_sfu.u_softmax</c>), or "(top)";
-/// <see cref="StartByUnit"/> says in which unit that unit's deepest path starts ("(input)": at a port of the design).
+/// <see cref="PathByUnit"/> lists the units that path crosses, from the one it starts in ("(input)": a port of the
+/// design) to the unit itself, which is where pipeline registers would cut it.
 /// </summary>
-public sealed record LogicDepth(IReadOnlyDictionary<string, double> LevelsByUnit, IReadOnlyDictionary<string, string> StartByUnit)
+public sealed record LogicDepth(IReadOnlyDictionary<string, double> LevelsByUnit, IReadOnlyDictionary<string, IReadOnlyList<string>> PathByUnit)
 {
     /// <summary>The design's deepest path in LUT levels (0 for a design with no register-to-register logic).</summary>
     [System.Text.Json.Serialization.JsonIgnore]
@@ -99,9 +100,9 @@ public sealed record LogicDepth(IReadOnlyDictionary<string, double> LevelsByUnit
         for (int i = 0; i < cells.Count; i++)
             foreach (int n in cells[i].Outputs) driver[n] = i;
         var depth = new double[cells.Count];
-        var origin = new int[cells.Count];  // the register the deepest path into the cell's output starts at; −1: a port
+        var previous = new int[cells.Count];  // the cell before this one on the deepest path into its output; −1: none
         var state = new byte[cells.Count];  // 0 unseen, 1 on the stack, 2 done
-        (double Levels, int Origin) Arrival(int net) => driver.TryGetValue(net, out int d) ? (Output(d), origin[d]) : (0, -1);
+        (double Levels, int Cell) Arrival(int net) => driver.TryGetValue(net, out int d) ? (Output(d), d) : (0, -1);
         double Output(int root)
         {
             if (state[root] == 2) return depth[root];
@@ -112,7 +113,7 @@ public sealed record LogicDepth(IReadOnlyDictionary<string, double> LevelsByUnit
                 int i = stack.Peek();
                 if (state[i] == 2) { stack.Pop(); continue; }
                 var c = cells[i];
-                if (c.Register) { depth[i] = 0; origin[i] = i; state[i] = 2; stack.Pop(); continue; }
+                if (c.Register) { depth[i] = 0; previous[i] = -1; state[i] = 2; stack.Pop(); continue; }
                 state[i] = 1;
                 bool pending = false;
                 double deepest = 0;
@@ -122,7 +123,7 @@ public sealed record LogicDepth(IReadOnlyDictionary<string, double> LevelsByUnit
                     if (!driver.TryGetValue(n, out int d)) continue;
                     if (state[d] == 2)
                     {
-                        if (from < 0 || depth[d] > deepest) (deepest, from) = (depth[d], origin[d]);
+                        if (from < 0 || depth[d] > deepest) (deepest, from) = (depth[d], d);
                     }
                     else if (state[d] == 0) { stack.Push(d); pending = true; }
                     else throw new CodesignException($"a combinational loop through {c.Name} ({c.Type}) and {cells[d].Name}");
@@ -130,30 +131,46 @@ public sealed record LogicDepth(IReadOnlyDictionary<string, double> LevelsByUnit
                 if (pending) continue;
                 bool chained = c.CarryIn >= 0 && driver.TryGetValue(c.CarryIn, out int carry) && cells[carry].Type.StartsWith("CARRY", StringComparison.Ordinal);
                 depth[i] = deepest + Weight(c.Type, chained);
-                origin[i] = from;
+                previous[i] = from;
                 state[i] = 2;
                 stack.Pop();
             }
             return depth[root];
         }
         var levels = new Dictionary<string, double>(StringComparer.Ordinal);
-        var starts = new Dictionary<string, string>(StringComparer.Ordinal);
+        var paths = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
         foreach (var c in cells.Where(c => c.Register))
         {
             double arrival = 0;
-            int start = -1;
+            int last = -1;
             foreach (int n in c.Inputs)
             {
                 var a = Arrival(n);
-                if (start < 0 && a.Origin >= 0 || a.Levels > arrival) (arrival, start) = a;
+                if (last < 0 && a.Cell >= 0 || a.Levels > arrival) (arrival, last) = a;
             }
             string unit = Unit(c.Name);
             double rounded = Math.Round(arrival, 2);
             if (levels.TryGetValue(unit, out double known) && known >= rounded) continue;
             levels[unit] = rounded;
-            starts[unit] = start < 0 ? "(input)" : Unit(cells[start].Name);
+            paths[unit] = Crossed(cells, previous, last, unit);
         }
-        return new LogicDepth(levels, starts);
+        return new LogicDepth(levels, paths);
+    }
+
+    /// <summary>The units a path crosses, first to last: back from its last combinational cell to the register it starts at.</summary>
+    private static List<string> Crossed(IReadOnlyList<Cell> cells, int[] previous, int last, string end)
+    {
+        var units = new List<string> { end };
+        int start = -1;
+        for (int i = last; i >= 0; i = previous[i])
+        {
+            string unit = Unit(cells[i].Name);
+            if (units[^1] != unit) units.Add(unit);
+            start = i;
+        }
+        if (start < 0 || !cells[start].Register) units.Add("(input)");
+        units.Reverse();
+        return units;
     }
 
     private static readonly Regex Instance = new(@"^\\([^.\\$]+(?:\[\d+\])?)\.", RegexOptions.Compiled);

@@ -57,7 +57,7 @@ public static class YosysSynthesis
     {
         try
         {
-            return File.Exists(path) && JsonSerializer.Deserialize<LogicDepth>(File.ReadAllText(path)) is { LevelsByUnit: not null, StartByUnit: not null } depth ? depth : null;
+            return File.Exists(path) && JsonSerializer.Deserialize<LogicDepth>(File.ReadAllText(path)) is { LevelsByUnit: not null, PathByUnit: not null } depth ? depth : null;
         }
         catch (Exception e) when (e is JsonException or NotSupportedException or IOException)
         {

@@ -135,7 +135,7 @@ internal static class CompileCommand
                 $"  yosys synth_xilinx -family {device.Family}: DSP {r.Dsp} of {d.Dsp}, LUT {r.Lut} of {d.Lut}, FF {r.Ff} of {d.Ff}, BRAM36 {r.Bram36} of {d.Bram36}, URAM {r.Uram} of {d.Uram} (accumulators Vivado would fold into DSP slices counted in LUT and FF)"));
             if (r.Depth is { } depth)
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"  logic depth: deepest register-to-register path {depth.Deepest:0.##} LUT levels (in {depth.DeepestUnit}); estimated Fmax {TimingEstimate.FmaxMhz(depth.Deepest):0} MHz against the device's {device.ClockMhz:0} MHz, which allows {TimingEstimate.LevelBudget(device.ClockMhz):0} (an estimate at {TimingEstimate.LevelNs} ns a level, not a timing analysis)"));
+                    $"  logic depth: deepest register-to-register path {depth.Deepest:0.##} LUT levels ({string.Join(" -> ", depth.PathByUnit[depth.DeepestUnit])}); estimated Fmax {TimingEstimate.FmaxMhz(depth.Deepest):0} MHz against the device's {device.ClockMhz:0} MHz, which allows {TimingEstimate.LevelBudget(device.ClockMhz):0} (an estimate at {TimingEstimate.LevelNs} ns a level, not a timing analysis)"));
         }
         else output.WriteLine("  not synthesised (--no-synthesis): no resource counts, and no check that the design fits the device");
     }
