@@ -55,6 +55,25 @@ public class LogicDepthTests
         Assert.That(() => LogicDepth.FromCells(cells), Throws.TypeOf<CodesignException>().With.Message.Contain("combinational loop").And.Message.Contain("$abc$"));
     }
 
+    [Test]
+    public void A_truncated_or_foreign_netlist_is_an_error_naming_the_file()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"codesign-depth-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dir);
+        try
+        {
+            string truncated = Path.Combine(dir, "truncated.json"), foreign = Path.Combine(dir, "foreign.json");
+            File.WriteAllText(truncated, "{\"modules\": {\"top\": {\"attributes\": {\"top\": \"1\"}, \"cells\": {\"a\": {\"type\": \"LUT6\", \"conn");
+            File.WriteAllText(foreign, "{\"design\": {}}");
+            Assert.That(() => LogicDepth.FromNetlist(truncated), Throws.TypeOf<CodesignException>().With.Message.StartsWith(truncated));
+            Assert.That(() => LogicDepth.FromNetlist(foreign), Throws.TypeOf<CodesignException>().With.Message.StartsWith(foreign));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [TestCase("$flatten\\u_cores.\\g_core[1].\\u_core.$abc$12$auto$blifparse.cc:525:parse_blif$13.lut1", "u_cores.g_core[1].u_core")]
     [TestCase("$flatten\\u_sfu.$auto$ff.cc:266:slice$99", "u_sfu")]
     [TestCase("$abc$175906$auto$blifparse.cc:525:parse_blif$175907", "(top)")]

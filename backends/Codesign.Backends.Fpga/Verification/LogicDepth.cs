@@ -26,12 +26,16 @@ public sealed record LogicDepth(IReadOnlyDictionary<string, double> LevelsByUnit
     [System.Text.Json.Serialization.JsonIgnore]
     public string DeepestUnit => LevelsByUnit.Count == 0 ? "(none)" : LevelsByUnit.MaxBy(kv => kv.Value).Key;
 
+    /// <summary>The largest netlist <see cref="FromNetlist"/> reads: it holds the whole document in memory.</summary>
+    public const long MaxNetlistBytes = 1L << 30;
+
     /// <summary>Reads a Yosys JSON netlist (one flattened top module; the cell library's blackboxes beside it).</summary>
     public static LogicDepth FromNetlist(string jsonPath)
     {
         try
         {
             using var stream = File.OpenRead(jsonPath);
+            if (stream.Length > MaxNetlistBytes) throw new CodesignException($"{jsonPath}: {stream.Length} bytes, over the {MaxNetlistBytes} this analysis reads");
             using var doc = JsonDocument.Parse(stream, new JsonDocumentOptions { MaxDepth = 256 });
             var top = doc.RootElement.GetProperty("modules").EnumerateObject()
                 .Where(m => m.Value.TryGetProperty("attributes", out var a) && a.TryGetProperty("top", out _))

@@ -22,10 +22,10 @@ public static class YosysSynthesis
 
     public static ResourceReport Synthesize(IReadOnlyDictionary<string, string> rtl, string top, string family, CancellationToken cancel = default)
     {
-        string cache = Path.Combine(Path.GetTempPath(), "codesign-yosys", $"{top}-{family}-{RtlScratch.Key($"{top}\0{family}", rtl)}.json");
+        // the salt names what a cached result holds: the counts and, where the netlist was walked, its depth
+        string cache = Path.Combine(Path.GetTempPath(), "codesign-yosys", $"{top}-{family}-{RtlScratch.Key($"{top}\0{family}\0depth-2", rtl)}.json");
         string depthCache = Path.ChangeExtension(cache, ".depth.json");
-        if (File.Exists(cache) && ReadDepth(depthCache) is { } cached)
-            return ResourceReport.FromCells(ReadCells(cache)) with { Depth = cached };
+        if (File.Exists(cache)) return ResourceReport.FromCells(ReadCells(cache)) with { Depth = ReadDepth(depthCache) };
         using var scratch = new RtlScratch(Tool, rtl);
         string stat = Path.Combine(scratch.Directory, "stat.json"), netlist = Path.Combine(scratch.Directory, "netlist.json");
         // the netlist without source locations: they are most of its size
@@ -34,13 +34,18 @@ public static class YosysSynthesis
         var result = ExternalTool.Run(Tool, "yosys", ["-q", "-p", script], Limit, scratch.Directory, cancel: cancel);
         if (result.ExitCode != 0 || !File.Exists(stat) || !File.Exists(netlist))
             throw new CodesignException($"yosys could not synthesise {top} for {family}: {(result.Error + result.Output).Trim()}");
-        var depth = LogicDepth.FromNetlist(netlist);
+        // a design too large to walk in memory keeps its counts, without a depth
+        var depth = new FileInfo(netlist).Length <= LogicDepth.MaxNetlistBytes ? LogicDepth.FromNetlist(netlist) : null;
         var report = ResourceReport.FromCells(ReadCells(stat)) with { Depth = depth };
         Directory.CreateDirectory(Path.GetDirectoryName(cache)!);
+        if (depth is not null)
+        {
+            string depthFile = Path.Combine(scratch.Directory, "depth.json");
+            File.WriteAllText(depthFile, JsonSerializer.Serialize(depth));
+            Publish(depthFile, depthCache);
+        }
+        // the counts last: a reader that finds them finds the depth already there
         Publish(stat, cache);
-        string depthFile = Path.Combine(scratch.Directory, "depth.json");
-        File.WriteAllText(depthFile, JsonSerializer.Serialize(depth));
-        Publish(depthFile, depthCache);
         return report;
     }
 
@@ -52,7 +57,7 @@ public static class YosysSynthesis
         File.Move(staging, cached, overwrite: true);
     }
 
-    /// <summary>The cached logic depth, or null where there is none or it is not this version's (then the synthesis runs again).</summary>
+    /// <summary>The cached logic depth, or null where the netlist was not walked (or the file is not this version's).</summary>
     private static LogicDepth? ReadDepth(string path)
     {
         try

@@ -136,6 +136,7 @@ internal static class CompileCommand
             if (r.Depth is { } depth)
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"  logic depth: deepest register-to-register path {depth.Deepest:0.##} LUT levels ({string.Join(" -> ", depth.PathByUnit[depth.DeepestUnit])}); estimated Fmax {TimingEstimate.FmaxMhz(depth.Deepest):0} MHz against the device's {device.ClockMhz:0} MHz, which allows {TimingEstimate.LevelBudget(device.ClockMhz):0} (an estimate at {TimingEstimate.LevelNs} ns a level, not a timing analysis)"));
+            else output.WriteLine($"  logic depth: not measured (the netlist is over the {LogicDepth.MaxNetlistBytes >> 30} GiB the analysis reads)");
         }
         else output.WriteLine("  not synthesised (--no-synthesis): no resource counts, and no check that the design fits the device");
     }
