@@ -48,6 +48,32 @@ public class LogicDepthTests
         Assert.That(depth.LevelsByUnit["u_n"], Is.EqualTo(1), "the registered DSP's output starts a path");
     }
 
+    /// <summary>
+    /// A distributed RAM's read data follow its address in the same cycle (one level), but its write data and enable
+    /// are taken at the clock edge: a path into them ends there, and nothing goes from them to the read data.
+    /// </summary>
+    [Test]
+    public void A_distributed_rams_read_follows_its_address_and_its_write_ends_a_path()
+    {
+        var cells = new List<Cell>
+        {
+            Ff("$flatten\\u_x.$ff$addr", 20, 1),
+            Ff("$flatten\\u_x.$ff$data", 21, 2),
+            Lut("$flatten\\u_x.$lut$1", [2], 3),
+            Lut("$flatten\\u_x.$lut$2", [3], 4),
+            // RAM64M8: read address 1, write data 4 (two LUTs deep) and write enable 2; read data 5
+            new("$flatten\\u_buf.$ram", "RAM64M8", false, [1], [5], Writes: [4, 2]),
+            Lut("$flatten\\u_y.$lut$3", [5], 6),
+            Ff("$flatten\\u_y.$ff$out", 6, 7),
+        };
+        var depth = LogicDepth.FromCells(cells);
+        Assert.That(depth.LevelsByUnit["u_y"], Is.EqualTo(2), "address register → the RAM's read → a LUT → u_y's register");
+        Assert.That(depth.PathByUnit["u_y"], Is.EqualTo(new[] { "u_x", "u_buf", "u_y" }));
+        Assert.That(depth.LevelsByUnit["u_buf"], Is.EqualTo(2), "the write data's two LUTs end at the RAM");
+        Assert.That(LogicDepth.IsReadAddress("ADDRH") && LogicDepth.IsReadAddress("A3") && LogicDepth.IsReadAddress("DPRA0") && LogicDepth.IsReadAddress("A"), Is.True);
+        Assert.That(LogicDepth.IsReadAddress("DIA") || LogicDepth.IsReadAddress("WE") || LogicDepth.IsReadAddress("D"), Is.False);
+    }
+
     [Test]
     public void A_combinational_loop_is_an_error_naming_its_cells()
     {

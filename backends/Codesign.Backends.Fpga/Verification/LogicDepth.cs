@@ -7,7 +7,8 @@ namespace Codesign.Backends.Fpga.Verification;
 /// <summary>
 /// The deepest register-to-register path of each unit of a design that Yosys' <c>synth_xilinx</c> mapped and flattened,
 /// in LUT levels, read from its <c>write_json</c> netlist. A path starts at a register's output (flip-flops, block and
-/// Ultra RAM, shift registers, a DSP slice with any pipeline register) and ends at a register's input; each cell on it
+/// Ultra RAM, shift registers, a DSP slice with any pipeline register) and ends at a register's input or a distributed
+/// RAM's write data or enable (its read, address to data, is one level on the path); each cell on it
 /// adds its weight (<see cref="Weight"/>): a LUT one level (the LUT and the net into it), the wide-function multiplexers
 /// a quarter (in the slice, no general routing), a carry block half a level where a chain starts and a tenth for each
 /// block the chain continues into, a DSP slice without registers four (DS923 gives an unregistered DSP48E2 410 MHz at
@@ -49,8 +50,20 @@ public sealed record LogicDepth(IReadOnlyDictionary<string, double> LevelsByUnit
         }
     }
 
-    /// <summary>One mapped cell: its name, type, whether paths stop at it, its input and output nets, and its carry in (−1: none).</summary>
-    public sealed record Cell(string Name, string Type, bool Register, int[] Inputs, int[] Outputs, int CarryIn = -1);
+    /// <summary>
+    /// One mapped cell: its name, type, whether paths stop at it, the input nets its outputs depend on, its output nets,
+    /// its carry in (−1: none), and the inputs that end paths without reaching its outputs in the same cycle
+    /// (<paramref name="Writes"/>: a distributed RAM's data and write enable, written at the clock edge).
+    /// </summary>
+    public sealed record Cell(string Name, string Type, bool Register, int[] Inputs, int[] Outputs, int CarryIn = -1, int[]? Writes = null);
+
+    /// <summary>A distributed RAM (LUTRAM): its read is combinational from the address, its write a register.</summary>
+    public static bool IsDistributedRam(string type) => type.StartsWith("RAM", StringComparison.Ordinal) && !type.StartsWith("RAMB", StringComparison.Ordinal);
+
+    /// <summary>A distributed RAM's read-address ports (ADDRA…, A, A0…, DPRA…): the inputs its read data depends on.</summary>
+    public static bool IsReadAddress(string port) =>
+        port.StartsWith("ADDR", StringComparison.Ordinal) || port.StartsWith("DPRA", StringComparison.Ordinal) || port.StartsWith("RADR", StringComparison.Ordinal)
+        || (port.StartsWith('A') && port[1..].All(char.IsAsciiDigit));
 
     private static Cell ReadCell(JsonProperty p)
     {
@@ -64,6 +77,8 @@ public sealed record LogicDepth(IReadOnlyDictionary<string, double> LevelsByUnit
         var directions = c.GetProperty("port_directions");
         var inputs = new List<int>();
         var outputs = new List<int>();
+        var writes = new List<int>();
+        bool lutram = IsDistributedRam(type);
         int carryIn = -1;
         foreach (var conn in c.GetProperty("connections").EnumerateObject())
         {
@@ -71,13 +86,14 @@ public sealed record LogicDepth(IReadOnlyDictionary<string, double> LevelsByUnit
             var nets = conn.Value.EnumerateArray().Where(b => b.ValueKind == JsonValueKind.Number).Select(b => b.GetInt32()).ToArray();
             string direction = directions.TryGetProperty(conn.Name, out var d) ? d.GetString() ?? "" : "";
             if (direction == "output") outputs.AddRange(nets);
+            else if (direction == "input" && lutram && !IsReadAddress(conn.Name)) writes.AddRange(nets);
             else if (direction == "input")
             {
                 inputs.AddRange(nets);
                 if (conn.Name == "CI" && nets.Length == 1) carryIn = nets[0];
             }
         }
-        return new Cell(p.Name, type, IsRegister(type, registers), [.. inputs], [.. outputs], carryIn);
+        return new Cell(p.Name, type, IsRegister(type, registers), [.. inputs], [.. outputs], carryIn, lutram ? [.. writes] : null);
     }
 
     /// <summary>
@@ -143,11 +159,11 @@ public sealed record LogicDepth(IReadOnlyDictionary<string, double> LevelsByUnit
         }
         var levels = new Dictionary<string, double>(StringComparer.Ordinal);
         var paths = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
-        foreach (var c in cells.Where(c => c.Register))
+        foreach (var c in cells.Where(c => c.Register || c.Writes is not null))
         {
             double arrival = 0;
             int last = -1;
-            foreach (int n in c.Inputs)
+            foreach (int n in c.Register ? c.Inputs : c.Writes!)
             {
                 var a = Arrival(n);
                 if (last < 0 && a.Cell >= 0 || a.Levels > arrival) (arrival, last) = a;

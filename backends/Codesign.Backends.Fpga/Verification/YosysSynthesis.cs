@@ -23,7 +23,7 @@ public static class YosysSynthesis
     public static ResourceReport Synthesize(IReadOnlyDictionary<string, string> rtl, string top, string family, CancellationToken cancel = default)
     {
         // the salt names what a cached result holds: the counts and, where the netlist was walked, its depth
-        string cache = Path.Combine(Path.GetTempPath(), "codesign-yosys", $"{top}-{family}-{RtlScratch.Key($"{top}\0{family}\0depth-2", rtl)}.json");
+        string cache = Path.Combine(Path.GetTempPath(), "codesign-yosys", $"{top}-{family}-{RtlScratch.Key($"{top}\0{family}\0depth-3", rtl)}.json");
         string depthCache = Path.ChangeExtension(cache, ".depth.json");
         if (File.Exists(cache)) return ResourceReport.FromCells(ReadCells(cache)) with { Depth = ReadDepth(depthCache) };
         using var scratch = new RtlScratch(Tool, rtl);
