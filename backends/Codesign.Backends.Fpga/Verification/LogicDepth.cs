@@ -21,7 +21,7 @@ public sealed record LogicDepth(IReadOnlyDictionary<string, double> LevelsByUnit
 {
     /// <summary>The design's deepest path in LUT levels (0 for a design with no register-to-register logic).</summary>
     [System.Text.Json.Serialization.JsonIgnore]
-    public double Deepest => LevelsByUnit.Count == 0 ? 0 : LevelsByUnit.Values.Max();
+    public double Deepest => LevelsByUnit.GetValueOrDefault(DeepestUnit);
 
     /// <summary>The unit whose path is <see cref="Deepest"/>.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
@@ -30,13 +30,16 @@ public sealed record LogicDepth(IReadOnlyDictionary<string, double> LevelsByUnit
     /// <summary>The largest netlist <see cref="FromNetlist"/> reads: it holds the whole document in memory.</summary>
     public const long MaxNetlistBytes = 1L << 30;
 
-    /// <summary>Reads a Yosys JSON netlist (one flattened top module; the cell library's blackboxes beside it).</summary>
-    public static LogicDepth FromNetlist(string jsonPath)
+    /// <summary>
+    /// Reads a Yosys JSON netlist (one flattened top module; the cell library's blackboxes beside it), or null for one
+    /// over <see cref="MaxNetlistBytes"/>: a design too large to walk in memory is not measured.
+    /// </summary>
+    public static LogicDepth? FromNetlist(string jsonPath)
     {
         try
         {
             using var stream = File.OpenRead(jsonPath);
-            if (stream.Length > MaxNetlistBytes) throw new CodesignException($"{jsonPath}: {stream.Length} bytes, over the {MaxNetlistBytes} this analysis reads");
+            if (stream.Length > MaxNetlistBytes) return null;
             using var doc = JsonDocument.Parse(stream, new JsonDocumentOptions { MaxDepth = 256 });
             var top = doc.RootElement.GetProperty("modules").EnumerateObject()
                 .Where(m => m.Value.TryGetProperty("attributes", out var a) && a.TryGetProperty("top", out _))

@@ -35,7 +35,7 @@ public static class YosysSynthesis
         if (result.ExitCode != 0 || !File.Exists(stat) || !File.Exists(netlist))
             throw new CodesignException($"yosys could not synthesise {top} for {family}: {(result.Error + result.Output).Trim()}");
         // a design too large to walk in memory keeps its counts, without a depth
-        var depth = new FileInfo(netlist).Length <= LogicDepth.MaxNetlistBytes ? LogicDepth.FromNetlist(netlist) : null;
+        var depth = LogicDepth.FromNetlist(netlist);
         var report = ResourceReport.FromCells(ReadCells(stat)) with { Depth = depth };
         Directory.CreateDirectory(Path.GetDirectoryName(cache)!);
         if (depth is not null)
